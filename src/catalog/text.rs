@@ -1,0 +1,455 @@
+//! Text-level handling of one migration file: byte normalization and checksums,
+//! UP/DOWN markers, directives in comments, placeholders, and "is there any SQL".
+//! Pure functions, no I/O.
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Strips a UTF-8 BOM and turns CRLF and lone CR into LF.
+pub fn normalize(bytes: &[u8]) -> Vec<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !bytes.contains(&b'\r') {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\r' {
+            out.push(b'\n');
+            if bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// SHA-256 (lower-case hex) of already-normalized bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Decodes normalized bytes. Invalid UTF-8 yields lossy text plus the 1-based
+/// line and column of the first invalid byte.
+pub fn decode(bytes: Vec<u8>) -> (String, Option<(u32, u32)>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = &bytes[..valid];
+            let line = prefix.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            let line_start = prefix
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&prefix[line_start..])
+                .chars()
+                .count() as u32
+                + 1;
+            (
+                String::from_utf8_lossy(&bytes).into_owned(),
+                Some((line, col)),
+            )
+        }
+    }
+}
+
+/// Which section a marker line opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    Up { no_transaction: bool },
+    Down,
+}
+
+fn marker_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?ix)^\s*--\s*(?:
+                (?P<plain>up|down)(?:\s+migration)?\s*:?\s*$
+              | migrate:(?P<dbmate>up|down)\b(?P<opts>.*)$
+              | \+(?:goose|migrate)\s+(?P<goose>up|down)\b.*$
+            )",
+        )
+        .expect("static regex")
+    })
+}
+
+/// Recognizes a section marker line: `-- UP`, `-- DOWN`, `-- Up Migration`,
+/// dbmate's `-- migrate:up [transaction:false]`, goose/sql-migrate's `-- +goose Up`.
+pub fn marker(line: &str) -> Option<Marker> {
+    let caps = marker_re().captures(line.trim_end())?;
+    let word = caps
+        .name("plain")
+        .or_else(|| caps.name("dbmate"))
+        .or_else(|| caps.name("goose"))?
+        .as_str()
+        .to_ascii_lowercase();
+    if word == "down" {
+        return Some(Marker::Down);
+    }
+    let no_transaction = caps
+        .name("opts")
+        .is_some_and(|o| o.as_str().replace(' ', "").contains("transaction:false"));
+    Some(Marker::Up { no_transaction })
+}
+
+/// A file split at its markers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sections {
+    /// Everything outside DOWN sections (header comments included).
+    pub up: String,
+    /// The DOWN sections, or `None` when the file has no DOWN marker.
+    pub down: Option<String>,
+    /// 1-based line where the DOWN section's first marker is.
+    pub down_line: Option<u32>,
+    /// True when the file has any marker.
+    pub has_markers: bool,
+    /// dbmate's `transaction:false` on an up marker.
+    pub up_no_transaction: bool,
+}
+
+/// Splits a file on UP/DOWN markers. Files without markers are all "up".
+pub fn split_sections(text: &str) -> Sections {
+    let mut up = String::new();
+    let mut down: Option<String> = None;
+    let mut down_line = None;
+    let mut has_markers = false;
+    let mut up_no_transaction = false;
+    let mut in_down = false;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        match marker(line) {
+            Some(Marker::Down) => {
+                has_markers = true;
+                in_down = true;
+                down_line.get_or_insert(i as u32 + 1);
+                let d = down.get_or_insert_with(String::new);
+                d.push_str(line);
+                continue;
+            }
+            Some(Marker::Up { no_transaction }) => {
+                has_markers = true;
+                in_down = false;
+                up_no_transaction |= no_transaction;
+            }
+            None => {}
+        }
+        if in_down {
+            down.get_or_insert_with(String::new).push_str(line);
+        } else {
+            up.push_str(line);
+        }
+    }
+    Sections {
+        up,
+        down,
+        down_line,
+        has_markers,
+        up_no_transaction,
+    }
+}
+
+/// An `-- sqlgate:ignore` or `-- sqlgate:ignore-file` directive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoreDirective {
+    /// 1-based line of the directive.
+    pub line: u32,
+    /// True for `ignore-file`.
+    pub whole_file: bool,
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+}
+
+fn ignore_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*--\s*sqlgate:(ignore-file|ignore)\b(.*)$").expect("static regex")
+    })
+}
+
+/// Finds every ignore directive in a file.
+pub fn ignore_directives(text: &str) -> Vec<IgnoreDirective> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(c) = ignore_re().captures(line) else {
+            continue;
+        };
+        let rest = c.get(2).map_or("", |m| m.as_str());
+        let (rules_part, reason) = match rest.find("--") {
+            Some(p) => (&rest[..p], Some(rest[p + 2..].trim().to_string())),
+            None => (rest, None),
+        };
+        let rules = rules_part
+            .split([',', ' ', '\t'])
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect();
+        out.push(IgnoreDirective {
+            line: i as u32 + 1,
+            whole_file: &c[1] == "ignore-file",
+            rules,
+            reason: reason.filter(|r| !r.is_empty()),
+        });
+    }
+    out
+}
+
+/// True when the leading comment block asks for no transaction:
+/// `-- sqlgate:no-transaction`, sqlx's first-line `-- no-transaction`,
+/// graphile-migrate's `--! no-transaction`, goose's `-- +goose NO TRANSACTION`.
+pub fn wants_no_transaction(text: &str) -> bool {
+    if text.starts_with("-- no-transaction") {
+        return true;
+    }
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if !t.starts_with("--") {
+            break;
+        }
+        let body = t.trim_start_matches('-').trim_start_matches('!').trim();
+        let lower = body.to_ascii_lowercase();
+        if lower == "sqlgate:no-transaction"
+            || lower.starts_with("sqlgate:no-transaction ")
+            || lower == "no-transaction"
+            || lower == "+goose no transaction"
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// True when `sql` has something besides whitespace and comments.
+pub fn has_sql(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            c if c.is_ascii_whitespace() => i += 1,
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b';' => i += 1,
+            _ => return true,
+        }
+    }
+    false
+}
+
+fn placeholder_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r#"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|:'([A-Za-z_][A-Za-z0-9_]*)'|:"([A-Za-z_][A-Za-z0-9_]*)"|:([A-Za-z_][A-Za-z0-9_]*)"#,
+        )
+        .expect("static regex")
+    })
+}
+
+/// Substitutes `${NAME}`, `:NAME`, `:'NAME'` (as a quoted literal) and `:"NAME"` (as a
+/// quoted identifier) for names defined in `vars`; everything else (`::int` casts,
+/// `:=`, undefined names) is left exactly as written.
+pub fn substitute(sql: &str, vars: &BTreeMap<String, String>) -> String {
+    if vars.is_empty() {
+        return sql.to_string();
+    }
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    for caps in placeholder_re().captures_iter(sql) {
+        let Some(whole) = caps.get(0) else { continue };
+        let start = whole.start();
+        // `::name` is a cast, not a placeholder.
+        if bytes[start] == b':' && start > 0 && bytes[start - 1] == b':' {
+            continue;
+        }
+        let replacement = if let Some(n) = caps.get(1) {
+            vars.get(n.as_str()).cloned()
+        } else if let Some(n) = caps.get(2) {
+            vars.get(n.as_str())
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+        } else if let Some(n) = caps.get(3) {
+            vars.get(n.as_str())
+                .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+        } else {
+            caps.get(4).and_then(|n| vars.get(n.as_str()).cloned())
+        };
+        if let Some(r) = replacement {
+            out.push_str(&sql[last..start]);
+            out.push_str(&r);
+            last = whole.end();
+        }
+    }
+    out.push_str(&sql[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_strips_bom_and_crlf() {
+        assert_eq!(normalize(b"\xEF\xBB\xBFa\r\nb\rc\n"), b"a\nb\nc\n");
+        assert_eq!(normalize(b"plain\n"), b"plain\n");
+        assert_eq!(
+            sha256_hex(&normalize(b"select 1;\r\n")),
+            sha256_hex(&normalize(b"\xEF\xBB\xBFselect 1;\n"))
+        );
+        assert_ne!(sha256_hex(b"select 1;\n"), sha256_hex(b"select 2;\n"));
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn decode_reports_first_bad_byte() {
+        let (_, pos) = decode(b"select 1;\nselect '\xff';\n".to_vec());
+        assert_eq!(pos, Some((2, 9)));
+        assert_eq!(decode(b"ok".to_vec()).1, None);
+    }
+
+    #[test]
+    fn markers_are_recognized_strictly() {
+        assert_eq!(
+            marker("-- UP"),
+            Some(Marker::Up {
+                no_transaction: false
+            })
+        );
+        assert_eq!(marker("-- DOWN\n"), Some(Marker::Down));
+        assert_eq!(marker("-- Down Migration"), Some(Marker::Down));
+        assert_eq!(marker("-- migrate:down"), Some(Marker::Down));
+        assert_eq!(
+            marker("-- migrate:up transaction:false"),
+            Some(Marker::Up {
+                no_transaction: true
+            })
+        );
+        assert_eq!(
+            marker("-- +goose Up"),
+            Some(Marker::Up {
+                no_transaction: false
+            })
+        );
+        assert_eq!(marker("-- Update the users table"), None);
+        assert_eq!(marker("-- up the limit"), None);
+        assert_eq!(marker("select 1 -- UP"), None);
+    }
+
+    #[test]
+    fn split_keeps_header_in_up_and_down_separate() {
+        let s =
+            split_sections("-- Migration: 1\n-- UP\ncreate table a();\n\n-- DOWN\ndrop table a;\n");
+        assert_eq!(s.up, "-- Migration: 1\n-- UP\ncreate table a();\n\n");
+        assert_eq!(s.down.as_deref(), Some("-- DOWN\ndrop table a;\n"));
+        assert_eq!(s.down_line, Some(5));
+        assert!(s.has_markers);
+        let plain = split_sections("create table a();\n");
+        assert!(!plain.has_markers);
+        assert_eq!(plain.down, None);
+    }
+
+    #[test]
+    fn no_transaction_directives() {
+        assert!(wants_no_transaction(
+            "-- sqlgate:no-transaction\ncreate index concurrently x on t(a);"
+        ));
+        assert!(wants_no_transaction(
+            "-- header\n-- sqlgate:no-transaction\nselect 1;"
+        ));
+        assert!(wants_no_transaction("-- no-transaction\nselect 1;"));
+        assert!(wants_no_transaction("--! no-transaction\nselect 1;"));
+        assert!(!wants_no_transaction(
+            "select 1;\n-- sqlgate:no-transaction\n"
+        ));
+        assert!(!wants_no_transaction(
+            "-- this needs no transaction-less run\nselect 1;"
+        ));
+        assert!(
+            split_sections("-- migrate:up transaction:false\nselect 1;\n-- migrate:down\n")
+                .up_no_transaction
+        );
+    }
+
+    #[test]
+    fn ignore_directives_parse_rules_and_reason() {
+        let d = ignore_directives(
+            "-- sqlgate:ignore drop-column, drop-table -- legacy cleanup\nalter table t drop column c;\n-- sqlgate:ignore-file prefer-text\n",
+        );
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].rules, vec!["drop-column", "drop-table"]);
+        assert_eq!(d[0].reason.as_deref(), Some("legacy cleanup"));
+        assert!(!d[0].whole_file);
+        assert_eq!(d[1].line, 3);
+        assert!(d[1].whole_file);
+        assert_eq!(d[1].reason, None);
+    }
+
+    #[test]
+    fn emptiness_ignores_comments_only() {
+        assert!(!has_sql(""));
+        assert!(!has_sql("  \n-- nothing\n/* block /* nested */ */\n;\n"));
+        assert!(has_sql("-- c\nselect 1;"));
+        assert!(has_sql("/* x */ select 1"));
+    }
+
+    #[test]
+    fn placeholders_only_for_defined_names() {
+        let mut vars = BTreeMap::new();
+        vars.insert("SCHEMA".to_string(), "app".to_string());
+        vars.insert("OWNER".to_string(), "o'brien".to_string());
+        assert_eq!(
+            substitute("create table :SCHEMA.t (a int default '1'::int);", &vars),
+            "create table app.t (a int default '1'::int);"
+        );
+        assert_eq!(substitute("${SCHEMA}.t", &vars), "app.t");
+        assert_eq!(substitute("select :'OWNER'", &vars), "select 'o''brien'");
+        assert_eq!(
+            substitute("set search_path = :\"SCHEMA\"", &vars),
+            "set search_path = \"app\""
+        );
+        assert_eq!(
+            substitute("x := :UNDEFINED; y::SCHEMA", &vars),
+            "x := :UNDEFINED; y::SCHEMA"
+        );
+        assert_eq!(substitute(":SCHEMAX", &vars), ":SCHEMAX");
+        assert_eq!(substitute(":SCHEMA", &BTreeMap::new()), ":SCHEMA");
+    }
+}

@@ -1,0 +1,148 @@
+//! `sqlgate check`: reads the directory (and the base branch's copy of it), runs the
+//! directory and history rules, and returns one [`Report`]. `evaluate` is pure.
+
+use crate::catalog::{self, display_path, Catalog, CatalogOptions, Content, Migration, SourceFile};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::findings::{Finding, Report};
+use crate::git;
+use crate::rules::{self, directory, history};
+use std::collections::{HashMap, HashSet};
+
+/// The base branch's side of a check.
+pub struct Base<'a> {
+    /// The ref as the user named it.
+    pub name: &'a str,
+    pub files: &'a [SourceFile],
+    pub catalog: &'a Catalog,
+    pub merge_base_paths: Option<&'a HashSet<String>>,
+}
+
+/// Catalog options from settings.
+pub fn catalog_options(settings: &Settings) -> CatalogOptions {
+    CatalogOptions {
+        layout: settings.layout,
+        numbering: settings.numbering,
+        display_dir: settings.dir_display.clone(),
+    }
+}
+
+/// Runs `check` on the configured directory; `all` lints every migration.
+pub fn run(settings: &Settings, all: bool) -> Result<Report, Error> {
+    let files = catalog::fs::read_dir(&settings.dir)?;
+    let opts = catalog_options(settings);
+    let head = catalog::build(&files, &opts);
+    match &settings.base {
+        None => Ok(evaluate(&head, &files, None, settings, all)),
+        Some(reference) => {
+            let tree = git::load_base(&settings.dir, reference)?;
+            let base_opts = CatalogOptions {
+                numbering: Some(head.numbering),
+                ..opts
+            };
+            let base_catalog = catalog::build(&tree.files, &base_opts);
+            let base = Base {
+                name: reference,
+                files: &tree.files,
+                catalog: &base_catalog,
+                merge_base_paths: tree.merge_base_paths.as_ref(),
+            };
+            Ok(evaluate(&head, &files, Some(&base), settings, all))
+        }
+    }
+}
+
+/// Judges a catalog (and its base, when given) and builds the report.
+pub fn evaluate(
+    head: &Catalog,
+    head_files: &[SourceFile],
+    base: Option<&Base>,
+    settings: &Settings,
+    all: bool,
+) -> Report {
+    let dir = settings.dir_display.as_str();
+    let mut findings: Vec<Finding> = Vec::new();
+    let comparison = base.map(|b| history::compare(head, b.catalog, b.merge_base_paths, dir));
+
+    // Problems with file names only count for files this change adds or edits.
+    let unchanged: HashSet<String> = match base {
+        Some(b) if !all => {
+            let base_bytes: HashMap<&str, &[u8]> = b
+                .files
+                .iter()
+                .filter_map(|f| match &f.content {
+                    Content::Bytes(bytes) => Some((f.path.as_str(), bytes.as_slice())),
+                    Content::Unreadable(_) => None,
+                })
+                .collect();
+            head_files
+                .iter()
+                .filter(|f| match &f.content {
+                    Content::Bytes(bytes) => {
+                        base_bytes.get(f.path.as_str()) == Some(&bytes.as_slice())
+                    }
+                    Content::Unreadable(_) => false,
+                })
+                .map(|f| display_path(dir, &f.path))
+                .collect()
+        }
+        _ => HashSet::new(),
+    };
+    findings.extend(
+        head.problems
+            .iter()
+            .filter(|f| !unchanged.contains(&f.file))
+            .cloned(),
+    );
+
+    let changed = comparison.as_ref().map(|c| &c.changed);
+    let in_scope = |m: &Migration| all || changed.is_none_or(|c| c.contains(&m.up.path));
+    let missing_versions = comparison
+        .as_ref()
+        .map(|c| c.missing_versions.clone())
+        .unwrap_or_default();
+    let ctx = directory::DirectoryContext {
+        display_dir: dir,
+        require_down: settings.require_down,
+        other_versions: &missing_versions,
+        in_scope: &in_scope,
+    };
+    findings.extend(directory::check(head, &ctx));
+    let new_migrations = head
+        .migrations
+        .iter()
+        .filter(|m| changed.is_none_or(|c| c.contains(&m.up.path)))
+        .count();
+    if let Some(c) = comparison {
+        findings.extend(c.findings);
+    }
+
+    // `-- sqlgate:ignore-file <rule>` silences a rule for its whole file.
+    let ignored: HashMap<String, HashSet<&str>> = head
+        .migrations
+        .iter()
+        .map(|m| {
+            let rules = m
+                .ignores
+                .iter()
+                .filter(|d| d.whole_file)
+                .flat_map(|d| d.rules.iter().map(String::as_str))
+                .collect();
+            (display_path(dir, &m.up.path), rules)
+        })
+        .collect();
+    findings.retain(|f| !ignored.get(&f.file).is_some_and(|r| r.contains(f.rule)));
+
+    let mut report = Report {
+        dir: dir.to_string(),
+        base: base.map(|b| b.name.to_string()),
+        layout: head.layout.as_str().to_string(),
+        numbering: head.numbering.as_str().to_string(),
+        migrations: head.migrations.len(),
+        new_migrations,
+        fail_on: settings.fail_on,
+        findings: rules::apply_overrides(findings, &settings.rules),
+    };
+    report.sort();
+    report
+}

@@ -1,0 +1,232 @@
+//! Command-line interface: argument parsing (flags and `SQLGATE_*` variables via
+//! clap), loading settings, and dispatching to the commands. Exit codes follow
+//! PRODUCT §3: 0 ok, 1 findings at or above `--fail-on`, 2 usage/configuration.
+
+use crate::catalog::{Layout, Numbering};
+use crate::config::{Format, Overrides, Settings};
+use crate::error::Error;
+use crate::findings::FailOn;
+use crate::{check, create, report, rules};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sqlgate",
+    version,
+    about = "Guards PostgreSQL migrations on pull requests",
+    long_about = "sqlgate checks a directory of PostgreSQL migrations: numbering, names, and edits to \
+migrations that already shipped (compared with a base git ref). Settings come from flags, SQLGATE_* \
+environment variables and sqlgate.toml, in that order of precedence."
+)]
+pub struct Cli {
+    /// Configuration file [default: ./sqlgate.toml when present]
+    #[arg(long, global = true, env = "SQLGATE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the migration directory (the pull-request gate)
+    Check(CheckArgs),
+    /// Write the next migration file in the directory's layout and numbering
+    Create(CreateArgs),
+    /// Print a rule's documentation, or list all rules
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+struct DirArgs {
+    /// Migration directory [default: migrations]
+    #[arg(long, env = "SQLGATE_DIR", value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Force a layout instead of detecting it
+    #[arg(long, env = "SQLGATE_LAYOUT", value_enum)]
+    layout: Option<Layout>,
+    /// Force a numbering policy instead of detecting it
+    #[arg(long, env = "SQLGATE_NUMBERING", value_enum)]
+    numbering: Option<Numbering>,
+    /// Define a placeholder (repeatable): ${NAME}, :NAME, :'NAME', :"NAME"
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    /// Compare with this git ref: edits, deletions and renames of migrations that
+    /// exist there are findings, and new migrations must come after them
+    #[arg(long, env = "SQLGATE_BASE", value_name = "REF")]
+    base: Option<String>,
+    /// Judge every migration, not only the ones new or changed against --base
+    #[arg(long)]
+    all: bool,
+    /// Output format
+    #[arg(long, env = "SQLGATE_FORMAT", value_enum)]
+    format: Option<Format>,
+    /// Lowest severity that makes the exit code 1 [default: error]
+    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
+    /// Require a down migration for every migration
+    #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    require_down: Option<bool>,
+    /// Write the report to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CreateArgs {
+    /// What the migration does, e.g. "add user avatar"
+    name: String,
+    #[command(flatten)]
+    dir: DirArgs,
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// Rule id, e.g. modified-migration
+    rule: Option<String>,
+}
+
+fn overrides(dir: &DirArgs) -> Overrides {
+    Overrides {
+        dir: dir.dir.clone(),
+        layout: dir.layout,
+        numbering: dir.numbering,
+        vars: dir.vars.clone(),
+        ..Overrides::default()
+    }
+}
+
+/// Runs the CLI with the process arguments and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sqlgate: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Check(args) => {
+            let mut o = overrides(&args.dir);
+            o.base = args.base.clone();
+            o.format = args.format;
+            o.fail_on = args.fail_on;
+            o.require_down = args.require_down;
+            let settings = Settings::load(cli.config.as_deref(), &o)?;
+            let rep = check::run(&settings, args.all)?;
+            let color = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            let rendered = report::render(&rep, settings.format, color);
+            match &args.output {
+                Some(path) => {
+                    std::fs::write(path, rendered).map_err(|e| {
+                        Error::Io(format!("cannot write `{}`: {e}", path.display()))
+                    })?;
+                    let c = rep.counts();
+                    eprintln!(
+                        "sqlgate: {} errors, {} warnings, {} info; report written to {}",
+                        c.error,
+                        c.warning,
+                        c.info,
+                        path.display()
+                    );
+                }
+                None => print(&rendered)?,
+            }
+            Ok(i32::from(rep.failed()))
+        }
+        Command::Create(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            let written = create::run(&settings, &args.name)?;
+            let mut out = String::new();
+            for p in written {
+                out.push_str(&format!("created {}\n", p.display()));
+            }
+            print(&out)?;
+            Ok(0)
+        }
+        Command::Explain(args) => {
+            print(&explain(args.rule.as_deref())?)?;
+            Ok(0)
+        }
+    }
+}
+
+fn print(s: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // `sqlgate check | head` closing the pipe is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Io(format!("cannot write to standard output: {e}"))),
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// The text of `sqlgate explain [rule]`.
+pub fn explain(rule: Option<&str>) -> Result<String, Error> {
+    let Some(id) = rule else {
+        let mut out = String::from("Rules (sqlgate explain <rule> for details):\n\n");
+        let mut category = "";
+        for r in rules::RULES {
+            if r.category != category {
+                category = r.category;
+                out.push_str(&format!("{category}\n"));
+            }
+            out.push_str(&format!(
+                "  {:<22} {:<8} {}\n",
+                r.id,
+                r.severity.as_str(),
+                r.summary
+            ));
+        }
+        return Ok(out);
+    };
+    if let Some(r) = rules::info(id) {
+        return Ok(format!(
+            "{} ({} by default) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
+            r.id,
+            r.severity.as_str(),
+            r.category,
+            r.summary,
+            indent(r.why),
+            indent(r.fix),
+            indent(r.bad),
+            indent(r.good),
+            r.id,
+            r.id
+        ));
+    }
+    if rules::PLANNED_RULES.contains(&id) {
+        return Err(Error::Usage(format!(
+            "`{id}` is a rule id of the sqlgate specification that this version does not check yet; `sqlgate explain` lists the rules it checks"
+        )));
+    }
+    let hint = rules::closest(id)
+        .map(|c| format!(" Did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(Error::Usage(format!(
+        "unknown rule `{id}`.{hint} `sqlgate explain` lists all rules."
+    )))
+}

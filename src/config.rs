@@ -1,0 +1,479 @@
+//! Configuration: `sqlgate.toml`, `SQLGATE_*` environment variables and flags, with
+//! flags > environment > file. Unknown keys and bad values are errors naming the file,
+//! line and key. Settings used by later commands are validated here too.
+
+use crate::catalog::{Layout, Numbering};
+use crate::error::Error;
+use crate::findings::{FailOn, Severity};
+use crate::rules;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// The file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "sqlgate.toml";
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum LayoutSetting {
+    Auto,
+    Flat,
+    Markers,
+    Pairs,
+    Rollback,
+    Folders,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum NumberingSetting {
+    Auto,
+    Sequential,
+    Sparse,
+    Timestamp,
+}
+
+/// `sqlgate.toml` as written. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    dir: Option<String>,
+    layout: Option<LayoutSetting>,
+    numbering: Option<NumberingSetting>,
+    require_down: Option<bool>,
+    fail_on: Option<FailOn>,
+    format: Option<Format>,
+    base: Option<String>,
+    pg_version: Option<Spanned<i64>>,
+    history_table: Option<Spanned<String>>,
+    lock_timeout: Option<Spanned<String>>,
+    statement_timeout: Option<Spanned<String>>,
+    lock_retries: Option<Spanned<i64>>,
+    lock_wait: Option<Spanned<String>>,
+    environment: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+    #[serde(default)]
+    rules: BTreeMap<String, Spanned<String>>,
+}
+
+/// Values given on the command line or in `SQLGATE_*` variables (clap merges those two).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub dir: Option<PathBuf>,
+    pub layout: Option<Layout>,
+    pub numbering: Option<Numbering>,
+    pub require_down: Option<bool>,
+    pub fail_on: Option<FailOn>,
+    pub format: Option<Format>,
+    pub base: Option<String>,
+    pub vars: Vec<String>,
+}
+
+/// The effective settings of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The migration directory to read.
+    pub dir: PathBuf,
+    /// The directory as shown in reports.
+    pub dir_display: String,
+    pub layout: Option<Layout>,
+    pub numbering: Option<Numbering>,
+    pub require_down: bool,
+    pub fail_on: FailOn,
+    pub format: Format,
+    pub base: Option<String>,
+    pub pg_version: u32,
+    pub history_table: String,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    pub lock_retries: u32,
+    pub lock_wait: Duration,
+    pub environment: Option<String>,
+    pub vars: BTreeMap<String, String>,
+    pub rules: rules::Overrides,
+    /// The configuration file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses a duration such as `5s`, `500ms`, `10m`, `1h`; `off` or `0` mean none.
+pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("off") || t == "0" {
+        return Ok(None);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a duration (use e.g. `5s`, `500ms`, `10m`, or `off`)")
+    })?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("`{s}` has an unknown unit (use ms, s, m or h)")),
+    };
+    Ok(if d.is_zero() { None } else { Some(d) })
+}
+
+fn valid_var_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Validates a history table name: `table` or `schema.table`, each part 1–63 bytes.
+pub fn validate_table_name(name: &str) -> Result<(), String> {
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() > 2
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 63 || p.contains(['"', '\0']))
+    {
+        return Err(format!(
+            "`{name}` is not a table name: use `table` or `schema.table`, each part 1 to 63 bytes, without quotes"
+        ));
+    }
+    Ok(())
+}
+
+impl Settings {
+    /// Reads the configuration file (the given one, or `sqlgate.toml` in the working
+    /// directory when present) and applies flag/environment overrides.
+    pub fn load(config: Option<&Path>, cli: &Overrides) -> Result<Settings, Error> {
+        let (file, path) = match config {
+            Some(p) => {
+                let src = std::fs::read_to_string(p).map_err(|e| {
+                    Error::Usage(format!(
+                        "cannot read the configuration file `{}`: {e}",
+                        p.display()
+                    ))
+                })?;
+                (Some(src), Some(p.to_path_buf()))
+            }
+            None => {
+                let p = Path::new(DEFAULT_FILE);
+                match std::fs::read_to_string(p) {
+                    Ok(src) => (Some(src), Some(p.to_path_buf())),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
+                    Err(e) => {
+                        return Err(Error::Usage(format!("cannot read `{DEFAULT_FILE}`: {e}")));
+                    }
+                }
+            }
+        };
+        let (fc, src) = match &file {
+            Some(src) => {
+                let shown = path
+                    .as_deref()
+                    .unwrap_or(Path::new(DEFAULT_FILE))
+                    .display()
+                    .to_string();
+                let fc: FileConfig = toml::from_str(src)
+                    .map_err(|e| Error::Usage(format!("{shown}: {}", e.to_string().trim_end())))?;
+                (fc, src.as_str())
+            }
+            None => (FileConfig::default(), ""),
+        };
+        Settings::resolve(fc, src, path, cli)
+    }
+
+    fn resolve(
+        fc: FileConfig,
+        src: &str,
+        path: Option<PathBuf>,
+        cli: &Overrides,
+    ) -> Result<Settings, Error> {
+        let shown = path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| DEFAULT_FILE.into());
+        let bad = |span: std::ops::Range<usize>, key: &str, msg: String| {
+            Error::Usage(format!(
+                "{shown}:{}: `{key}`: {msg}",
+                line_of(src, span.start)
+            ))
+        };
+
+        // `dir` in a file is relative to the file's folder.
+        let (dir, dir_display) = match (&cli.dir, &fc.dir) {
+            (Some(d), _) => (d.clone(), d.display().to_string()),
+            (None, Some(d)) => {
+                let base = path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .filter(|p| !p.as_os_str().is_empty());
+                match base {
+                    Some(b) => (b.join(d), b.join(d).display().to_string()),
+                    None => (PathBuf::from(d), d.clone()),
+                }
+            }
+            (None, None) => (PathBuf::from("migrations"), "migrations".to_string()),
+        };
+
+        let layout = cli.layout.or(match fc.layout {
+            None | Some(LayoutSetting::Auto) => None,
+            Some(LayoutSetting::Flat) => Some(Layout::Flat),
+            Some(LayoutSetting::Markers) => Some(Layout::Markers),
+            Some(LayoutSetting::Pairs) => Some(Layout::Pairs),
+            Some(LayoutSetting::Rollback) => Some(Layout::Rollback),
+            Some(LayoutSetting::Folders) => Some(Layout::Folders),
+        });
+        let numbering = cli.numbering.or(match fc.numbering {
+            None | Some(NumberingSetting::Auto) => None,
+            Some(NumberingSetting::Sequential) => Some(Numbering::Sequential),
+            Some(NumberingSetting::Sparse) => Some(Numbering::Sparse),
+            Some(NumberingSetting::Timestamp) => Some(Numbering::Timestamp),
+        });
+
+        let pg_version = match fc.pg_version {
+            Some(v) => {
+                let n = *v.get_ref();
+                if !(10..=18).contains(&n) {
+                    return Err(bad(
+                        v.span(),
+                        "pg_version",
+                        format!("{n} is not a supported PostgreSQL major version (10 to 18)"),
+                    ));
+                }
+                n as u32
+            }
+            None => 15,
+        };
+        let history_table = match fc.history_table {
+            Some(t) => {
+                validate_table_name(t.get_ref()).map_err(|m| bad(t.span(), "history_table", m))?;
+                t.into_inner()
+            }
+            None => "public.sqlgate_migrations".into(),
+        };
+        let duration = |v: &Option<Spanned<String>>,
+                        key: &str,
+                        default: Option<Duration>|
+         -> Result<Option<Duration>, Error> {
+            match v {
+                Some(s) => parse_duration(s.get_ref()).map_err(|m| bad(s.span(), key, m)),
+                None => Ok(default),
+            }
+        };
+        let lock_timeout = duration(
+            &fc.lock_timeout,
+            "lock_timeout",
+            Some(Duration::from_secs(5)),
+        )?;
+        let statement_timeout = duration(&fc.statement_timeout, "statement_timeout", None)?;
+        let lock_wait = duration(&fc.lock_wait, "lock_wait", Some(Duration::from_secs(600)))?
+            .unwrap_or(Duration::ZERO);
+        let lock_retries = match fc.lock_retries {
+            Some(v) => {
+                let n = *v.get_ref();
+                if !(0..=100).contains(&n) {
+                    return Err(bad(
+                        v.span(),
+                        "lock_retries",
+                        format!("{n} is out of range (0 to 100)"),
+                    ));
+                }
+                n as u32
+            }
+            None => 3,
+        };
+
+        let mut vars = BTreeMap::new();
+        for (k, v) in fc.vars {
+            if !valid_var_name(&k) {
+                return Err(Error::Usage(format!(
+                    "{shown}: [vars] `{k}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit)"
+                )));
+            }
+            vars.insert(k, v);
+        }
+        for kv in &cli.vars {
+            let Some((k, v)) = kv.split_once('=') else {
+                return Err(Error::Usage(format!("--var `{kv}` must be NAME=VALUE")));
+            };
+            if !valid_var_name(k) {
+                return Err(Error::Usage(format!(
+                    "--var `{k}` is not a valid placeholder name"
+                )));
+            }
+            vars.insert(k.to_string(), v.to_string());
+        }
+
+        let mut rule_overrides = rules::Overrides::new();
+        for (id, level) in fc.rules {
+            if !rules::is_known(&id) {
+                let hint = rules::closest(&id)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                return Err(bad(
+                    level.span(),
+                    &format!("rules.{id}"),
+                    format!("unknown rule{hint}; `sqlgate explain` lists them"),
+                ));
+            }
+            let sev = match level.get_ref().as_str() {
+                "error" => Some(Severity::Error),
+                "warning" => Some(Severity::Warning),
+                "info" => Some(Severity::Info),
+                "off" => None,
+                other => {
+                    return Err(bad(
+                        level.span(),
+                        &format!("rules.{id}"),
+                        format!("`{other}` is not a severity (error, warning, info or off)"),
+                    ));
+                }
+            };
+            rule_overrides.insert(id, sev);
+        }
+
+        Ok(Settings {
+            dir,
+            dir_display,
+            layout,
+            numbering,
+            require_down: cli.require_down.or(fc.require_down).unwrap_or(false),
+            fail_on: cli.fail_on.or(fc.fail_on).unwrap_or(FailOn::Error),
+            format: cli.format.or(fc.format).unwrap_or(Format::Text),
+            base: cli.base.clone().or(fc.base).filter(|b| !b.is_empty()),
+            pg_version,
+            history_table,
+            lock_timeout,
+            statement_timeout,
+            lock_retries,
+            lock_wait,
+            environment: fc.environment,
+            vars,
+            rules: rule_overrides,
+            config_file: path,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str, cli: &Overrides) -> Result<Settings, Error> {
+        let fc: FileConfig = toml::from_str(src).map_err(|e| Error::Usage(e.to_string()))?;
+        Settings::resolve(fc, src, Some(PathBuf::from("sqlgate.toml")), cli)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = parse("", &Overrides::default()).unwrap();
+        assert_eq!(s.dir, PathBuf::from("migrations"));
+        assert_eq!(s.fail_on, FailOn::Error);
+        assert_eq!(s.pg_version, 15);
+        assert_eq!(s.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(s.statement_timeout, None);
+        assert_eq!(s.history_table, "public.sqlgate_migrations");
+    }
+
+    #[test]
+    fn file_values_and_flags_win() {
+        let src = "dir = \"db\"\nnumbering = \"sparse\"\nfail_on = \"warning\"\n[vars]\nSCHEMA = \"app\"\n[rules]\nversion-gap = \"off\"\ninconsistent-width = \"error\"\n";
+        let s = parse(src, &Overrides::default()).unwrap();
+        assert_eq!(s.dir, PathBuf::from("db"));
+        assert_eq!(s.numbering, Some(Numbering::Sparse));
+        assert_eq!(s.fail_on, FailOn::Warning);
+        assert_eq!(s.vars["SCHEMA"], "app");
+        assert_eq!(s.rules["version-gap"], None);
+        assert_eq!(s.rules["inconsistent-width"], Some(Severity::Error));
+        let cli = Overrides {
+            dir: Some("other".into()),
+            fail_on: Some(FailOn::Never),
+            vars: vec!["SCHEMA=x".into()],
+            ..Default::default()
+        };
+        let s = parse(src, &cli).unwrap();
+        assert_eq!(s.dir, PathBuf::from("other"));
+        assert_eq!(s.fail_on, FailOn::Never);
+        assert_eq!(s.vars["SCHEMA"], "x");
+    }
+
+    #[test]
+    fn bad_values_name_key_and_line() {
+        let e = parse(
+            "dir = \"m\"\n[rules]\nversion-gaps = \"off\"\n",
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("sqlgate.toml:3")
+                && e.contains("rules.version-gaps")
+                && e.contains("did you mean `version-gap`"),
+            "{e}"
+        );
+        let e = parse("\n\nlock_timeout = \"5 parsecs\"\n", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("sqlgate.toml:3") && e.contains("lock_timeout"),
+            "{e}"
+        );
+        let e = parse("pg_version = 9\n", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pg_version"), "{e}");
+        let e = parse("[rules]\nversion-gap = \"loud\"\n", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a severity"), "{e}");
+        let e = parse("history_table = \"a.b.c\"\n", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("history_table"), "{e}");
+        assert!(parse("bogus = 1\n", &Overrides::default())
+            .unwrap_err()
+            .to_string()
+            .contains("bogus"));
+        assert!(parse(
+            "",
+            &Overrides {
+                vars: vec!["novalue".into()],
+                ..Default::default()
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            parse_duration("250ms").unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_duration("10m").unwrap(),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(parse_duration("off").unwrap(), None);
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+}

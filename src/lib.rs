@@ -1,0 +1,25 @@
+//! sqlgate: guards PostgreSQL migrations on pull requests and ships them on merge.
+//!
+//! Module map (see ARCHITECTURE.md):
+//! - [`catalog`]: the migration directory model (layouts, versions, checksums, directives)
+//! - [`rules`]: rule ids, documentation and the pure checks
+//! - [`findings`]: the one findings/report data model
+//! - [`report`]: text, JSON, markdown and GitHub renderers
+//! - [`git`]: the base branch's copy of the directory
+//! - [`check`]: the `check` command, tying the above together
+//! - [`create`]: the `create` command
+//! - [`config`]: `sqlgate.toml`, environment and flags
+//! - [`cli`]: argument parsing and command dispatch
+
+pub mod catalog;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod create;
+pub mod error;
+pub mod findings;
+pub mod git;
+pub mod report;
+pub mod rules;
+
+pub use error::Error;

@@ -1,0 +1,344 @@
+//! The rules: their ids, default severities and documentation (`sqlgate explain`),
+//! plus the pure checks that produce findings. `directory` judges one catalog;
+//! `history` compares the working tree with the base branch.
+
+pub mod directory;
+pub mod history;
+
+use crate::findings::{Finding, Severity};
+use std::collections::BTreeMap;
+
+/// Documentation and default severity of one rule.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub category: &'static str,
+    /// One line: what the rule reports.
+    pub summary: &'static str,
+    /// Why it matters in production.
+    pub why: &'static str,
+    /// What to do instead.
+    pub fix: &'static str,
+    /// An example that fires (a file listing or SQL).
+    pub bad: &'static str,
+    /// The corrected example.
+    pub good: &'static str,
+}
+
+const DIR: &str = "Directory and history";
+
+/// Every rule sqlgate implements, in documentation order.
+pub const RULES: &[RuleInfo] = &[
+    RuleInfo {
+        id: "duplicate-version",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "Two migrations share a version number (also across branches: a version another pull request already merged).",
+        why: "Runners key migrations by version: one of the two is silently skipped or fails with a unique violation on deploy, and environments end up with different schemas.",
+        fix: "Renumber the new migration to the next free version (`sqlgate create <name>` picks it).",
+        bad: "migrations/004_add_avatar.sql\nmigrations/004_add_teams.sql",
+        good: "migrations/004_add_avatar.sql\nmigrations/005_add_teams.sql",
+    },
+    RuleInfo {
+        id: "version-gap",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "With `numbering = \"sequential\"`, a version number is skipped.",
+        why: "A gap usually means a migration was lost in a merge or renumbered by hand; a runner that later receives the missing number applies it out of order.",
+        fix: "Renumber the migration to close the gap, or set `numbering = \"sparse\"` in sqlgate.toml when gaps are intentional.",
+        bad: "001_users.sql\n002_teams.sql\n004_tasks.sql",
+        good: "001_users.sql\n002_teams.sql\n003_tasks.sql",
+    },
+    RuleInfo {
+        id: "out-of-order",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A new migration's version is not above every version already on the base branch.",
+        why: "Databases that already ran the later migrations will either skip this one forever or apply it after migrations written on top of a different schema.",
+        fix: "Renumber the migration above the highest shipped version (rebase, then `sqlgate create` gives the next number).",
+        bad: "base: 20240301000000_b.sql\nnew:  20240201000000_a.sql",
+        good: "base: 20240301000000_b.sql\nnew:  20240302000000_a.sql",
+    },
+    RuleInfo {
+        id: "invalid-name",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A `.sql` file does not fit the directory's naming (no leading version, or a layout it does not follow).",
+        why: "A file the runner cannot order is either skipped silently (never applied) or applied at a random point.",
+        fix: "Name it `<version>_<description>.sql` in the directory's layout, or move non-migration SQL out of the directory.",
+        bad: "migrations/add_users.sql",
+        good: "migrations/003_add_users.sql",
+    },
+    RuleInfo {
+        id: "mixed-layout",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "The directory mixes layouts (e.g. `.up.sql` pairs next to plain `.sql` files).",
+        why: "Down migrations and ordering are read differently per layout; a mixed directory is ambiguous and one of the files would be misread.",
+        fix: "Convert the file to the directory's layout, or force one with `layout = \"…\"` in sqlgate.toml.",
+        bad: "001_a.up.sql\n001_a.down.sql\n002_b.sql",
+        good: "001_a.up.sql\n001_a.down.sql\n002_b.up.sql\n002_b.down.sql",
+    },
+    RuleInfo {
+        id: "inconsistent-width",
+        severity: Severity::Warning,
+        category: DIR,
+        summary: "Zero-padded versions of different widths (`009` next to `0010`).",
+        why: "Tools and people that sort file names as text put `0010` before `009`, so the order on disk and the order of application disagree.",
+        fix: "Use the width the rest of the directory uses (`010`).",
+        bad: "009_a.sql\n0010_b.sql",
+        good: "009_a.sql\n010_b.sql",
+    },
+    RuleInfo {
+        id: "orphan-down",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A down/rollback file without its up migration.",
+        why: "Usually a renamed or deleted up file: the rollback can never run, and a typo'd name means the real migration has no rollback.",
+        fix: "Rename the down file to match its up migration, or delete it.",
+        bad: "003_add_index.up.sql\n003_add_idx.down.sql",
+        good: "003_add_index.up.sql\n003_add_index.down.sql",
+    },
+    RuleInfo {
+        id: "missing-down",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration has no down SQL (only with `require_down = true`).",
+        why: "The team requires every migration to be reversible; without a down, `sqlgate rollback` refuses to pass this migration.",
+        fix: "Add the down SQL (a `.down.sql` file, a `-- DOWN` section, a `_rollback` sibling or `down.sql`, by layout).",
+        bad: "005_add_avatar.up.sql",
+        good: "005_add_avatar.up.sql\n005_add_avatar.down.sql",
+    },
+    RuleInfo {
+        id: "empty-migration",
+        severity: Severity::Warning,
+        category: DIR,
+        summary: "A migration's up SQL has nothing but whitespace and comments.",
+        why: "Usually an unsaved editor buffer or a bad merge: the version is recorded as applied and the intended change never happens.",
+        fix: "Write the SQL, or delete the file. If it is an intentional placeholder, silence the rule for it with `-- sqlgate:ignore-file empty-migration -- <reason>`.",
+        bad: "-- Migration: 006_add_index\n",
+        good: "-- Migration: 006_add_index\nCREATE INDEX CONCURRENTLY …;",
+    },
+    RuleInfo {
+        id: "not-utf8",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration file is not valid UTF-8.",
+        why: "PostgreSQL rejects invalid UTF-8 in a UTF8 database, and editors and diffs show it differently on each machine.",
+        fix: "Re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).",
+        bad: "INSERT INTO cities VALUES ('M\\xfcnchen'); -- saved as Latin-1",
+        good: "INSERT INTO cities VALUES ('München'); -- saved as UTF-8",
+    },
+    RuleInfo {
+        id: "unreadable-file",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration file cannot be read (permissions, a dangling symlink or a symlink loop).",
+        why: "A migration that cannot be read cannot be checked or applied.",
+        fix: "Fix the file's permissions or the symlink.",
+        bad: "001_a.sql -> 001_a.sql (a symlink loop)",
+        good: "001_a.sql (a regular file)",
+    },
+    RuleInfo {
+        id: "modified-migration",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration that exists on the base branch (shipped) was edited; the report shows the diff.",
+        why: "Databases that already applied it will never run the new text: production and fresh environments silently diverge, and the next `apply` fails the checksum check.",
+        fix: "Revert the edit and put the change in a new migration. Only whitespace-at-line-end (CRLF) and BOM differences are ignored.",
+        bad: "--- a/003_orders.sql\n+++ b/003_orders.sql\n-  total numeric(10,2)\n+  total numeric(12,2)",
+        good: "003_orders.sql unchanged\n009_widen_order_total.sql: ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
+    },
+    RuleInfo {
+        id: "deleted-migration",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration that exists on the base branch was deleted.",
+        why: "Databases that applied it keep its effects but lose the record's file (`missing-file` on the next apply); fresh environments never get it.",
+        fix: "Restore the file. To undo its effect, write a new migration that reverses it.",
+        bad: "base: 003_orders.sql\nhead: (missing)",
+        good: "head: 003_orders.sql\n      009_drop_orders.sql",
+    },
+    RuleInfo {
+        id: "renamed-migration",
+        severity: Severity::Error,
+        category: DIR,
+        summary: "A migration that exists on the base branch was renamed or renumbered.",
+        why: "Runners track migrations by version and name: a renamed migration looks new and runs a second time on every database that already applied it.",
+        fix: "Restore the original file name.",
+        bad: "base: 003_orders.sql\nhead: 003_create_orders.sql",
+        good: "head: 003_orders.sql",
+    },
+    RuleInfo {
+        id: "down-modified",
+        severity: Severity::Warning,
+        category: DIR,
+        summary: "The down (rollback) SQL of a shipped migration was edited or deleted.",
+        why: "Not a checksum violation (downs are not applied forward), but a rollback that differs from what was reviewed with the up migration may not undo it.",
+        fix: "Review the new down SQL against the up migration; keep the edit if it fixes a broken rollback.",
+        bad: "-- DOWN\n-DROP TABLE orders;\n+DROP TABLE orders CASCADE;",
+        good: "-- DOWN\nDROP TABLE orders;",
+    },
+];
+
+/// Rule ids from PRODUCT §2 that later releases implement. They are accepted in
+/// `[rules]` and `sqlgate:ignore` so configurations can be written ahead.
+pub const PLANNED_RULES: &[&str] = &[
+    "checksum-mismatch",
+    "missing-file",
+    "failed-migration",
+    "syntax-error",
+    "transaction-control",
+    "concurrently-in-transaction",
+    "non-transactional-statement",
+    "mixed-no-transaction",
+    "unused-ignore",
+    "drop-table",
+    "drop-column",
+    "drop-schema",
+    "drop-database",
+    "truncate",
+    "delete-without-where",
+    "update-without-where",
+    "create-index-non-concurrently",
+    "drop-index-non-concurrently",
+    "reindex-non-concurrently",
+    "add-foreign-key-validating",
+    "add-check-validating",
+    "add-unique-constraint",
+    "add-primary-key",
+    "add-exclusion-constraint",
+    "set-not-null",
+    "add-column-volatile-default",
+    "add-column-required",
+    "add-column-serial",
+    "add-column-generated-stored",
+    "alter-column-type",
+    "vacuum-full",
+    "cluster",
+    "refresh-matview-non-concurrently",
+    "lock-table",
+    "alter-enum-add-value-in-transaction",
+    "statements-after-access-exclusive",
+    "missing-lock-timeout",
+    "rename-column",
+    "rename-table",
+    "drop-not-null",
+    "drop-default",
+    "plaintext-password",
+    "security-definer-search-path",
+    "grant-to-public",
+    "disable-row-level-security",
+    "prefer-bigint",
+    "prefer-text",
+    "prefer-timestamptz",
+    "prefer-identity",
+    "prefer-jsonb",
+    "ban-char",
+    "identifier-too-long",
+    "replay-error",
+    "replay-rewrite",
+    "replay-blocking-lock",
+];
+
+/// The documentation of a rule sqlgate implements.
+pub fn info(id: &str) -> Option<&'static RuleInfo> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// True for ids that may appear in configuration and ignore directives.
+pub fn is_known(id: &str) -> bool {
+    info(id).is_some() || PLANNED_RULES.contains(&id)
+}
+
+/// The known rule id closest to `id`, for "did you mean" messages.
+pub fn closest(id: &str) -> Option<&'static str> {
+    RULES
+        .iter()
+        .map(|r| r.id)
+        .chain(PLANNED_RULES.iter().copied())
+        .map(|known| (strsim(id, known), known))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance (small strings only).
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A configured severity for a rule: a level, or `off`.
+pub type Overrides = BTreeMap<String, Option<Severity>>;
+
+/// Applies `[rules]` overrides: changes severities and drops rules set to `off`.
+pub fn apply_overrides(findings: Vec<Finding>, overrides: &Overrides) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut f| match overrides.get(f.rule) {
+            Some(None) => None,
+            Some(Some(sev)) => {
+                f.severity = *sev;
+                Some(f)
+            }
+            None => Some(f),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_documented_once() {
+        let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+        for r in RULES {
+            assert!(
+                !r.why.is_empty() && !r.fix.is_empty() && !r.bad.is_empty() && !r.good.is_empty(),
+                "{}",
+                r.id
+            );
+            assert!(
+                !PLANNED_RULES.contains(&r.id),
+                "{} is both planned and implemented",
+                r.id
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_change_and_silence() {
+        let fs = vec![
+            Finding::new("version-gap", "a", "x"),
+            Finding::new("empty-migration", "b", "y"),
+        ];
+        let mut o = Overrides::new();
+        o.insert("version-gap".into(), Some(Severity::Info));
+        o.insert("empty-migration".into(), None);
+        let out = apply_overrides(fs, &o);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn did_you_mean() {
+        assert_eq!(closest("version-gaps"), Some("version-gap"));
+        assert_eq!(closest("drop-colum"), Some("drop-column"));
+        assert_eq!(closest("zzzzzzzzzzzz"), None);
+    }
+}

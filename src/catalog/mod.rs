@@ -434,7 +434,9 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
     for c in &classified {
         if c.family != family {
             if c.role != Role::Meta {
-                let (rule, msg) = if opts.layout.is_some() {
+                let (rule, msg) = if let Err(why) = parse_name(&c.stem) {
+                    ("invalid-name", why)
+                } else if opts.layout.is_some() {
                     (
                         "invalid-name",
                         format!(

@@ -107,12 +107,7 @@ fn duplicate_versions(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Findi
 }
 
 fn version_gaps(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
-    let width = cat
-        .migrations
-        .iter()
-        .map(|m| m.version.width())
-        .max()
-        .unwrap_or(1);
+    let width = common_width(cat).unwrap_or(1);
     let versions: BTreeSet<&Version> = cat
         .migrations
         .iter()
@@ -136,11 +131,9 @@ fn version_gaps(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
                 last_missing.padded(width)
             )
         };
-        for m in cat
-            .migrations
-            .iter()
-            .filter(|m| &m.version == b && (ctx.in_scope)(m))
-        {
+        // Once per version, even when the version is duplicated.
+        let first = cat.migrations.iter().find(|m| &m.version == b);
+        if let Some(m) = first.filter(|m| (ctx.in_scope)(m)) {
             out.push(at(
                 ctx,
                 "version-gap",
@@ -151,15 +144,23 @@ fn version_gaps(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
     }
 }
 
-fn inconsistent_width(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
-    if !cat.migrations.iter().any(|m| m.version.is_padded()) {
-        return; // `1_a.sql`, `10_b.sql`: no padding intended
-    }
+/// The version width most migrations use (the wider one on a tie).
+fn common_width(cat: &Catalog) -> Option<usize> {
     let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
     for m in &cat.migrations {
         *widths.entry(m.version.width()).or_default() += 1;
     }
-    let Some((&expected, _)) = widths.iter().max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0))) else {
+    widths
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map(|(w, _)| w)
+}
+
+fn inconsistent_width(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
+    if !cat.migrations.iter().any(|m| m.version.is_padded()) {
+        return; // `1_a.sql`, `10_b.sql`: no padding intended
+    }
+    let Some(expected) = common_width(cat) else {
         return;
     };
     for m in cat.migrations.iter().filter(|m| (ctx.in_scope)(m)) {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints and every test (unit, integration, corpora).
+# Installs what a fresh machine lacks, or says in one line what to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'scripts/test.sh: %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+have cargo || { say "cargo is missing: install Rust (https://rustup.rs), then run this again"; exit 2; }
+if ! have git; then
+  if have apt-get; then
+    say "installing git"; apt-get update -qq && apt-get install -y -qq git >/dev/null
+  else
+    say "git is missing: install git, then run this again"; exit 2
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    if have rustup; then rustup component add "$component" >/dev/null 2>&1 || true; fi
+  fi
+done
+
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --all -- --check || { say "formatting differs: run 'cargo fmt'"; exit 1; }
+else
+  say "rustfmt is not installed: skipping the format check"
+fi
+if cargo clippy --version >/dev/null 2>&1; then
+  cargo clippy --all-targets --locked -- -D warnings
+else
+  say "clippy is not installed: skipping lints"
+fi
+cargo test --locked "$@"

@@ -1,0 +1,88 @@
+//! Every real-world corpus in ../shared/corpora is read without false `invalid-name`,
+//! `not-utf8`, `mixed-layout` or `orphan-down`. Skips (with a note) when the folder is
+//! absent, as in a clone outside this workplace.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn corpus(name: &str) -> Option<std::path::PathBuf> {
+    match corpora() {
+        Some(c) if c.join(name).is_dir() => Some(c.join(name)),
+        _ => {
+            eprintln!("note: ../shared/corpora/{name} is absent; corpus test skipped");
+            None
+        }
+    }
+}
+
+fn check_corpus(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let d = dir.to_str().unwrap();
+    let mut args = vec!["--all", "--dir", d];
+    args.extend_from_slice(extra);
+    let (code, v) = check_json(Path::new(env!("CARGO_MANIFEST_DIR")), &args);
+    assert!(code == 0 || code == 1, "exit {code}");
+    for bad in [
+        "invalid-name",
+        "not-utf8",
+        "mixed-layout",
+        "orphan-down",
+        "unreadable-file",
+        "duplicate-version",
+    ] {
+        assert!(
+            !rules(&v).iter().any(|r| r == bad),
+            "false {bad} in {}: {}",
+            dir.display(),
+            v["findings"]
+        );
+    }
+    v
+}
+
+#[test]
+fn lemmy_folders() {
+    let Some(dir) = corpus("lemmy") else { return };
+    let v = check_corpus(&dir, &[]);
+    assert_eq!(v["layout"], "folders");
+    assert_eq!(v["numbering"], "timestamp");
+    assert_eq!(v["migrations"]["total"], 342);
+    assert!(rules(&v).is_empty(), "{}", v["findings"]);
+}
+
+#[test]
+fn kratos_twenty_digit_versions_and_dialects() {
+    let Some(dir) = corpus("kratos") else { return };
+    let v = check_corpus(&dir, &[]);
+    assert_eq!(v["layout"], "pairs");
+    assert_eq!(v["migrations"]["total"], 336);
+    // Kratos keeps empty up files where only other databases need a step.
+    assert!(
+        rules(&v).iter().all(|r| r == "empty-migration"),
+        "{}",
+        v["findings"]
+    );
+    assert_eq!(v["summary"]["error"], 0);
+}
+
+#[test]
+fn harbor_sparse() {
+    let Some(dir) = corpus("harbor") else { return };
+    let v = check_corpus(&dir, &["--numbering", "sparse"]);
+    assert_eq!(v["migrations"]["total"], 39);
+    assert!(rules(&v).is_empty(), "{}", v["findings"]);
+    // Without the sparse policy the intentional gaps are reported, and nothing else.
+    let v = check_corpus(&dir, &[]);
+    assert!(!rules(&v).is_empty() && rules(&v).iter().all(|r| r == "version-gap"));
+}
+
+#[test]
+fn graphile_worker_with_placeholder() {
+    let Some(dir) = corpus("graphile-worker") else {
+        return;
+    };
+    let v = check_corpus(&dir, &["--var", "GRAPHILE_WORKER_SCHEMA=graphile_worker"]);
+    assert_eq!(v["layout"], "flat");
+    assert_eq!(v["migrations"]["total"], 19);
+    assert!(rules(&v).is_empty(), "{}", v["findings"]);
+}

@@ -22,9 +22,12 @@ fn walk(root: &std::path::Path, dir: &std::path::Path) -> Vec<String> {
     out
 }
 
+/// Existing files, and the files `create` must add.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[test]
 fn creates_the_next_migration_in_each_layout() {
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[Case] = &[
         (&[("001_a.sql", "select 1;")], &["002_add_avatar.sql"]),
         (
             &[("001_a.sql", "-- UP\nselect 1;\n-- DOWN\nselect 0;\n")],

@@ -349,20 +349,45 @@ fn suggest_description(stem: &str) -> String {
     }
 }
 
-fn make_part(file: &SourceFile, bytes: &[u8], section: Option<&str>, first_line: u32) -> Part {
+/// A file read once: normalized text, its checksum, and where UTF-8 broke.
+struct Decoded {
+    text: String,
+    checksum: String,
+    utf8_error: Option<(u32, u32)>,
+}
+
+fn decode_file(bytes: &[u8]) -> Decoded {
     let normalized = text::normalize(bytes);
-    let (whole, utf8_error) = text::decode(normalized.clone());
-    let (text, checksum) = match section {
-        Some(s) => (s.to_string(), text::sha256_hex(s.as_bytes())),
-        None if utf8_error.is_none() => {
-            let sum = text::sha256_hex(whole.as_bytes());
-            (whole, sum)
-        }
-        None => (whole, text::sha256_hex(&normalized)),
-    };
-    Part {
-        path: file.path.clone(),
+    // For valid UTF-8 this equals the hash of the text; for invalid, of the bytes.
+    let checksum = text::sha256_hex(&normalized);
+    let (text, utf8_error) = text::decode(normalized);
+    Decoded {
         text,
+        checksum,
+        utf8_error,
+    }
+}
+
+fn whole_part(path: &str, d: Decoded) -> Part {
+    Part {
+        path: path.to_string(),
+        text: d.text,
+        first_line: 1,
+        utf8_error: d.utf8_error,
+        checksum: d.checksum,
+    }
+}
+
+fn section_part(
+    path: &str,
+    section: String,
+    first_line: u32,
+    utf8_error: Option<(u32, u32)>,
+) -> Part {
+    let checksum = text::sha256_hex(section.as_bytes());
+    Part {
+        path: path.to_string(),
+        text: section,
         first_line,
         utf8_error,
         checksum,
@@ -507,31 +532,27 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         let mut no_transaction;
         let up_part;
         let mut down_part = None;
-        if family == Family::Flat {
-            let (whole, _) = text::decode(text::normalize(bytes));
-            let sections = text::split_sections(&whole);
+        let decoded = decode_file(bytes);
+        no_transaction = false;
+        if family == Family::Flat && text::has_markers(&decoded.text) {
+            let sections = text::split_sections(&decoded.text);
             any_markers |= sections.has_markers;
             no_transaction = sections.up_no_transaction;
-            if sections.down.is_some() {
-                up_part = make_part(up.file, bytes, Some(&sections.up), 1);
-                let d = make_part(
-                    up.file,
-                    bytes,
-                    sections.down.as_deref(),
-                    sections.down_line.unwrap_or(1),
-                );
-                down_part = Some(d);
+            if let Some(down) = sections.down {
+                let err = decoded.utf8_error;
+                up_part = section_part(&up.file.path, sections.up, 1, err);
+                let line = sections.down_line.unwrap_or(1);
+                down_part = Some(section_part(&up.file.path, down, line, err));
             } else {
-                up_part = make_part(up.file, bytes, None, 1);
+                up_part = whole_part(&up.file.path, decoded);
             }
         } else {
-            no_transaction = false;
-            up_part = make_part(up.file, bytes, None, 1);
+            up_part = whole_part(&up.file.path, decoded);
         }
         if let Some(d) = g.down {
             any_rollback |= d.role == Role::Rollback;
             if let Content::Bytes(db) = &d.file.content {
-                down_part = Some(make_part(d.file, db, None, 1));
+                down_part = Some(whole_part(&d.file.path, decode_file(db)));
             }
         }
         if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {

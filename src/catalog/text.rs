@@ -90,7 +90,11 @@ fn marker_re() -> &'static Regex {
 /// Recognizes a section marker line: `-- UP`, `-- DOWN`, `-- Up Migration`,
 /// dbmate's `-- migrate:up [transaction:false]`, goose/sql-migrate's `-- +goose Up`.
 pub fn marker(line: &str) -> Option<Marker> {
-    let caps = marker_re().captures(line.trim_end())?;
+    let line = line.trim();
+    if !line.starts_with("--") {
+        return None;
+    }
+    let caps = marker_re().captures(line)?;
     let word = caps
         .name("plain")
         .or_else(|| caps.name("dbmate"))
@@ -104,6 +108,11 @@ pub fn marker(line: &str) -> Option<Marker> {
         .name("opts")
         .is_some_and(|o| o.as_str().replace(' ', "").contains("transaction:false"));
     Some(Marker::Up { no_transaction })
+}
+
+/// True when some line of `text` is an UP/DOWN marker.
+pub fn has_markers(text: &str) -> bool {
+    text.lines().any(|l| marker(l).is_some())
 }
 
 /// A file split at its markers.
@@ -182,6 +191,9 @@ fn ignore_re() -> &'static Regex {
 /// Finds every ignore directive in a file.
 pub fn ignore_directives(text: &str) -> Vec<IgnoreDirective> {
     let mut out = Vec::new();
+    if !text.contains("sqlgate:ignore") {
+        return out;
+    }
     for (i, line) in text.lines().enumerate() {
         let Some(c) = ignore_re().captures(line) else {
             continue;

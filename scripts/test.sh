@@ -5,19 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'scripts/test.sh: %s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
-
-have cargo || { say "cargo is missing: install Rust (https://rustup.rs), then run this again"; exit 2; }
-if ! have git; then
-  if have apt-get; then
-    say "installing git"; apt-get update -qq && apt-get install -y -qq git >/dev/null
-  else
-    say "git is missing: install git, then run this again"; exit 2
-  fi
-fi
+# shellcheck source=ensure-deps.sh
+. scripts/ensure-deps.sh
+ensure_cargo || exit 2
+ensure_git || exit 2
+ensure_libclang || exit 2
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
-    if have rustup; then rustup component add "$component" >/dev/null 2>&1 || true; fi
+    if _have rustup; then rustup component add "$component" >/dev/null 2>&1 || true; fi
   fi
 done
 

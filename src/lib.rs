@@ -21,5 +21,6 @@ pub mod findings;
 pub mod git;
 pub mod report;
 pub mod rules;
+pub mod sql;
 
 pub use error::Error;

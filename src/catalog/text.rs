@@ -293,12 +293,27 @@ fn placeholder_re() -> &'static Regex {
     })
 }
 
+/// One placeholder replacement: bytes `orig` of the source became bytes `new` of the
+/// substituted text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit {
+    pub orig: (usize, usize),
+    pub new: (usize, usize),
+}
+
 /// Substitutes `${NAME}`, `:NAME`, `:'NAME'` (as a quoted literal) and `:"NAME"` (as a
 /// quoted identifier) for names defined in `vars`; everything else (`::int` casts,
 /// `:=`, undefined names) is left exactly as written.
 pub fn substitute(sql: &str, vars: &BTreeMap<String, String>) -> String {
+    substitute_mapped(sql, vars).0
+}
+
+/// Like [`substitute`], also returning the edits so positions in the substituted text
+/// can be mapped back to the source (see [`source_offset`]).
+pub fn substitute_mapped(sql: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Edit>) {
+    let mut edits = Vec::new();
     if vars.is_empty() {
-        return sql.to_string();
+        return (sql.to_string(), edits);
     }
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
@@ -323,12 +338,31 @@ pub fn substitute(sql: &str, vars: &BTreeMap<String, String>) -> String {
         };
         if let Some(r) = replacement {
             out.push_str(&sql[last..start]);
+            let new_start = out.len();
             out.push_str(&r);
+            edits.push(Edit {
+                orig: (start, whole.end()),
+                new: (new_start, out.len()),
+            });
             last = whole.end();
         }
     }
     out.push_str(&sql[last..]);
-    out
+    (out, edits)
+}
+
+/// Maps a byte offset of substituted text back to the source text.
+pub fn source_offset(edits: &[Edit], pos: usize) -> usize {
+    let i = edits.partition_point(|e| e.new.0 <= pos);
+    if i == 0 {
+        return pos;
+    }
+    let e = edits[i - 1];
+    if pos < e.new.1 {
+        e.orig.0
+    } else {
+        pos - e.new.1 + e.orig.1
+    }
 }
 
 #[cfg(test)]
@@ -463,5 +497,11 @@ mod tests {
         );
         assert_eq!(substitute(":SCHEMAX", &vars), ":SCHEMAX");
         assert_eq!(substitute(":SCHEMA", &BTreeMap::new()), ":SCHEMA");
+        let (out, edits) = substitute_mapped("a :SCHEMA.t b ${SCHEMA} c", &vars);
+        assert_eq!(out, "a app.t b app c");
+        assert_eq!(source_offset(&edits, 0), 0);
+        assert_eq!(source_offset(&edits, 2), 2); // start of `app` → `:SCHEMA`
+        assert_eq!(source_offset(&edits, 6), 10); // `t`
+        assert_eq!(source_offset(&edits, 15), 25); // `c`
     }
 }

@@ -1,0 +1,10 @@
+//! SQL analysis: migrations parsed by PostgreSQL's own parser (`pg_query`), with every
+//! statement's exact position (`parse`), and a model of the schema that the shipped
+//! migrations build (`schema`), so rules can tell a new table from an existing one.
+
+mod ffi;
+pub mod names;
+pub mod parse;
+pub mod schema;
+
+pub use parse::{parse, ParseProblem, Parsed, Statement};

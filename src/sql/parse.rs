@@ -1,0 +1,324 @@
+//! Splits and parses a migration's SQL with PostgreSQL's parser, keeping each
+//! statement's exact place in the file. Placeholders are substituted first and
+//! positions mapped back to the source. Failures become problems, never panics:
+//! a syntax error carries the parser's message and position; a statement too deeply
+//! nested to decode is reported and the others are still analysed.
+
+use super::ffi;
+use crate::catalog::text::{self, Edit};
+use pg_query::NodeEnum;
+use std::collections::BTreeMap;
+
+/// One top-level statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub node: NodeEnum,
+    /// Byte range of the statement in the source text (comments before it excluded).
+    pub start: usize,
+    pub end: usize,
+    /// 1-based position of the statement's first character.
+    pub line: u32,
+    pub column: u32,
+    /// 1-based line of the statement's last character.
+    pub end_line: u32,
+    /// Where the parsed input started in the substituted text (node locations are
+    /// relative to it).
+    base: usize,
+}
+
+/// Something that kept a statement from being analysed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseProblem {
+    /// `syntax-error` or `unanalyzable-statement`.
+    pub rule: &'static str,
+    pub message: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A parsed migration.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub statements: Vec<Statement>,
+    pub problems: Vec<ParseProblem>,
+    /// The source text (before substitution).
+    source: String,
+    substituted: String,
+    edits: Vec<Edit>,
+    line_starts: Vec<usize>,
+    /// Added to every line number (the section's first line in its file, minus 1).
+    line_offset: u32,
+}
+
+fn line_starts(s: &str) -> Vec<usize> {
+    let mut v = vec![0];
+    v.extend(s.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+    v
+}
+
+/// Skips whitespace, `--` comments and (nested) `/* */` comments from `pos`.
+fn skip_trivia(b: &[u8], mut pos: usize) -> usize {
+    loop {
+        while pos < b.len() && b[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if b.get(pos) == Some(&b'-') && b.get(pos + 1) == Some(&b'-') {
+            while pos < b.len() && b[pos] != b'\n' {
+                pos += 1;
+            }
+        } else if b.get(pos) == Some(&b'/') && b.get(pos + 1) == Some(&b'*') {
+            let mut depth = 0usize;
+            while pos < b.len() {
+                if b[pos] == b'/' && b.get(pos + 1) == Some(&b'*') {
+                    depth += 1;
+                    pos += 2;
+                } else if b[pos] == b'*' && b.get(pos + 1) == Some(&b'/') {
+                    depth = depth.saturating_sub(1);
+                    pos += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    pos += 1;
+                }
+            }
+        } else {
+            return pos;
+        }
+    }
+}
+
+impl Parsed {
+    /// 1-based line and column in the file of a byte offset of the substituted text.
+    pub fn position(&self, substituted_offset: usize) -> (u32, u32) {
+        let src = text::source_offset(&self.edits, substituted_offset).min(self.source.len());
+        let line_idx = self.line_starts.partition_point(|&s| s <= src).saturating_sub(1);
+        let line_start = self.line_starts[line_idx];
+        let mut cut = src;
+        while !self.source.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let col = self.source[line_start..cut].chars().count() as u32 + 1;
+        (line_idx as u32 + 1 + self.line_offset, col)
+    }
+
+    /// Position of a parse-tree `location` of `stmt` (falls back to the statement).
+    pub fn location(&self, stmt: &Statement, location: i32) -> (u32, u32) {
+        match usize::try_from(location) {
+            Ok(l) => self.position(stmt.base + l),
+            Err(_) => (stmt.line, stmt.column),
+        }
+    }
+
+    /// The statement's source text.
+    pub fn text(&self, stmt: &Statement) -> &str {
+        self.source.get(stmt.start..stmt.end).unwrap_or_default()
+    }
+
+    /// The statement's text after placeholder substitution.
+    pub fn substituted_text(&self, stmt: &Statement) -> &str {
+        let (s, e) = self.substituted_range(stmt);
+        self.substituted.get(s..e).unwrap_or_default()
+    }
+
+    fn substituted_range(&self, stmt: &Statement) -> (usize, usize) {
+        // Find the substituted offsets whose source offsets are the statement's.
+        let to_new = |orig: usize| {
+            let mut delta: isize = 0;
+            for e in &self.edits {
+                if e.orig.1 <= orig {
+                    delta += (e.new.1 - e.new.0) as isize - (e.orig.1 - e.orig.0) as isize;
+                }
+            }
+            (orig as isize + delta).max(0) as usize
+        };
+        (to_new(stmt.start), to_new(stmt.end))
+    }
+
+    fn push_statement(&mut self, node: NodeEnum, base: usize, raw_start: usize, raw_end: usize) {
+        let b = self.substituted.as_bytes();
+        let start_new = skip_trivia(b, raw_start.min(b.len()));
+        let mut end_new = raw_end.min(b.len()).max(start_new);
+        while end_new > start_new && b[end_new - 1].is_ascii_whitespace() {
+            end_new -= 1;
+        }
+        let start = text::source_offset(&self.edits, start_new);
+        let end = text::source_offset(&self.edits, end_new.saturating_sub(1)) + usize::from(end_new > start_new);
+        let (line, column) = self.position(start_new);
+        let (end_line, _) = self.position(end_new.saturating_sub(1).max(start_new));
+        self.statements.push(Statement {
+            node,
+            start,
+            end: end.max(start),
+            line,
+            column,
+            end_line,
+            base,
+        });
+    }
+
+    fn problem(&mut self, rule: &'static str, message: String, substituted_offset: usize) {
+        let (line, column) = self.position(substituted_offset);
+        self.problems.push(ParseProblem {
+            rule,
+            message,
+            line,
+            column,
+        });
+    }
+}
+
+fn char_to_byte(s: &str, char_pos_1based: usize) -> usize {
+    s.char_indices()
+        .nth(char_pos_1based.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len())
+}
+
+/// Parses `sql` (a migration's up section, starting at `first_line` of its file).
+pub fn parse(sql: &str, vars: &BTreeMap<String, String>, first_line: u32) -> Parsed {
+    let (substituted, edits) = text::substitute_mapped(sql, vars);
+    let mut parsed = Parsed {
+        statements: Vec::new(),
+        problems: Vec::new(),
+        source: sql.to_string(),
+        substituted,
+        edits,
+        line_starts: line_starts(sql),
+        line_offset: first_line.saturating_sub(1),
+    };
+    if let Some(nul) = parsed.substituted.find('\0') {
+        parsed.problem("syntax-error", "the SQL contains a NUL byte, which PostgreSQL rejects".into(), nul);
+        return parsed;
+    }
+    let input = parsed.substituted.clone();
+    match pg_query::parse(&input, 0) {
+        Ok(result) => {
+            for raw in result.protobuf.stmts {
+                let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+                let start = usize::try_from(raw.stmt_location).unwrap_or(0);
+                let end = if raw.stmt_len <= 0 { input.len() } else { start + raw.stmt_len as usize };
+                parsed.push_statement(node, 0, start, end);
+            }
+        }
+        Err(pg_query::Error::Parse(message)) => {
+            let (message, pos) = ffi::syntax_error(&input).unwrap_or((message, 0));
+            let at = if pos == 0 { 0 } else { char_to_byte(&input, pos) };
+            parsed.problem("syntax-error", message, at);
+        }
+        Err(_) => parse_each(&mut parsed, &input),
+    }
+    parsed
+}
+
+/// The whole text parses but could not be decoded (nesting beyond the decoder's
+/// limit): parse statement by statement so only the deep one is lost.
+fn parse_each(parsed: &mut Parsed, input: &str) {
+    let pieces: Vec<(usize, usize)> = match pg_query::split_with_parser(input) {
+        Ok(pieces) => pieces
+            .iter()
+            .map(|p| {
+                let start = p.as_ptr() as usize - input.as_ptr() as usize;
+                (start, start + p.len())
+            })
+            .collect(),
+        Err(e) => {
+            parsed.problem("unanalyzable-statement", format!("the SQL could not be split into statements: {e}"), 0);
+            return;
+        }
+    };
+    for (start, end) in pieces {
+        let piece = &input[start..end];
+        match pg_query::parse(piece, 0) {
+            Ok(result) => {
+                for raw in result.protobuf.stmts {
+                    let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+                    let s = start + usize::try_from(raw.stmt_location).unwrap_or(0);
+                    let e = if raw.stmt_len <= 0 { end } else { s + raw.stmt_len as usize };
+                    parsed.push_statement(node, start, s, e);
+                }
+            }
+            Err(e) => {
+                let at = skip_trivia(input.as_bytes(), start);
+                parsed.problem(
+                    "unanalyzable-statement",
+                    format!("this statement is nested too deeply to analyse ({e}); it was not checked"),
+                    at,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(sql: &str) -> Parsed {
+        parse(sql, &BTreeMap::new(), 1)
+    }
+
+    #[test]
+    fn statements_keep_their_positions() {
+        let sql = "-- header\ncreate table a (id int);\n\n/* why */\n  create index i on a (id);\n";
+        let r = p(sql);
+        assert!(r.problems.is_empty());
+        assert_eq!(r.statements.len(), 2);
+        assert_eq!((r.statements[0].line, r.statements[0].column), (2, 1));
+        assert_eq!(r.text(&r.statements[0]), "create table a (id int)");
+        assert_eq!((r.statements[1].line, r.statements[1].column), (5, 3));
+        assert_eq!(r.text(&r.statements[1]), "create index i on a (id)");
+    }
+
+    #[test]
+    fn never_mis_splits_strings_dollar_quotes_and_atomic_bodies() {
+        let sql = "insert into t values ('a; b -- c');\ndo $$ begin perform 1; perform 2; end $$;\ncreate function f() returns int language sql begin atomic select 1; select 2; end;\nselect 'x' /* ; */;\n";
+        let r = p(sql);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.statements.len(), 4);
+        assert_eq!(r.statements[2].line, 3);
+        assert_eq!(r.statements[2].end_line, 3);
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let r = p("select 1;\n\ncreate tabel x (id int);\n");
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].rule, "syntax-error");
+        assert!(r.problems[0].message.contains("tabel"), "{}", r.problems[0].message);
+        assert_eq!((r.problems[0].line, r.problems[0].column), (3, 8));
+        // Lines count from the section's first line in the file.
+        let r = parse("select from from;", &BTreeMap::new(), 10);
+        assert_eq!(r.problems[0].line, 10);
+    }
+
+    #[test]
+    fn placeholders_are_substituted_and_positions_mapped_back() {
+        let mut vars = BTreeMap::new();
+        vars.insert("SCHEMA".to_string(), "graphile_worker".to_string());
+        let r = parse("create table :SCHEMA.jobs (id int);\n  select 1;", &vars, 1);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.text(&r.statements[0]), "create table :SCHEMA.jobs (id int)");
+        assert_eq!(r.substituted_text(&r.statements[0]), "create table graphile_worker.jobs (id int)");
+        assert_eq!((r.statements[1].line, r.statements[1].column), (2, 3));
+        // Undefined, the placeholder is a syntax error, at its place.
+        let r = p("create table :SCHEMA.jobs (id int);");
+        assert_eq!(r.problems[0].rule, "syntax-error");
+        assert_eq!(r.problems[0].column, 14);
+    }
+
+    #[test]
+    fn deep_input_is_an_error_or_a_result_never_a_crash() {
+        let deep_parens = format!("select {}1{};", "(".repeat(10_000), ")".repeat(10_000));
+        let r = p(&deep_parens);
+        assert_eq!(r.statements.len() + r.problems.len(), 1);
+        let deep_calls = format!("select 1;\nselect {}1{};\nselect 3;", "abs(".repeat(200), ")".repeat(200));
+        let r = p(&deep_calls);
+        assert_eq!(r.statements.len(), 2);
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].rule, "unanalyzable-statement");
+        assert_eq!(r.problems[0].line, 2);
+        let r = p("select 1;\0");
+        assert_eq!(r.problems[0].rule, "syntax-error");
+    }
+}

@@ -113,25 +113,21 @@ pub fn evaluate(
         .iter()
         .filter(|m| changed.is_none_or(|c| c.contains(&m.up.path)))
         .count();
-    if let Some(c) = comparison {
-        findings.extend(c.findings);
+    if let Some(c) = &comparison {
+        findings.extend(c.findings.iter().cloned());
     }
 
-    // `-- sqlgate:ignore-file <rule>` silences a rule for its whole file.
-    let ignored: HashMap<String, HashSet<&str>> = head
-        .migrations
-        .iter()
-        .map(|m| {
-            let rules = m
-                .ignores
-                .iter()
-                .filter(|d| d.whole_file)
-                .flat_map(|d| d.rules.iter().map(String::as_str))
-                .collect();
-            (display_path(dir, &m.up.path), rules)
-        })
-        .collect();
-    findings.retain(|f| !ignored.get(&f.file).is_some_and(|r| r.contains(f.rule)));
+    let change_set = |m: &Migration| changed.is_some_and(|c| c.contains(&m.up.path));
+    let sql_options = rules::sql::SqlOptions {
+        display_dir: dir,
+        pg_version: settings.pg_version,
+        runner_lock_timeout: settings.lock_timeout.is_some(),
+        vars: &settings.vars,
+    };
+    let analysis = rules::sql::analyse(head, &in_scope, &change_set, &sql_options);
+    findings.extend(analysis.findings);
+    let findings = rules::apply_overrides(findings, &settings.rules);
+    let findings = rules::apply_ignores(findings, &analysis.ignores);
 
     let mut report = Report {
         dir: dir.to_string(),

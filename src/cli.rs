@@ -189,25 +189,25 @@ pub fn explain(rule: Option<&str>) -> Result<String, Error> {
     let Some(id) = rule else {
         let mut out = String::from("Rules (sqlgate explain <rule> for details):\n\n");
         let mut category = "";
-        for r in rules::RULES {
+        for r in rules::all() {
             if r.category != category {
                 category = r.category;
                 out.push_str(&format!("{category}\n"));
             }
-            out.push_str(&format!(
-                "  {:<22} {:<8} {}\n",
-                r.id,
-                r.severity.as_str(),
-                r.summary
-            ));
+            let level = if r.on { r.severity.as_str() } else { "off" };
+            out.push_str(&format!("  {:<36} {:<8} {}\n", r.id, level, r.summary));
         }
         return Ok(out);
     };
     if let Some(r) = rules::info(id) {
+        let default = if r.on {
+            format!("{} by default", r.severity.as_str())
+        } else {
+            format!("off by default; {} when enabled", r.severity.as_str())
+        };
         return Ok(format!(
-            "{} ({} by default) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
+            "{} ({default}) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
             r.id,
-            r.severity.as_str(),
             r.category,
             r.summary,
             indent(r.why),

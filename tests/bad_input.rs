@@ -144,6 +144,11 @@ fn binary_garbage_in_migrations_and_names() {
     let (_, v) = check_json(t.path(), &["--numbering", "sparse"]);
     assert_eq!(
         rules(&v),
-        ["inconsistent-width", "invalid-name", "not-utf8"]
+        [
+            "inconsistent-width",
+            "invalid-name",
+            "not-utf8",
+            "syntax-error"
+        ]
     );
 }

@@ -221,7 +221,7 @@ fn missing_directory_is_a_usage_error() {
 fn explain_documents_every_rule() {
     let list = sg(project(), &["explain"]);
     assert_eq!(list.code, 0);
-    for rule in sqlgate::rules::RULES {
+    for rule in sqlgate::rules::all() {
         assert!(
             list.stdout.contains(rule.id),
             "{} missing from the list",

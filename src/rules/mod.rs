@@ -4,6 +4,8 @@
 
 pub mod directory;
 pub mod history;
+pub mod sql;
+mod sql_docs;
 
 use crate::findings::{Finding, Severity};
 use std::collections::BTreeMap;
@@ -13,6 +15,8 @@ use std::collections::BTreeMap;
 pub struct RuleInfo {
     pub id: &'static str,
     pub severity: Severity,
+    /// False for rules that are off unless enabled in `[rules]`.
+    pub on: bool,
     pub category: &'static str,
     /// One line: what the rule reports.
     pub summary: &'static str,
@@ -28,11 +32,12 @@ pub struct RuleInfo {
 
 const DIR: &str = "Directory and history";
 
-/// Every rule sqlgate implements, in documentation order.
-pub const RULES: &[RuleInfo] = &[
+/// The directory and history rules, in documentation order.
+pub const DIRECTORY_RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "duplicate-version",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "Two migrations share a version number (also across branches: a version another pull request already merged).",
         why: "Runners key migrations by version: one of the two is silently skipped or fails with a unique violation on deploy, and environments end up with different schemas.",
@@ -43,6 +48,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "version-gap",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "With `numbering = \"sequential\"`, a version number is skipped.",
         why: "A gap usually means a migration was lost in a merge or renumbered by hand; a runner that later receives the missing number applies it out of order.",
@@ -53,6 +59,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "out-of-order",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A new migration's version is not above every version already on the base branch.",
         why: "Databases that already ran the later migrations will either skip this one forever or apply it after migrations written on top of a different schema.",
@@ -63,6 +70,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "invalid-name",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A `.sql` file does not fit the directory's naming (no leading version, or a layout it does not follow).",
         why: "A file the runner cannot order is either skipped silently (never applied) or applied at a random point.",
@@ -73,6 +81,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "mixed-layout",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "The directory mixes layouts (e.g. `.up.sql` pairs next to plain `.sql` files).",
         why: "Down migrations and ordering are read differently per layout; a mixed directory is ambiguous and one of the files would be misread.",
@@ -83,6 +92,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "inconsistent-width",
         severity: Severity::Warning,
+        on: true,
         category: DIR,
         summary: "Zero-padded versions of different widths (`009` next to `0010`).",
         why: "Tools and people that sort file names as text put `0010` before `009`, so the order on disk and the order of application disagree.",
@@ -93,6 +103,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "orphan-down",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A down/rollback file without its up migration.",
         why: "Usually a renamed or deleted up file: the rollback can never run, and a typo'd name means the real migration has no rollback.",
@@ -103,6 +114,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "missing-down",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration has no down SQL (only with `require_down = true`).",
         why: "The team requires every migration to be reversible; without a down, `sqlgate rollback` refuses to pass this migration.",
@@ -113,6 +125,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "empty-migration",
         severity: Severity::Warning,
+        on: true,
         category: DIR,
         summary: "A migration's up SQL has nothing but whitespace and comments.",
         why: "Usually an unsaved editor buffer or a bad merge: the version is recorded as applied and the intended change never happens.",
@@ -123,6 +136,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "not-utf8",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration file is not valid UTF-8.",
         why: "PostgreSQL rejects invalid UTF-8 in a UTF8 database, and editors and diffs show it differently on each machine.",
@@ -133,6 +147,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "unreadable-file",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration file cannot be read (permissions, a dangling symlink or a symlink loop).",
         why: "A migration that cannot be read cannot be checked or applied.",
@@ -143,6 +158,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "modified-migration",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration that exists on the base branch (shipped) was edited; the report shows the diff.",
         why: "Databases that already applied it will never run the new text: production and fresh environments silently diverge, and the next `apply` fails the checksum check.",
@@ -153,6 +169,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "deleted-migration",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration that exists on the base branch was deleted.",
         why: "Databases that applied it keep its effects but lose the record's file (`missing-file` on the next apply); fresh environments never get it.",
@@ -163,6 +180,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "renamed-migration",
         severity: Severity::Error,
+        on: true,
         category: DIR,
         summary: "A migration that exists on the base branch was renamed or renumbered.",
         why: "Runners track migrations by version and name: a renamed migration looks new and runs a second time on every database that already applied it.",
@@ -173,6 +191,7 @@ pub const RULES: &[RuleInfo] = &[
     RuleInfo {
         id: "down-modified",
         severity: Severity::Warning,
+        on: true,
         category: DIR,
         summary: "The down (rollback) SQL of a shipped migration was edited or deleted.",
         why: "Not a checksum violation (downs are not applied forward), but a rollback that differs from what was reviewed with the up migration may not undo it.",
@@ -188,63 +207,19 @@ pub const PLANNED_RULES: &[&str] = &[
     "checksum-mismatch",
     "missing-file",
     "failed-migration",
-    "syntax-error",
-    "transaction-control",
-    "concurrently-in-transaction",
-    "non-transactional-statement",
-    "mixed-no-transaction",
-    "unused-ignore",
-    "drop-table",
-    "drop-column",
-    "drop-schema",
-    "drop-database",
-    "truncate",
-    "delete-without-where",
-    "update-without-where",
-    "create-index-non-concurrently",
-    "drop-index-non-concurrently",
-    "reindex-non-concurrently",
-    "add-foreign-key-validating",
-    "add-check-validating",
-    "add-unique-constraint",
-    "add-primary-key",
-    "add-exclusion-constraint",
-    "set-not-null",
-    "add-column-volatile-default",
-    "add-column-required",
-    "add-column-serial",
-    "add-column-generated-stored",
-    "alter-column-type",
-    "vacuum-full",
-    "cluster",
-    "refresh-matview-non-concurrently",
-    "lock-table",
-    "alter-enum-add-value-in-transaction",
-    "statements-after-access-exclusive",
-    "missing-lock-timeout",
-    "rename-column",
-    "rename-table",
-    "drop-not-null",
-    "drop-default",
-    "plaintext-password",
-    "security-definer-search-path",
-    "grant-to-public",
-    "disable-row-level-security",
-    "prefer-bigint",
-    "prefer-text",
-    "prefer-timestamptz",
-    "prefer-identity",
-    "prefer-jsonb",
-    "ban-char",
-    "identifier-too-long",
     "replay-error",
     "replay-rewrite",
     "replay-blocking-lock",
 ];
 
+/// Every rule sqlgate implements, in documentation order.
+pub fn all() -> impl Iterator<Item = &'static RuleInfo> {
+    DIRECTORY_RULES.iter().chain(sql_docs::SQL_RULES.iter())
+}
+
 /// The documentation of a rule sqlgate implements.
 pub fn info(id: &str) -> Option<&'static RuleInfo> {
-    RULES.iter().find(|r| r.id == id)
+    all().find(|r| r.id == id)
 }
 
 /// True for ids that may appear in configuration and ignore directives.
@@ -254,8 +229,7 @@ pub fn is_known(id: &str) -> bool {
 
 /// The known rule id closest to `id`, for "did you mean" messages.
 pub fn closest(id: &str) -> Option<&'static str> {
-    RULES
-        .iter()
+    all()
         .map(|r| r.id)
         .chain(PLANNED_RULES.iter().copied())
         .map(|known| (strsim(id, known), known))
@@ -282,7 +256,16 @@ fn strsim(a: &str, b: &str) -> usize {
 /// A configured severity for a rule: a level, or `off`.
 pub type Overrides = BTreeMap<String, Option<Severity>>;
 
-/// Applies `[rules]` overrides: changes severities and drops rules set to `off`.
+/// True when a rule runs: on by default and not set to `off`, or enabled in `[rules]`.
+pub fn enabled(id: &str, overrides: &Overrides) -> bool {
+    match overrides.get(id) {
+        Some(level) => level.is_some(),
+        None => info(id).is_none_or(|i| i.on),
+    }
+}
+
+/// Applies `[rules]` overrides: changes severities, drops rules set to `off` and
+/// rules that are off by default and not enabled.
 pub fn apply_overrides(findings: Vec<Finding>, overrides: &Overrides) -> Vec<Finding> {
     findings
         .into_iter()
@@ -292,9 +275,58 @@ pub fn apply_overrides(findings: Vec<Finding>, overrides: &Overrides) -> Vec<Fin
                 f.severity = *sev;
                 Some(f)
             }
-            None => Some(f),
+            None => enabled(f.rule, overrides).then_some(f),
         })
         .collect()
+}
+
+/// Drops the findings that `sqlgate:ignore` directives silence, and reports each
+/// directive (or rule in it) that silenced nothing as `unused-ignore`.
+pub fn apply_ignores(findings: Vec<Finding>, ignores: &[sql::Ignore]) -> Vec<Finding> {
+    let mut used = vec![Vec::<&str>::new(); ignores.len()];
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in findings {
+        let hit = ignores.iter().position(|ig| {
+            ig.file == f.file
+                && ig.rules.iter().any(|r| r == f.rule)
+                && ig
+                    .lines
+                    .is_none_or(|(a, b)| a > 0 && f.line >= a && f.line <= b)
+        });
+        match hit {
+            Some(i) => used[i].push(f.rule),
+            None => kept.push(f),
+        }
+    }
+    for (ig, used) in ignores.iter().zip(&used) {
+        if ig.rules.is_empty() {
+            kept.push(unused(ig, "names no rule".to_string()));
+            continue;
+        }
+        for rule in &ig.rules {
+            if used.contains(&rule.as_str()) {
+                continue;
+            }
+            let why = if !is_known(rule) {
+                let hint = closest(rule)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                format!("`{rule}` is not a rule{hint}")
+            } else if ig.lines == Some((0, 0)) {
+                format!("no statement follows this `sqlgate:ignore {rule}`")
+            } else {
+                format!("`sqlgate:ignore {rule}` silences nothing here")
+            };
+            kept.push(unused(ig, why));
+        }
+    }
+    kept
+}
+
+fn unused(ig: &sql::Ignore, message: String) -> Finding {
+    Finding::new("unused-ignore", ig.file.clone(), message)
+        .at(ig.line, 1)
+        .version(ig.version.clone())
 }
 
 #[cfg(test)]
@@ -303,11 +335,12 @@ mod tests {
 
     #[test]
     fn every_rule_is_documented_once() {
-        let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+        let mut ids: Vec<_> = all().map(|r| r.id).collect();
+        let n = ids.len();
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), RULES.len());
-        for r in RULES {
+        assert_eq!(ids.len(), n);
+        for r in all() {
             assert!(
                 !r.why.is_empty() && !r.fix.is_empty() && !r.bad.is_empty() && !r.good.is_empty(),
                 "{}",

@@ -7,4 +7,4 @@ pub mod names;
 pub mod parse;
 pub mod schema;
 
-pub use parse::{parse, ParseProblem, Parsed, Statement};
+pub use parse::{parse, parse_streaming, ParseProblem, Parsed, Statement};

@@ -39,7 +39,11 @@ pub struct ParseProblem {
 /// A parsed migration.
 #[derive(Debug, Clone)]
 pub struct Parsed {
+    /// The statements, when parsed with [`parse`] ([`parse_streaming`] hands them to
+    /// a callback instead, so a huge file never holds all its parse trees at once).
     pub statements: Vec<Statement>,
+    /// First and last line of every statement, in order.
+    pub spans: Vec<(u32, u32)>,
     pub problems: Vec<ParseProblem>,
     /// The source text (before substitution).
     source: String,
@@ -52,7 +56,12 @@ pub struct Parsed {
 
 fn line_starts(s: &str) -> Vec<usize> {
     let mut v = vec![0];
-    v.extend(s.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+    v.extend(
+        s.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
     v
 }
 
@@ -92,7 +101,10 @@ impl Parsed {
     /// 1-based line and column in the file of a byte offset of the substituted text.
     pub fn position(&self, substituted_offset: usize) -> (u32, u32) {
         let src = text::source_offset(&self.edits, substituted_offset).min(self.source.len());
-        let line_idx = self.line_starts.partition_point(|&s| s <= src).saturating_sub(1);
+        let line_idx = self
+            .line_starts
+            .partition_point(|&s| s <= src)
+            .saturating_sub(1);
         let line_start = self.line_starts[line_idx];
         let mut cut = src;
         while !self.source.is_char_boundary(cut) {
@@ -121,6 +133,11 @@ impl Parsed {
         self.substituted.get(s..e).unwrap_or_default()
     }
 
+    /// The statement's start in the coordinates of parse-tree locations.
+    pub fn statement_offset(&self, stmt: &Statement) -> usize {
+        self.substituted_range(stmt).0.saturating_sub(stmt.base)
+    }
+
     fn substituted_range(&self, stmt: &Statement) -> (usize, usize) {
         // Find the substituted offsets whose source offsets are the statement's.
         let to_new = |orig: usize| {
@@ -135,7 +152,29 @@ impl Parsed {
         (to_new(stmt.start), to_new(stmt.end))
     }
 
-    fn push_statement(&mut self, node: NodeEnum, base: usize, raw_start: usize, raw_end: usize) {
+    fn emit(
+        &mut self,
+        sink: &mut Sink,
+        node: NodeEnum,
+        base: usize,
+        raw_start: usize,
+        raw_end: usize,
+    ) {
+        let stmt = self.make_statement(node, base, raw_start, raw_end);
+        self.spans.push((stmt.line, stmt.end_line));
+        match sink {
+            Sink::Collect => self.statements.push(stmt),
+            Sink::Call(f) => f(self, stmt),
+        }
+    }
+
+    fn make_statement(
+        &self,
+        node: NodeEnum,
+        base: usize,
+        raw_start: usize,
+        raw_end: usize,
+    ) -> Statement {
         let b = self.substituted.as_bytes();
         let start_new = skip_trivia(b, raw_start.min(b.len()));
         let mut end_new = raw_end.min(b.len()).max(start_new);
@@ -143,10 +182,11 @@ impl Parsed {
             end_new -= 1;
         }
         let start = text::source_offset(&self.edits, start_new);
-        let end = text::source_offset(&self.edits, end_new.saturating_sub(1)) + usize::from(end_new > start_new);
+        let end = text::source_offset(&self.edits, end_new.saturating_sub(1))
+            + usize::from(end_new > start_new);
         let (line, column) = self.position(start_new);
         let (end_line, _) = self.position(end_new.saturating_sub(1).max(start_new));
-        self.statements.push(Statement {
+        Statement {
             node,
             start,
             end: end.max(start),
@@ -154,7 +194,7 @@ impl Parsed {
             column,
             end_line,
             base,
-        });
+        }
     }
 
     fn problem(&mut self, rule: &'static str, message: String, substituted_offset: usize) {
@@ -175,45 +215,234 @@ fn char_to_byte(s: &str, char_pos_1based: usize) -> usize {
         .unwrap_or(s.len())
 }
 
-/// Parses `sql` (a migration's up section, starting at `first_line` of its file).
+/// Where statements go.
+enum Sink<'a> {
+    Collect,
+    Call(&'a mut (dyn FnMut(&Parsed, Statement) + Send)),
+}
+
+/// Parses `sql` (a migration's up section, starting at `first_line` of its file) and
+/// keeps every statement in [`Parsed::statements`].
 pub fn parse(sql: &str, vars: &BTreeMap<String, String>, first_line: u32) -> Parsed {
-    let (substituted, edits) = text::substitute_mapped(sql, vars);
-    let mut parsed = Parsed {
-        statements: Vec::new(),
-        problems: Vec::new(),
-        source: sql.to_string(),
-        substituted,
-        edits,
-        line_starts: line_starts(sql),
-        line_offset: first_line.saturating_sub(1),
-    };
+    parse_into(sql, vars, first_line, &mut Sink::Collect)
+}
+
+/// Parses `sql` and hands each statement, in order, to `f` (with the positions
+/// context); only the current statement's parse tree is in memory.
+pub fn parse_streaming(
+    sql: &str,
+    vars: &BTreeMap<String, String>,
+    first_line: u32,
+    f: &mut (dyn FnMut(&Parsed, Statement) + Send),
+) -> Parsed {
+    parse_into(sql, vars, first_line, &mut Sink::Call(f))
+}
+
+/// Stack for the parsing thread: decoding a parse tree nested up to the decoder's
+/// limit needs several megabytes, more than a test or worker thread may have.
+const PARSER_STACK: usize = 64 << 20;
+
+fn parse_into(
+    sql: &str,
+    vars: &BTreeMap<String, String>,
+    first_line: u32,
+    sink: &mut Sink,
+) -> Parsed {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("sqlgate-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || parse_here(sql, vars, first_line, sink));
+        let failed = |why: String| {
+            let mut p = Parsed::new(sql, vars, first_line);
+            p.problem(
+                "unanalyzable-statement",
+                format!("{why}; this migration was not checked"),
+                0,
+            );
+            p
+        };
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| failed("the parser stopped unexpectedly".into())),
+            Err(e) => failed(format!("the parser thread could not start ({e})")),
+        }
+    })
+}
+
+impl Parsed {
+    fn new(sql: &str, vars: &BTreeMap<String, String>, first_line: u32) -> Parsed {
+        let (substituted, edits) = text::substitute_mapped(sql, vars);
+        Parsed {
+            statements: Vec::new(),
+            spans: Vec::new(),
+            problems: Vec::new(),
+            source: sql.to_string(),
+            substituted,
+            edits,
+            line_starts: line_starts(sql),
+            line_offset: first_line.saturating_sub(1),
+        }
+    }
+}
+
+fn parse_here(
+    sql: &str,
+    vars: &BTreeMap<String, String>,
+    first_line: u32,
+    sink: &mut Sink,
+) -> Parsed {
+    let mut parsed = Parsed::new(sql, vars, first_line);
     if let Some(nul) = parsed.substituted.find('\0') {
-        parsed.problem("syntax-error", "the SQL contains a NUL byte, which PostgreSQL rejects".into(), nul);
+        parsed.problem(
+            "syntax-error",
+            "the SQL contains a NUL byte, which PostgreSQL rejects".into(),
+            nul,
+        );
         return parsed;
     }
     let input = parsed.substituted.clone();
+    if input.len() > LARGE_INPUT {
+        parse_chunked(&mut parsed, &input, sink);
+        return parsed;
+    }
     match pg_query::parse(&input, 0) {
         Ok(result) => {
             for raw in result.protobuf.stmts {
-                let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+                let Some(node) = raw.stmt.and_then(|n| n.node) else {
+                    continue;
+                };
                 let start = usize::try_from(raw.stmt_location).unwrap_or(0);
-                let end = if raw.stmt_len <= 0 { input.len() } else { start + raw.stmt_len as usize };
-                parsed.push_statement(node, 0, start, end);
+                let end = if raw.stmt_len <= 0 {
+                    input.len()
+                } else {
+                    start + raw.stmt_len as usize
+                };
+                parsed.emit(sink, node, 0, start, end);
             }
         }
         Err(pg_query::Error::Parse(message)) => {
             let (message, pos) = ffi::syntax_error(&input).unwrap_or((message, 0));
-            let at = if pos == 0 { 0 } else { char_to_byte(&input, pos) };
+            let at = if pos == 0 {
+                0
+            } else {
+                char_to_byte(&input, pos)
+            };
             parsed.problem("syntax-error", message, at);
         }
-        Err(_) => parse_each(&mut parsed, &input),
+        Err(_) => parse_each(&mut parsed, &input, sink),
     }
     parsed
 }
 
+/// Inputs larger than this are parsed in chunks of about [`CHUNK`] bytes, so memory
+/// stays bounded (a 50 MB file parsed whole needs gigabytes for its parse tree).
+const LARGE_INPUT: usize = 4 << 20;
+const CHUNK: usize = 1 << 20;
+
+/// Parses `input[start..end]`; statement locations are made absolute.
+fn parse_range(
+    input: &str,
+    start: usize,
+    end: usize,
+) -> Result<Vec<(NodeEnum, usize, usize)>, pg_query::Error> {
+    let piece = &input[start..end];
+    let result = pg_query::parse(piece, 0)?;
+    Ok(result
+        .protobuf
+        .stmts
+        .into_iter()
+        .filter_map(|raw| {
+            let node = raw.stmt.and_then(|n| n.node)?;
+            let s = start + usize::try_from(raw.stmt_location).unwrap_or(0);
+            let e = if raw.stmt_len <= 0 {
+                end
+            } else {
+                s + raw.stmt_len as usize
+            };
+            Some((node, s, e))
+        })
+        .collect())
+}
+
+fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
+    let pieces: Vec<(usize, usize)> = match pg_query::split_with_scanner(input) {
+        Ok(pieces) => pieces
+            .iter()
+            .map(|p| {
+                let start = p.as_ptr() as usize - input.as_ptr() as usize;
+                (start, start + p.len())
+            })
+            .collect(),
+        Err(e) => {
+            parsed.problem("syntax-error", e.to_string(), 0);
+            return;
+        }
+    };
+    let mut i = 0;
+    while i < pieces.len() {
+        let mut j = i;
+        while j + 1 < pieces.len() && pieces[j + 1].1 - pieces[i].0 <= CHUNK {
+            j += 1;
+        }
+        if let Ok(stmts) = parse_range(input, pieces[i].0, pieces[j].1) {
+            for (node, s, e) in stmts {
+                parsed.emit(sink, node, pieces[i].0, s, e);
+            }
+            i = j + 1;
+            continue;
+        }
+        // Statement by statement; pieces the scanner split inside one statement
+        // (e.g. a BEGIN ATOMIC body) are merged until they parse.
+        let mut k = i;
+        while k <= j {
+            let mut e = k;
+            loop {
+                match parse_range(input, pieces[k].0, pieces[e].1) {
+                    Ok(stmts) => {
+                        for (node, s, end) in stmts {
+                            parsed.emit(sink, node, pieces[k].0, s, end);
+                        }
+                        break;
+                    }
+                    Err(pg_query::Error::Parse(_)) if e + 1 < pieces.len() && e - k < 64 => e += 1,
+                    Err(pg_query::Error::Parse(message)) => {
+                        let piece = &input[pieces[k].0..pieces[k].1];
+                        let (message, pos) = ffi::syntax_error(piece).unwrap_or((message, 0));
+                        let at = pieces[k].0
+                            + if pos == 0 {
+                                0
+                            } else {
+                                char_to_byte(piece, pos)
+                            };
+                        parsed.problem("syntax-error", message, at);
+                        e = k;
+                        break;
+                    }
+                    Err(err) => {
+                        let at = skip_trivia(input.as_bytes(), pieces[k].0);
+                        parsed.problem(
+                            "unanalyzable-statement",
+                            format!(
+                                "this statement could not be analysed ({err}); it was not checked"
+                            ),
+                            at,
+                        );
+                        e = k;
+                        break;
+                    }
+                }
+            }
+            k = e + 1;
+        }
+        i = k.max(j + 1);
+    }
+}
+
 /// The whole text parses but could not be decoded (nesting beyond the decoder's
 /// limit): parse statement by statement so only the deep one is lost.
-fn parse_each(parsed: &mut Parsed, input: &str) {
+fn parse_each(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
     let pieces: Vec<(usize, usize)> = match pg_query::split_with_parser(input) {
         Ok(pieces) => pieces
             .iter()
@@ -223,7 +452,11 @@ fn parse_each(parsed: &mut Parsed, input: &str) {
             })
             .collect(),
         Err(e) => {
-            parsed.problem("unanalyzable-statement", format!("the SQL could not be split into statements: {e}"), 0);
+            parsed.problem(
+                "unanalyzable-statement",
+                format!("the SQL could not be split into statements: {e}"),
+                0,
+            );
             return;
         }
     };
@@ -232,17 +465,25 @@ fn parse_each(parsed: &mut Parsed, input: &str) {
         match pg_query::parse(piece, 0) {
             Ok(result) => {
                 for raw in result.protobuf.stmts {
-                    let Some(node) = raw.stmt.and_then(|n| n.node) else { continue };
+                    let Some(node) = raw.stmt.and_then(|n| n.node) else {
+                        continue;
+                    };
                     let s = start + usize::try_from(raw.stmt_location).unwrap_or(0);
-                    let e = if raw.stmt_len <= 0 { end } else { s + raw.stmt_len as usize };
-                    parsed.push_statement(node, start, s, e);
+                    let e = if raw.stmt_len <= 0 {
+                        end
+                    } else {
+                        s + raw.stmt_len as usize
+                    };
+                    parsed.emit(sink, node, start, s, e);
                 }
             }
             Err(e) => {
                 let at = skip_trivia(input.as_bytes(), start);
                 parsed.problem(
                     "unanalyzable-statement",
-                    format!("this statement is nested too deeply to analyse ({e}); it was not checked"),
+                    format!(
+                        "this statement is nested too deeply to analyse ({e}); it was not checked"
+                    ),
                     at,
                 );
             }
@@ -285,7 +526,11 @@ mod tests {
         let r = p("select 1;\n\ncreate tabel x (id int);\n");
         assert_eq!(r.problems.len(), 1);
         assert_eq!(r.problems[0].rule, "syntax-error");
-        assert!(r.problems[0].message.contains("tabel"), "{}", r.problems[0].message);
+        assert!(
+            r.problems[0].message.contains("tabel"),
+            "{}",
+            r.problems[0].message
+        );
         assert_eq!((r.problems[0].line, r.problems[0].column), (3, 8));
         // Lines count from the section's first line in the file.
         let r = parse("select from from;", &BTreeMap::new(), 10);
@@ -298,8 +543,14 @@ mod tests {
         vars.insert("SCHEMA".to_string(), "graphile_worker".to_string());
         let r = parse("create table :SCHEMA.jobs (id int);\n  select 1;", &vars, 1);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        assert_eq!(r.text(&r.statements[0]), "create table :SCHEMA.jobs (id int)");
-        assert_eq!(r.substituted_text(&r.statements[0]), "create table graphile_worker.jobs (id int)");
+        assert_eq!(
+            r.text(&r.statements[0]),
+            "create table :SCHEMA.jobs (id int)"
+        );
+        assert_eq!(
+            r.substituted_text(&r.statements[0]),
+            "create table graphile_worker.jobs (id int)"
+        );
         assert_eq!((r.statements[1].line, r.statements[1].column), (2, 3));
         // Undefined, the placeholder is a syntax error, at its place.
         let r = p("create table :SCHEMA.jobs (id int);");
@@ -308,11 +559,35 @@ mod tests {
     }
 
     #[test]
+    fn large_input_is_parsed_in_chunks_with_the_same_result() {
+        let body = "create function f() returns int language sql begin atomic select 1; select 2; end;\ninsert into t values (1, 'x; y');\n";
+        let sql = body.repeat(LARGE_INPUT / body.len() + 10);
+        let r = p(&sql);
+        assert!(r.problems.is_empty(), "{:?}", &r.problems[..1]);
+        assert_eq!(r.statements.len(), 2 * (LARGE_INPUT / body.len() + 10));
+        let last = r.statements.last().unwrap();
+        assert_eq!(last.line, 2 * (LARGE_INPUT / body.len() + 10) as u32);
+        assert_eq!(r.text(last), "insert into t values (1, 'x; y')");
+        let broken = format!("{sql}select from from;\n{body}");
+        let r = p(&broken);
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].rule, "syntax-error");
+        assert_eq!(
+            r.problems[0].line,
+            2 * (LARGE_INPUT / body.len() + 10) as u32 + 1
+        );
+    }
+
+    #[test]
     fn deep_input_is_an_error_or_a_result_never_a_crash() {
         let deep_parens = format!("select {}1{};", "(".repeat(10_000), ")".repeat(10_000));
         let r = p(&deep_parens);
         assert_eq!(r.statements.len() + r.problems.len(), 1);
-        let deep_calls = format!("select 1;\nselect {}1{};\nselect 3;", "abs(".repeat(200), ")".repeat(200));
+        let deep_calls = format!(
+            "select 1;\nselect {}1{};\nselect 3;",
+            "abs(".repeat(200),
+            ")".repeat(200)
+        );
         let r = p(&deep_calls);
         assert_eq!(r.statements.len(), 2);
         assert_eq!(r.problems.len(), 1);

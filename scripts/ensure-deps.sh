@@ -15,10 +15,14 @@ _apt_install() {
 }
 
 have_libclang() {
-  [ -n "${LIBCLANG_PATH:-}" ] && ls "$LIBCLANG_PATH"/libclang*.so* >/dev/null 2>&1 && return 0
-  ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-*.so* \
-     /usr/lib/x86_64-linux-gnu/libclang*.so* /usr/lib/aarch64-linux-gnu/libclang*.so* \
-     /usr/lib64/libclang.so* /usr/local/lib/libclang.so* >/dev/null 2>&1
+  local f
+  for f in ${LIBCLANG_PATH:+"$LIBCLANG_PATH"/libclang*.so*} \
+           /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-*.so* \
+           /usr/lib/x86_64-linux-gnu/libclang*.so* /usr/lib/aarch64-linux-gnu/libclang*.so* \
+           /usr/lib64/libclang.so* /usr/local/lib/libclang.so*; do
+    [ -e "$f" ] && return 0
+  done
+  return 1
 }
 
 ensure_libclang() {

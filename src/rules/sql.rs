@@ -55,58 +55,100 @@ pub fn analyse(
 ) -> Analysis {
     let mut out = Analysis::default();
     let mut schema = Schema::default();
-    for (index, m) in cat.migrations.iter().enumerate() {
-        schema.begin_migration(index, change_set(m));
-        if !in_scope(m) {
-            sql::parse_streaming(&m.up.text, opts.vars, m.up.first_line, &mut |_, stmt| {
-                schema.apply(&stmt.node)
-            });
-            continue;
-        }
-        let file = display_path(opts.display_dir, &m.up.path);
-        let mut state = MigrationState::default();
-        let mut count = 0usize;
-        let mut findings = Vec::new();
-        let parsed = sql::parse_streaming(
-            &m.up.text,
-            opts.vars,
-            m.up.first_line,
-            &mut |parsed, stmt| {
-                let lint = Lint {
-                    m,
-                    parsed,
-                    stmt: &stmt,
-                    schema: &schema,
-                    opts,
-                    file: &file,
-                    in_tx: !m.no_transaction,
-                };
-                lint.statement(&mut state, &mut findings);
-                count += 1;
-                if m.no_transaction && count == 2 {
-                    findings.push(lint.finding(
-                    "mixed-no-transaction",
-                    -1,
-                    format!(
-                        "`{}` runs without a transaction and has more than one statement: a failure after the first leaves it half-applied",
-                        m.up.path
-                    ),
-                ));
-                }
-                schema.apply(&stmt.node);
-            },
+    // Parse on worker threads, judge in order: each migration is judged against
+    // the schema that the ones before it built.
+    let texts: Vec<(&str, u32)> = cat
+        .migrations
+        .iter()
+        .map(|m| (m.up.text.as_str(), m.up.first_line))
+        .collect();
+    sql::parse_in_order(&texts, opts.vars, |index, pre| {
+        let m = &cat.migrations[index];
+        analyse_one(
+            index,
+            m,
+            pre,
+            in_scope(m),
+            change_set(m),
+            &mut schema,
+            opts,
+            &mut out,
         );
-        for p in &parsed.problems {
-            out.findings.push(
-                Finding::new(p.rule, file.clone(), p.message.clone())
-                    .at(p.line, p.column)
-                    .version(m.version.raw()),
-            );
-        }
-        out.findings.extend(findings);
-        resolve_ignores(m, &parsed, &file, &mut out.ignores);
-    }
+    });
     out
+}
+
+/// Hands each statement of `m` to `f`: from `pre` when already parsed, else streamed.
+fn each_statement(
+    m: &Migration,
+    pre: Option<Parsed>,
+    vars: &BTreeMap<String, String>,
+    f: &mut (dyn FnMut(&Parsed, Statement) + Send),
+) -> Parsed {
+    match pre {
+        Some(mut parsed) => {
+            for stmt in parsed.take_statements() {
+                f(&parsed, stmt);
+            }
+            parsed
+        }
+        None => sql::parse_streaming(&m.up.text, vars, m.up.first_line, f),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyse_one(
+    index: usize,
+    m: &Migration,
+    pre: Option<Parsed>,
+    in_scope: bool,
+    change_set: bool,
+    schema: &mut Schema,
+    opts: &SqlOptions,
+    out: &mut Analysis,
+) {
+    schema.begin_migration(index, change_set);
+    if !in_scope {
+        each_statement(m, pre, opts.vars, &mut |_, stmt| schema.apply(&stmt.node));
+        return;
+    }
+    let file = display_path(opts.display_dir, &m.up.path);
+    let mut state = MigrationState::default();
+    let mut count = 0usize;
+    let mut findings = Vec::new();
+    let parsed = each_statement(m, pre, opts.vars, &mut |parsed, stmt| {
+        let lint = Lint {
+            m,
+            parsed,
+            stmt: &stmt,
+            schema,
+            opts,
+            file: &file,
+            in_tx: !m.no_transaction,
+        };
+        lint.statement(&mut state, &mut findings);
+        count += 1;
+        if m.no_transaction && count == 2 {
+            findings.push(lint.finding(
+                "mixed-no-transaction",
+                -1,
+                format!(
+                    "`{}` runs without a transaction and has more than one statement: a failure after the first leaves it half-applied",
+                    m.up.path
+                ),
+            ));
+        }
+        schema.apply(&stmt.node);
+    });
+    for p in &parsed.problems {
+        out.findings.push(
+            Finding::new(p.rule, file.clone(), p.message.clone())
+                .at(p.line, p.column)
+                .version(m.version.raw()),
+        );
+    }
+    out.findings.extend(findings);
+    resolve_ignores(m, &parsed, &file, &mut out.ignores);
 }
 
 fn resolve_ignores(m: &Migration, parsed: &Parsed, file: &str, out: &mut Vec<Ignore>) {

@@ -1,8 +1,9 @@
-//! The one thing the `pg_query` crate does not expose: where a syntax error is.
-//! `pg_query::parse` returns only the message; libpg_query's C API also returns the
-//! cursor position, so on a parse failure we ask it directly. The library is linked
-//! by the `pg_query` crate; these declarations mirror `pg_query.h`.
+//! Direct calls into libpg_query (linked by the `pg_query` crate; these declarations
+//! mirror `pg_query.h`) for what the crate does not expose: the position of a syntax
+//! error, and a parse that only decodes the tree (the crate's `parse` also walks every
+//! node to list tables and functions, which sqlgate does not need).
 
+use prost::Message;
 use std::ffi::{c_char, c_int, CStr, CString};
 
 #[repr(C)]
@@ -16,37 +17,63 @@ struct PgQueryError {
 }
 
 #[repr(C)]
-struct PgQueryParseResult {
-    parse_tree: *mut c_char,
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobufParseResult {
+    parse_tree: PgQueryProtobuf,
     stderr_buffer: *mut c_char,
     error: *mut PgQueryError,
 }
 
 extern "C" {
-    fn pg_query_parse(input: *const c_char) -> PgQueryParseResult;
-    fn pg_query_free_parse_result(result: PgQueryParseResult);
+    fn pg_query_parse_protobuf(input: *const c_char) -> PgQueryProtobufParseResult;
+    fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
-/// The parser's error message and 1-based character position for `sql`, or `None`
-/// when it parses (or contains a NUL byte, which C strings cannot hold).
-pub fn syntax_error(sql: &str) -> Option<(String, usize)> {
-    let input = CString::new(sql).ok()?;
+/// Why a parse produced no tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseFailure {
+    /// PostgreSQL's error message and 1-based character position (0 when unknown).
+    Syntax(String, usize),
+    /// The input holds a NUL byte.
+    Nul,
+    /// The tree could not be decoded (nested beyond the decoder's limit).
+    Decode(String),
+}
+
+/// Parses `sql` into PostgreSQL's parse tree.
+pub fn parse_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, ParseFailure> {
+    let input = CString::new(sql).map_err(|_| ParseFailure::Nul)?;
     // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the
-    // result is read only while it is alive and freed exactly once.
+    // result's buffers are read only before the single call that frees them.
     unsafe {
-        let result = pg_query_parse(input.as_ptr());
-        let out = if result.error.is_null() {
-            None
-        } else {
+        let result = pg_query_parse_protobuf(input.as_ptr());
+        let out = if !result.error.is_null() {
             let e = &*result.error;
             let message = if e.message.is_null() {
                 "syntax error".to_string()
             } else {
                 CStr::from_ptr(e.message).to_string_lossy().into_owned()
             };
-            Some((message, usize::try_from(e.cursorpos).unwrap_or(0)))
+            Err(ParseFailure::Syntax(
+                message,
+                usize::try_from(e.cursorpos).unwrap_or(0),
+            ))
+        } else if result.parse_tree.data.is_null() {
+            Ok(pg_query::protobuf::ParseResult::default())
+        } else {
+            let data = std::slice::from_raw_parts(
+                result.parse_tree.data as *const u8,
+                result.parse_tree.len,
+            );
+            pg_query::protobuf::ParseResult::decode(data)
+                .map_err(|e| ParseFailure::Decode(e.to_string()))
         };
-        pg_query_free_parse_result(result);
+        pg_query_free_protobuf_parse_result(result);
         out
     }
 }
@@ -54,10 +81,25 @@ pub fn syntax_error(sql: &str) -> Option<(String, usize)> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn reports_the_cursor() {
-        let (msg, pos) = super::syntax_error("select 1;\nselect * fro t;").unwrap();
-        assert!(msg.contains("syntax error"), "{msg}");
-        assert_eq!(pos, 20); // 1-based, at `fro`
-        assert!(super::syntax_error("select 1").is_none());
+    fn parses_and_fails_with_position() {
+        let tree = super::parse_tree("select 1; select 2").unwrap();
+        assert_eq!(tree.stmts.len(), 2);
+        match super::parse_tree("select 1;\nselect * fro t;") {
+            Err(super::ParseFailure::Syntax(m, 20)) => assert!(m.contains("syntax error")),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(
+            super::parse_tree("select 1;\0"),
+            Err(super::ParseFailure::Nul)
+        );
+        // Decoding deep trees needs a big stack: the library parses on such threads.
+        let deep = format!("select {}1{};", "abs(".repeat(200), ")".repeat(200));
+        let decoded = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || super::parse_tree(&deep))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(matches!(decoded, Err(super::ParseFailure::Decode(_))));
     }
 }

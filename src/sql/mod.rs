@@ -7,4 +7,6 @@ pub mod names;
 pub mod parse;
 pub mod schema;
 
-pub use parse::{parse, parse_streaming, ParseProblem, Parsed, Statement};
+pub use parse::{
+    parse, parse_in_order, parse_streaming, ParseProblem, Parsed, Statement, LARGE_INPUT,
+};

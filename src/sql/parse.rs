@@ -4,7 +4,7 @@
 //! a syntax error carries the parser's message and position; a statement too deeply
 //! nested to decode is reported and the others are still analysed.
 
-use super::ffi;
+use super::ffi::{self, ParseFailure};
 use crate::catalog::text::{self, Edit};
 use pg_query::NodeEnum;
 use std::collections::BTreeMap;
@@ -271,7 +271,58 @@ fn parse_into(
     })
 }
 
+/// Parses many texts (each `(sql, first_line)`) on a few long-lived threads and
+/// hands the results to `f` in order, while later texts are still being parsed.
+/// Memory stays bounded: each worker is at most a few texts ahead. Texts over
+/// [`LARGE_INPUT`] (and any a worker could not deliver) arrive as `None`: parse
+/// those with [`parse_streaming`].
+pub fn parse_in_order(
+    texts: &[(&str, u32)],
+    vars: &BTreeMap<String, String>,
+    mut f: impl FnMut(usize, Option<Parsed>),
+) {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(texts.len().max(1));
+    std::thread::scope(|scope| {
+        let receivers: Vec<_> = (0..workers)
+            .map(|w| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Parsed>>(4);
+                let spawned = std::thread::Builder::new()
+                    .name("sqlgate-parser".into())
+                    .stack_size(PARSER_STACK)
+                    .spawn_scoped(scope, move || {
+                        for i in (w..texts.len()).step_by(workers) {
+                            let (sql, line) = texts[i];
+                            let parsed = (sql.len() <= LARGE_INPUT)
+                                .then(|| parse_here(sql, vars, line, &mut Sink::Collect));
+                            if tx.send(parsed).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                // Without a worker its receiver reports a closed channel: `None`.
+                spawned.ok().map(|_| rx)
+            })
+            .collect();
+        for i in 0..texts.len() {
+            let got = receivers[i % workers]
+                .as_ref()
+                .and_then(|rx| rx.recv().ok())
+                .flatten();
+            f(i, got);
+        }
+    });
+}
+
 impl Parsed {
+    /// Takes the collected statements out (to hand them on one by one).
+    pub fn take_statements(&mut self) -> Vec<Statement> {
+        std::mem::take(&mut self.statements)
+    }
+
     fn new(sql: &str, vars: &BTreeMap<String, String>, first_line: u32) -> Parsed {
         let (substituted, edits) = text::substitute_mapped(sql, vars);
         Parsed {
@@ -307,23 +358,13 @@ fn parse_here(
         parse_chunked(&mut parsed, &input, sink);
         return parsed;
     }
-    match pg_query::parse(&input, 0) {
-        Ok(result) => {
-            for raw in result.protobuf.stmts {
-                let Some(node) = raw.stmt.and_then(|n| n.node) else {
-                    continue;
-                };
-                let start = usize::try_from(raw.stmt_location).unwrap_or(0);
-                let end = if raw.stmt_len <= 0 {
-                    input.len()
-                } else {
-                    start + raw.stmt_len as usize
-                };
+    match parse_range(&input, 0, input.len()) {
+        Ok(stmts) => {
+            for (node, start, end) in stmts {
                 parsed.emit(sink, node, 0, start, end);
             }
         }
-        Err(pg_query::Error::Parse(message)) => {
-            let (message, pos) = ffi::syntax_error(&input).unwrap_or((message, 0));
+        Err(ParseFailure::Syntax(message, pos)) => {
             let at = if pos == 0 {
                 0
             } else {
@@ -331,14 +372,17 @@ fn parse_here(
             };
             parsed.problem("syntax-error", message, at);
         }
-        Err(_) => parse_each(&mut parsed, &input, sink),
+        Err(ParseFailure::Nul) => {
+            parsed.problem("syntax-error", "the SQL contains a NUL byte".into(), 0)
+        }
+        Err(ParseFailure::Decode(_)) => parse_each(&mut parsed, &input, sink),
     }
     parsed
 }
 
 /// Inputs larger than this are parsed in chunks of about [`CHUNK`] bytes, so memory
 /// stays bounded (a 50 MB file parsed whole needs gigabytes for its parse tree).
-const LARGE_INPUT: usize = 4 << 20;
+pub const LARGE_INPUT: usize = 4 << 20;
 const CHUNK: usize = 1 << 20;
 
 /// Parses `input[start..end]`; statement locations are made absolute.
@@ -346,11 +390,10 @@ fn parse_range(
     input: &str,
     start: usize,
     end: usize,
-) -> Result<Vec<(NodeEnum, usize, usize)>, pg_query::Error> {
+) -> Result<Vec<(NodeEnum, usize, usize)>, ParseFailure> {
     let piece = &input[start..end];
-    let result = pg_query::parse(piece, 0)?;
+    let result = ffi::parse_tree(piece)?;
     Ok(result
-        .protobuf
         .stmts
         .into_iter()
         .filter_map(|raw| {
@@ -406,10 +449,13 @@ fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
                         }
                         break;
                     }
-                    Err(pg_query::Error::Parse(_)) if e + 1 < pieces.len() && e - k < 64 => e += 1,
-                    Err(pg_query::Error::Parse(message)) => {
+                    Err(ParseFailure::Syntax(..)) if e + 1 < pieces.len() && e - k < 64 => e += 1,
+                    Err(ParseFailure::Syntax(..)) => {
                         let piece = &input[pieces[k].0..pieces[k].1];
-                        let (message, pos) = ffi::syntax_error(piece).unwrap_or((message, 0));
+                        let (message, pos) = match ffi::parse_tree(piece) {
+                            Err(ParseFailure::Syntax(m, p)) => (m, p),
+                            _ => ("syntax error".to_string(), 0),
+                        };
                         let at = pieces[k].0
                             + if pos == 0 {
                                 0
@@ -424,9 +470,7 @@ fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
                         let at = skip_trivia(input.as_bytes(), pieces[k].0);
                         parsed.problem(
                             "unanalyzable-statement",
-                            format!(
-                                "this statement could not be analysed ({err}); it was not checked"
-                            ),
+                            format!("this statement could not be analysed ({err:?}); it was not checked"),
                             at,
                         );
                         e = k;
@@ -461,29 +505,22 @@ fn parse_each(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
         }
     };
     for (start, end) in pieces {
-        let piece = &input[start..end];
-        match pg_query::parse(piece, 0) {
-            Ok(result) => {
-                for raw in result.protobuf.stmts {
-                    let Some(node) = raw.stmt.and_then(|n| n.node) else {
-                        continue;
-                    };
-                    let s = start + usize::try_from(raw.stmt_location).unwrap_or(0);
-                    let e = if raw.stmt_len <= 0 {
-                        end
-                    } else {
-                        s + raw.stmt_len as usize
-                    };
+        match parse_range(input, start, end) {
+            Ok(stmts) => {
+                for (node, s, e) in stmts {
                     parsed.emit(sink, node, start, s, e);
                 }
             }
             Err(e) => {
                 let at = skip_trivia(input.as_bytes(), start);
+                let why = match e {
+                    ParseFailure::Decode(d) => d,
+                    ParseFailure::Syntax(m, _) => m,
+                    ParseFailure::Nul => "NUL byte".into(),
+                };
                 parsed.problem(
                     "unanalyzable-statement",
-                    format!(
-                        "this statement is nested too deeply to analyse ({e}); it was not checked"
-                    ),
+                    format!("this statement is nested too deeply to analyse ({why}); it was not checked"),
                     at,
                 );
             }

@@ -27,6 +27,8 @@ fn mistakes_example_reports_each_mistake() {
     assert_eq!(
         rules(&v),
         [
+            "add-column-required",
+            "create-index-non-concurrently",
             "duplicate-version",
             "empty-migration",
             "inconsistent-width",
@@ -36,7 +38,7 @@ fn mistakes_example_reports_each_mistake() {
         ]
     );
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["error"], 4);
+    assert_eq!(v["summary"]["error"], 6);
     assert_eq!(v["summary"]["warning"], 2);
     assert_eq!(v["summary"]["failed"], true);
     let first = &v["findings"][0];
@@ -83,7 +85,7 @@ fn output_formats() {
     );
     assert!(
         md.stdout
-            .starts_with("### ❌ **sqlgate: 4 error(s), 2 warning(s)**"),
+            .starts_with("### ❌ **sqlgate: 6 error(s), 2 warning(s)**"),
         "{}",
         md.stdout
     );
@@ -116,7 +118,7 @@ fn output_formats() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(v["summary"]["total"], 6);
+    assert_eq!(v["summary"]["total"], 8);
 }
 
 #[test]
@@ -267,4 +269,18 @@ fn ignore_file_directive_silences_a_rule() {
     let (code, v) = check_json(t.path(), &["--fail-on", "warning"]);
     assert_eq!(code, 0, "{v}");
     assert!(rules(&v).is_empty());
+}
+
+#[test]
+fn docs_rules_md_is_current() {
+    let r = sg(project(), &["explain", "--markdown"]);
+    assert_eq!(r.code, 0);
+    let docs = std::fs::read_to_string(project().join("docs/rules.md")).unwrap();
+    assert!(
+        docs == r.stdout,
+        "docs/rules.md is stale: run `cargo run -- explain --markdown > docs/rules.md`"
+    );
+    for rule in sqlgate::rules::all() {
+        assert!(docs.contains(&format!("### `{}`", rule.id)));
+    }
 }

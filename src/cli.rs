@@ -206,7 +206,11 @@ pub fn rules_markdown() -> String {
             category = r.category;
             out.push_str(&format!("\n## {category}\n"));
         }
-        let default = if r.on { r.severity.as_str().to_string() } else { format!("off ({} when enabled)", r.severity.as_str()) };
+        let default = if r.on {
+            r.severity.as_str().to_string()
+        } else {
+            format!("off ({} when enabled)", r.severity.as_str())
+        };
         out.push_str(&format!(
             "\n### `{}` — {default}\n\n{}\n\n**Why it matters.** {}\n\n**What to do.** {}\n\nFires on:\n\n```sql\n{}\n```\n\nDoes not fire on:\n\n```sql\n{}\n```\n",
             r.id, r.summary, r.why, r.fix, r.bad, r.good

@@ -57,10 +57,24 @@ pub fn analyse(
     let mut schema = Schema::default();
     // Parse on worker threads, judge in order: each migration is judged against
     // the schema that the ones before it built.
+    //
+    // Shipped migrations only feed the model; one that never mentions an object the
+    // judged migrations touch cannot change what the rules conclude, so it is not
+    // parsed (objects the model does not know count as existing, as shipped ones are).
+    let relevant = relevant_names(cat, in_scope, opts.vars);
     let texts: Vec<(&str, u32)> = cat
         .migrations
         .iter()
-        .map(|m| (m.up.text.as_str(), m.up.first_line))
+        .map(|m| {
+            let needed = in_scope(m)
+                || relevant
+                    .as_ref()
+                    .is_none_or(|names| mentions_any(&m.up.text, names));
+            (
+                if needed { m.up.text.as_str() } else { "" },
+                m.up.first_line,
+            )
+        })
         .collect();
     sql::parse_in_order(&texts, opts.vars, |index, pre| {
         let m = &cat.migrations[index];
@@ -76,6 +90,58 @@ pub fn analyse(
         );
     });
     out
+}
+
+/// Lower-case names of the relations, indexes and types that the migrations in scope
+/// touch; `None` when every migration is in scope (nothing to skip) or the set cannot
+/// be known (a migration in scope does not parse).
+fn relevant_names(
+    cat: &Catalog,
+    in_scope: &dyn Fn(&Migration) -> bool,
+    vars: &BTreeMap<String, String>,
+) -> Option<Vec<String>> {
+    if cat.migrations.iter().all(|m| in_scope(m)) {
+        return None;
+    }
+    let mut names = Vec::new();
+    for m in cat.migrations.iter().filter(|m| in_scope(m)) {
+        let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+        if !parsed.problems.is_empty() {
+            return None;
+        }
+        for stmt in &parsed.statements {
+            for (node, ..) in stmt.node.nodes() {
+                match node {
+                    pg_query::NodeRef::RangeVar(rv) => names.push(rv.relname.to_lowercase()),
+                    pg_query::NodeRef::IndexStmt(i) => names.push(i.idxname.to_lowercase()),
+                    pg_query::NodeRef::DropStmt(d) => names.extend(
+                        nodes(&d.objects)
+                            .filter_map(|o| match o {
+                                NodeEnum::List(l) => names::strings(&l.items).pop(),
+                                _ => None,
+                            })
+                            .map(|n| n.to_lowercase()),
+                    ),
+                    pg_query::NodeRef::AlterEnumStmt(e) => {
+                        names.extend(names::strings(&e.type_name).pop())
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    names.retain(|n| !n.is_empty());
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+fn mentions_any(text: &str, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    names.iter().any(|n| lower.contains(n.as_str()))
 }
 
 /// Hands each statement of `m` to `f`: from `pre` when already parsed, else streamed.

@@ -100,7 +100,7 @@ fn relevant_names(
     in_scope: &dyn Fn(&Migration) -> bool,
     vars: &BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
-    if cat.migrations.iter().all(|m| in_scope(m)) {
+    if cat.migrations.iter().all(in_scope) {
         return None;
     }
     let mut names = Vec::new();

@@ -17,6 +17,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Error> {
         ))
     })?;
     let mut files = Vec::new();
+    // Paths to read, collected first and read in parallel below.
+    let mut to_read: Vec<(std::path::PathBuf, String)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| {
             Error::Usage(format!(
@@ -38,7 +40,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Error> {
             }
             Ok(meta) if meta.is_file() => {
                 if is_candidate(&name) {
-                    files.push(read_one(&path, name));
+                    to_read.push((path, name));
                 }
             }
             Ok(meta) if meta.is_dir() => {
@@ -56,15 +58,53 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Error> {
                     let child_name = child.file_name().to_string_lossy().into_owned();
                     let rel = format!("{name}/{child_name}");
                     if is_candidate(&rel) {
-                        files.push(read_one(&child.path(), rel));
+                        to_read.push((child.path(), rel));
                     }
                 }
             }
             Ok(_) => {}
         }
     }
+    files.extend(read_all(to_read));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// Reads files on a few threads (directories of thousands of small files are
+/// dominated by system-call latency).
+fn read_all(paths: Vec<(std::path::PathBuf, String)>) -> Vec<SourceFile> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    if paths.len() < 64 || threads == 1 {
+        return paths
+            .into_iter()
+            .map(|(p, rel)| read_one(&p, rel))
+            .collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(p, rel)| read_one(p, rel.clone()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(paths.len());
+        for (h, part) in handles.into_iter().zip(paths.chunks(chunk)) {
+            match h.join() {
+                Ok(read) => out.extend(read),
+                // A reader thread died: read its share here.
+                Err(_) => out.extend(part.iter().map(|(p, rel)| read_one(p, rel.clone()))),
+            }
+        }
+        out
+    })
 }
 
 fn read_one(path: &Path, rel: String) -> SourceFile {

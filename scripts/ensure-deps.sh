@@ -2,6 +2,8 @@
 # Sourced by the project's scripts: installs what building and testing sqlgate needs
 # when it is missing (Debian/Ubuntu: apt-get), or says in one line what to install.
 #   libclang     — bindgen needs it to build pg_query (PostgreSQL's parser)
+#   PostgreSQL   — server binaries (initdb, pg_ctl, postgres) for the tests, which
+#                  start their own private server (as an unprivileged user when root)
 
 _say() { printf 'sqlgate: %s\n' "$*" >&2; }
 _have() { command -v "$1" >/dev/null 2>&1; }
@@ -31,6 +33,25 @@ ensure_libclang() {
   _apt_install libclang-dev clang >/dev/null 2>&1 || true
   have_libclang && return 0
   _say "libclang is missing: install it (Debian/Ubuntu: apt-get install libclang-dev; macOS: xcode-select --install) or set LIBCLANG_PATH"
+  return 1
+}
+
+have_postgres() {
+  local d
+  for d in $(command -v initdb 2>/dev/null | xargs -r dirname) \
+           $(pg_config --bindir 2>/dev/null) /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ] && return 0
+  done
+  return 1
+}
+
+ensure_postgres() {
+  [ -n "${SQLGATE_TEST_DATABASE_URL:-}" ] && return 0
+  have_postgres && return 0
+  _say "installing the PostgreSQL server (the tests start their own private server)"
+  _apt_install postgresql >/dev/null 2>&1 || true
+  have_postgres && return 0
+  _say "PostgreSQL server binaries are missing: install them (Debian/Ubuntu: apt-get install postgresql) or set SQLGATE_TEST_DATABASE_URL"
   return 1
 }
 

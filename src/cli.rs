@@ -32,6 +32,10 @@ pub struct Cli {
 enum Command {
     /// Check the migration directory (the pull-request gate)
     Check(CheckArgs),
+    /// Apply pending migrations to the database
+    Apply(ApplyArgs),
+    /// Show applied, pending, modified, missing and failed migrations
+    Status(StatusArgs),
     /// Write the next migration file in the directory's layout and numbering
     Create(CreateArgs),
     /// Print a rule's documentation, or list all rules
@@ -77,6 +81,56 @@ struct CheckArgs {
     /// Write the report to this file instead of standard output
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// Database connection: URL or key=value string
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: String,
+}
+
+#[derive(Debug, Args)]
+struct ApplyArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print the plan and the SQL; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply up to and including this version
+    #[arg(long, value_name = "VERSION")]
+    to: Option<String>,
+    /// Apply at most this many migrations
+    #[arg(long, value_name = "N")]
+    count: Option<usize>,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long, env = "SQLGATE_ALLOW_OUT_OF_ORDER")]
+    allow_out_of_order: bool,
+    /// Retries of a migration that hit lock_timeout [default: 3]
+    #[arg(long, env = "SQLGATE_LOCK_RETRIES", value_name = "N")]
+    lock_retries: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Exit 1 when anything is pending (for CI)
+    #[arg(long)]
+    exit_code: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StatusFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +210,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
             }
             Ok(i32::from(rep.failed()))
         }
+        Command::Apply(args) => apply(cli.config.as_deref(), args),
+        Command::Status(args) => status(cli.config.as_deref(), args),
         Command::Create(args) => {
             let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
             let written = create::run(&settings, &args.name)?;
@@ -175,6 +231,184 @@ fn run(cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))
+}
+
+fn load_catalog(settings: &Settings) -> Result<crate::catalog::Catalog, Error> {
+    let files = crate::catalog::fs::read_dir(&settings.dir)?;
+    Ok(crate::catalog::build(
+        &files,
+        &check::catalog_options(settings),
+    ))
+}
+
+fn blockers_report(
+    settings: &Settings,
+    cat: &crate::catalog::Catalog,
+    findings: Vec<crate::findings::Finding>,
+) -> String {
+    let mut rep = crate::findings::Report {
+        dir: settings.dir_display.clone(),
+        base: None,
+        layout: cat.layout.as_str().into(),
+        numbering: cat.numbering.as_str().into(),
+        migrations: cat.migrations.len(),
+        new_migrations: 0,
+        fail_on: crate::findings::FailOn::Error,
+        findings,
+    };
+    rep.sort();
+    report::text::render(&rep, false)
+}
+
+fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error> {
+    let settings = Settings::load(config, &overrides(&args.dir))?;
+    let cat = load_catalog(&settings)?;
+    let opts = crate::db::apply::ApplyOptions {
+        dry_run: args.dry_run,
+        to: args.to.clone(),
+        count: args.count,
+        allow_out_of_order: args.allow_out_of_order,
+        lock_timeout: settings.lock_timeout,
+        statement_timeout: settings.statement_timeout,
+        lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),
+        lock_wait: settings.lock_wait,
+        vars: settings.vars.clone(),
+        git_commit: std::env::var("GITHUB_SHA").ok(),
+        ci_run_url: match (
+            std::env::var("GITHUB_SERVER_URL"),
+            std::env::var("GITHUB_REPOSITORY"),
+            std::env::var("GITHUB_RUN_ID"),
+        ) {
+            (Ok(s), Ok(r), Ok(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
+            _ => None,
+        },
+    };
+    println!(
+        "sqlgate apply: {} → {}",
+        settings.dir_display,
+        crate::db::mask(&args.db.database_url)
+    );
+    let started = std::time::Instant::now();
+    let rep = runtime()?.block_on(crate::db::apply::apply(
+        &args.db.database_url,
+        &settings.history_table,
+        &cat,
+        &settings.dir_display,
+        &opts,
+        &mut |line| println!("{line}"),
+    ))?;
+    if !rep.blockers.is_empty() {
+        print(&blockers_report(&settings, &cat, rep.blockers))?;
+        eprintln!("sqlgate: nothing applied: fix the findings above first");
+        return Ok(1);
+    }
+    if let Some(f) = &rep.failure {
+        let what = match f.statements_done {
+            Some(n) => format!(
+                "it ran without a transaction: {n} statement(s) before the failing one stayed applied, and it is recorded as failed until `sqlgate repair`"
+            ),
+            None => "it was rolled back".to_string(),
+        };
+        eprintln!(
+            "sqlgate: FAILED: {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.",
+            f.migration,
+            crate::catalog::display_path(&settings.dir_display, &f.file),
+            f.line,
+            f.column,
+            f.message.replace('\n', "\n  "),
+            rep.applied.len(),
+            rep.pending_after.saturating_sub(1)
+        );
+        return Ok(1);
+    }
+    if args.dry_run {
+        println!(
+            "dry run: {} migration(s) would be applied; nothing changed",
+            rep.pending_after
+        );
+    } else if rep.applied.is_empty() {
+        println!("up to date: nothing to apply");
+    } else {
+        println!(
+            "applied {} migration(s) in {} ms",
+            rep.applied.len(),
+            started.elapsed().as_millis()
+        );
+    }
+    Ok(0)
+}
+
+fn status(config: Option<&std::path::Path>, args: StatusArgs) -> Result<i32, Error> {
+    let settings = Settings::load(config, &overrides(&args.dir))?;
+    let cat = load_catalog(&settings)?;
+    let (lines, blockers) = runtime()?.block_on(crate::db::apply::status(
+        &args.db.database_url,
+        &settings.history_table,
+        &cat,
+        &settings.dir_display,
+    ))?;
+    let pending = lines.iter().filter(|l| l.state == "pending").count();
+    match args.format {
+        StatusFormat::Json => {
+            let doc = serde_json::json!({
+                "version": 1,
+                "migrations": lines,
+                "summary": {
+                    "total": lines.len(),
+                    "applied": lines.iter().filter(|l| l.state == "applied").count(),
+                    "pending": pending,
+                    "modified": lines.iter().filter(|l| l.state == "modified").count(),
+                    "missing": lines.iter().filter(|l| l.state == "missing").count(),
+                    "failed": lines.iter().filter(|l| l.state == "failed").count(),
+                },
+                "findings": blockers,
+            });
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ))?;
+        }
+        StatusFormat::Text => {
+            let mut out = format!(
+                "MIGRATION STATUS  {}\n",
+                crate::db::mask(&args.db.database_url)
+            );
+            for l in &lines {
+                let mark = match l.state {
+                    "applied" | "baseline" => "[x]",
+                    "pending" => "[ ]",
+                    _ => "[!]",
+                };
+                let when = match (&l.applied_at, l.execution_ms) {
+                    (Some(at), Some(ms)) => format!("  {at}  {ms} ms"),
+                    _ => String::new(),
+                };
+                out.push_str(&format!("  {mark} {:<50} {:<8}{when}\n", l.name, l.state));
+            }
+            out.push_str(&format!(
+                "Total: {} | Applied: {} | Pending: {} | Problems: {}\n",
+                lines.len(),
+                lines
+                    .iter()
+                    .filter(|l| l.state == "applied" || l.state == "baseline")
+                    .count(),
+                pending,
+                blockers.len()
+            ));
+            print(&out)?;
+            if !blockers.is_empty() {
+                print(&blockers_report(&settings, &cat, blockers))?;
+            }
+        }
+    }
+    Ok(i32::from(args.exit_code && pending > 0))
 }
 
 fn print(s: &str) -> Result<(), Error> {

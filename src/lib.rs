@@ -16,11 +16,13 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod create;
+pub mod db;
 pub mod error;
 pub mod findings;
 pub mod git;
 pub mod report;
 pub mod rules;
+pub mod scratch;
 pub mod sql;
 
 pub use error::Error;

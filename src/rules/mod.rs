@@ -199,18 +199,47 @@ pub const DIRECTORY_RULES: &[RuleInfo] = &[
         bad: "-- DOWN\n-DROP TABLE orders;\n+DROP TABLE orders CASCADE;",
         good: "-- DOWN\nDROP TABLE orders;",
     },
+    RuleInfo {
+        id: "checksum-mismatch",
+        severity: Severity::Error,
+        on: true,
+        category: DIR,
+        summary: "An applied migration's file differs from what the database recorded (`apply`, `status`).",
+        why: "The database ran other SQL than the file now says: environments built from the files differ from this one, and the edit will never run here.",
+        fix: "Restore the file as it was applied and put the change in a new migration; if the edit is a harmless fix (a comment), accept it with `sqlgate repair <version>`.",
+        bad: "history: 003 checksum 5e8a…
+file:    003 checksum 91c0…",
+        good: "history and file agree",
+    },
+    RuleInfo {
+        id: "missing-file",
+        severity: Severity::Error,
+        on: true,
+        category: DIR,
+        summary: "A migration recorded as applied in the database has no file.",
+        why: "Usually a deleted or renamed migration, or a checkout of the wrong branch: fresh environments will not get what this database has.",
+        fix: "Restore the file (or check out the right branch).",
+        bad: "history: 004_add_orders applied
+files:   (no 004)",
+        good: "history: 004_add_orders applied
+files:   004_add_orders.sql",
+    },
+    RuleInfo {
+        id: "failed-migration",
+        severity: Severity::Error,
+        on: true,
+        category: DIR,
+        summary: "The database records a no-transaction migration that failed part-way.",
+        why: "Some of its statements ran and some did not: applying anything on top of a half-applied migration compounds the damage.",
+        fix: "Finish or undo the migration by hand, then clear the record with `sqlgate repair <version>`.",
+        bad: "history: 007_index_orders failed (1 of 2 statements ran)",
+        good: "history: 007_index_orders applied",
+    },
 ];
 
 /// Rule ids from PRODUCT §2 that later releases implement. They are accepted in
 /// `[rules]` and `sqlgate:ignore` so configurations can be written ahead.
-pub const PLANNED_RULES: &[&str] = &[
-    "checksum-mismatch",
-    "missing-file",
-    "failed-migration",
-    "replay-error",
-    "replay-rewrite",
-    "replay-blocking-lock",
-];
+pub const PLANNED_RULES: &[&str] = &["replay-error", "replay-rewrite", "replay-blocking-lock"];
 
 /// Every rule sqlgate implements, in documentation order.
 pub fn all() -> impl Iterator<Item = &'static RuleInfo> {

@@ -1,0 +1,185 @@
+//! The database side: connecting (URL or `key=value`, `sslmode`), masking passwords
+//! in everything printed, turning PostgreSQL errors into readable messages, the
+//! history table (`history`), and applying migrations (`apply`).
+
+pub mod apply;
+pub mod history;
+
+use crate::error::Error;
+use tokio_postgres::NoTls;
+
+/// Replaces the password in a connection string (URL or `key=value`) with `****`.
+pub fn mask(conn: &str) -> String {
+    if let Some(rest) = conn
+        .strip_prefix("postgres://")
+        .or_else(|| conn.strip_prefix("postgresql://"))
+    {
+        let scheme = &conn[..conn.len() - rest.len()];
+        let (auth, tail) = match rest.find('@') {
+            Some(at) if !rest[..at].contains('/') => (&rest[..at], &rest[at..]),
+            _ => return mask_query_password(conn),
+        };
+        let masked = match auth.split_once(':') {
+            Some((user, _)) => format!("{user}:****"),
+            None => auth.to_string(),
+        };
+        return mask_query_password(&format!("{scheme}{masked}{tail}"));
+    }
+    let mut out = Vec::new();
+    for part in conn.split_whitespace() {
+        if part.to_ascii_lowercase().starts_with("password=") {
+            out.push("password=****".to_string());
+        } else {
+            out.push(part.to_string());
+        }
+    }
+    out.join(" ")
+}
+
+fn mask_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let q: Vec<String> = query
+        .split('&')
+        .map(|kv| {
+            if kv.to_ascii_lowercase().starts_with("password=") {
+                "password=****".to_string()
+            } else {
+                kv.to_string()
+            }
+        })
+        .collect();
+    format!("{base}?{}", q.join("&"))
+}
+
+/// The `sslmode` of a connection string, and the string without it.
+pub fn split_sslmode(conn: &str) -> (String, Option<String>) {
+    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+        let Some((base, query)) = conn.split_once('?') else {
+            return (conn.to_string(), None);
+        };
+        let mut mode = None;
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|kv| match kv.split_once('=') {
+                Some(("sslmode", v)) => {
+                    mode = Some(v.to_string());
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        let rebuilt = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return (rebuilt, mode);
+    }
+    let mut mode = None;
+    let kept: Vec<&str> = conn
+        .split_whitespace()
+        .filter(|kv| match kv.split_once('=') {
+            Some(("sslmode", v)) => {
+                mode = Some(v.to_string());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    (kept.join(" "), mode)
+}
+
+/// Connects; the connection's driver task runs on the current Tokio runtime.
+pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
+    let (plain, sslmode) = split_sslmode(conn);
+    let shown = mask(conn);
+    match sslmode.as_deref() {
+        None | Some("disable") | Some("allow") | Some("prefer") => {}
+        Some(m @ ("require" | "verify-ca" | "verify-full")) => {
+            return Err(Error::Usage(format!(
+                "sslmode={m}: this build of sqlgate does not speak TLS to PostgreSQL yet; connect through a TLS-terminating proxy or with sslmode=disable on a private network ({shown})"
+            )))
+        }
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full ({shown})"
+            )))
+        }
+    }
+    let config: tokio_postgres::Config = plain
+        .parse()
+        .map_err(|e| Error::Usage(format!("invalid database URL {shown}: {e}")))?;
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| Error::Unreachable(format!("cannot connect to {shown}: {}", describe(&e))))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// A PostgreSQL error as people read it: code, message, detail, hint.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("ERROR {}: {}", db.code().code(), db.message());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!("\n  detail: {d}"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!("\n  hint: {h}"));
+            }
+            s
+        }
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(&format!(": {inner}"));
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            mask("postgres://app:s3cret@db:5432/prod"),
+            "postgres://app:****@db:5432/prod"
+        );
+        assert_eq!(
+            mask("postgresql://app@db/prod?password=s3cret&sslmode=require"),
+            "postgresql://app@db/prod?password=****&sslmode=require"
+        );
+        assert_eq!(
+            mask("host=db user=app password=s3cret dbname=prod"),
+            "host=db user=app password=**** dbname=prod"
+        );
+        assert_eq!(mask("postgres://db/prod"), "postgres://db/prod");
+    }
+
+    #[test]
+    fn sslmode_is_split_off() {
+        assert_eq!(
+            split_sslmode("postgres://a@b/c?sslmode=require"),
+            ("postgres://a@b/c".into(), Some("require".into()))
+        );
+        assert_eq!(
+            split_sslmode("postgres://a@b/c?x=1&sslmode=verify-full"),
+            ("postgres://a@b/c?x=1".into(), Some("verify-full".into()))
+        );
+        assert_eq!(
+            split_sslmode("host=b sslmode=disable user=a"),
+            ("host=b user=a".into(), Some("disable".into()))
+        );
+    }
+}

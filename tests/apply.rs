@@ -1,0 +1,323 @@
+//! `apply` and `status` against a real PostgreSQL, through the real binary.
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+use common::*;
+use pg::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn apply(dir: &Path, url: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["apply", "--database-url", url];
+    args.extend_from_slice(extra);
+    sg(dir, &args)
+}
+
+#[test]
+fn every_layout_applies_and_reports_status() {
+    let layouts: &[&[(&str, &str)]] = &[
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("002_b.sql", "create table b (id int);"),
+        ],
+        &[
+            (
+                "001_a.sql",
+                "-- UP\ncreate table a (id int);\n-- DOWN\ndrop table a;\n",
+            ),
+            (
+                "002_b.sql",
+                "-- migrate:up\ncreate table b (id int);\n-- migrate:down\ndrop table b;\n",
+            ),
+        ],
+        &[
+            ("001_a.up.sql", "create table a (id int);"),
+            ("001_a.down.sql", "drop table a;"),
+            ("002_b.up.sql", "create table b (id int);"),
+        ],
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("001_a_rollback.sql", "drop table a;"),
+            ("002_b.sql", "create table b (id int);"),
+        ],
+        &[
+            ("2024-01-01-000000_a/up.sql", "create table a (id int);"),
+            ("2024-01-01-000000_a/down.sql", "drop table a;"),
+            ("2024-02-01-000000_b/up.sql", "create table b (id int);"),
+        ],
+    ];
+    for files in layouts {
+        let t = tempfile::tempdir().unwrap();
+        for (name, body) in files.iter() {
+            write(t.path().join("migrations").join(name), body);
+        }
+        let url = fresh_db();
+        let r = apply(t.path(), &url, &[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("applied 2 migration(s)"), "{}", r.stdout);
+        assert_eq!(
+            query(
+                &url,
+                "select count(*) from information_schema.tables where table_name in ('a', 'b')"
+            ),
+            ["2"]
+        );
+        let s = sg(t.path(), &["status", "--database-url", &url, "--exit-code"]);
+        assert_eq!(s.code, 0, "{}", s.stdout);
+        assert!(s.stdout.contains("Applied: 2 | Pending: 0"), "{}", s.stdout);
+        let again = apply(t.path(), &url, &[]);
+        assert!(again.stdout.contains("up to date"), "{}", again.stdout);
+    }
+}
+
+#[test]
+fn status_json_and_exit_code_for_pending() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    let url = fresh_db();
+    let s = sg(
+        t.path(),
+        &[
+            "status",
+            "--database-url",
+            &url,
+            "--exit-code",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(s.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(v["summary"]["pending"], 1);
+    assert_eq!(v["migrations"][0]["state"], "pending");
+    assert_eq!(apply(t.path(), &url, &["--dry-run"]).code, 0);
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from information_schema.tables where table_name = 'a'"
+        ),
+        ["0"]
+    );
+}
+
+#[test]
+fn three_appliers_at_once_apply_everything_exactly_once() {
+    let t = tempfile::tempdir().unwrap();
+    for i in 1..=12 {
+        write(
+            t.path().join(format!("migrations/{i:03}_t{i}.sql")),
+            format!("create table t{i} (id int);\ninsert into t{i} values ({i});\nselect pg_sleep(0.05);\n"),
+        );
+    }
+    write(
+        t.path().join("migrations/013_index.sql"),
+        "-- sqlgate:no-transaction\ncreate index concurrently t1_id on t1 (id);\n",
+    );
+    let url = fresh_db();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            sqlgate(t.path())
+                .args(["apply", "--database-url", &url])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from public.sqlgate_migrations where status = 'applied'"
+        ),
+        ["13"]
+    );
+    assert_eq!(query(&url, "select count(*) from t7"), ["1"]);
+}
+
+#[test]
+fn a_failing_migration_stops_the_run_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_ok.sql"),
+        "create table ok (id int);",
+    );
+    write(
+        t.path().join("migrations/002_bad.sql"),
+        "create table half (id int);\n\nselect * from no_such_table;\n",
+    );
+    write(
+        t.path().join("migrations/003_later.sql"),
+        "create table later (id int);",
+    );
+    let url = fresh_db();
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("002_bad") && r.stderr.contains("migrations/002_bad.sql:3:15"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("42P01") && r.stderr.contains("no_such_table"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select string_agg(version, ',') from sqlgate_migrations"
+        ),
+        ["1"]
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from information_schema.tables where table_name in ('half', 'later')"
+        ),
+        ["0"]
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from information_schema.tables where table_name = 'ok'"
+        ),
+        ["1"]
+    );
+}
+
+#[test]
+fn an_edited_applied_migration_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);\n",
+    );
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id bigint);\n",
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "create table b (id int);",
+    );
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("checksum-mismatch"), "{}", r.stdout);
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from information_schema.tables where table_name = 'b'"
+        ),
+        ["0"]
+    );
+    let s = sg(t.path(), &["status", "--database-url", &url]);
+    assert!(
+        s.stdout.contains("modified") && s.stdout.contains("checksum-mismatch"),
+        "{}",
+        s.stdout
+    );
+    // CRLF and a BOM are not edits.
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "\u{feff}create table a (id int);\r\n",
+    );
+    std::fs::remove_file(t.path().join("migrations/002_b.sql")).unwrap();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+}
+
+#[test]
+fn a_failed_no_transaction_migration_is_recorded_and_blocks() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    write(
+        t.path().join("migrations/002_idx.sql"),
+        "-- sqlgate:no-transaction\ncreate index concurrently a_id on a (id);\ncreate index concurrently b_id on missing (id);\n",
+    );
+    let url = fresh_db();
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("002_idx.sql:3:1"), "{}", r.stderr);
+    assert_eq!(
+        query(
+            &url,
+            "select status || ':' || statements_done from sqlgate_migrations where version = '2'"
+        ),
+        ["failed:1"]
+    );
+    let again = apply(t.path(), &url, &[]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stdout.contains("failed-migration"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_held_lock_times_out_retries_and_fails_within_bounds() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "alter table a add column b int;",
+    );
+    write(
+        t.path().join("sqlgate.toml"),
+        "lock_timeout = \"300ms\"\nlock_retries = 1\n",
+    );
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &["--count", "1"]).code, 0);
+    let rt = rt();
+    let holder = rt.block_on(async {
+        let c = client(&url).await;
+        c.batch_execute("BEGIN; LOCK TABLE a IN ACCESS SHARE MODE;")
+            .await
+            .unwrap();
+        c
+    });
+    let start = Instant::now();
+    let r = apply(t.path(), &url, &[]);
+    let took = start.elapsed();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("retry 1/1"), "{}", r.stdout);
+    assert!(r.stderr.contains("55P03"), "{}", r.stderr);
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    drop(holder);
+    drop(rt);
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+}
+
+#[test]
+fn passwords_never_appear_in_output() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path().join("migrations/001_a.sql"), "select 1;");
+    let r = apply(
+        t.path(),
+        "postgres://app:hunter2secret@127.0.0.1:1/nodb",
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("hunter2secret") && !r.stderr.contains("hunter2secret"));
+    assert!(r.stderr.contains("app:****@127.0.0.1:1"), "{}", r.stderr);
+}

@@ -309,7 +309,18 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         eprintln!("sqlgate: nothing applied: fix the findings above first");
         return Ok(1);
     }
+    if rep.interrupted && rep.failure.is_none() {
+        eprintln!(
+            "sqlgate: interrupted: {} migration(s) applied, {} not started; the lock is released",
+            rep.applied.len(),
+            rep.pending_after
+        );
+        return Ok(1);
+    }
     if let Some(f) = &rep.failure {
+        if rep.interrupted {
+            eprintln!("sqlgate: interrupted by a signal: the running statement was cancelled on the server");
+        }
         let what = match f.statements_done {
             Some(n) => format!(
                 "it ran without a transaction: {n} statement(s) before the failing one stayed applied, and it is recorded as failed until `sqlgate repair`"

@@ -321,3 +321,165 @@ fn passwords_never_appear_in_output() {
     assert!(!r.stdout.contains("hunter2secret") && !r.stderr.contains("hunter2secret"));
     assert!(r.stderr.contains("app:****@127.0.0.1:1"), "{}", r.stderr);
 }
+
+fn wait_for_query(url: &str, pattern: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let pids = query(
+            url,
+            &format!("select pid::text from pg_stat_activity where state = 'active' and query like '%{pattern}%' and pid <> pg_backend_pid()"),
+        );
+        if let Some(p) = pids.first() {
+            return p.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{pattern} never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn sleeping_setup(seconds: u32) -> (tempfile::TempDir, String) {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    write(
+        t.path().join("migrations/002_slow.sql"),
+        format!("create table slow (id int);\nselect pg_sleep({seconds});\n"),
+    );
+    (t, fresh_db())
+}
+
+fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "the runner did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_cancels_the_statement_and_releases_the_lock() {
+    let (t, url) = sleeping_setup(60);
+    let mut child = sqlgate(t.path())
+        .args(["apply", "--database-url", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_query(&url, "pg_sleep(60)");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(!status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("57014"),
+        "{stderr}"
+    );
+    assert_eq!(query(&url, "select count(*) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()"), ["0"]);
+    assert_eq!(
+        query(
+            &url,
+            "select string_agg(version, ',') from sqlgate_migrations"
+        ),
+        ["1"]
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from information_schema.tables where table_name = 'slow'"
+        ),
+        ["0"]
+    );
+    write(
+        t.path().join("migrations/002_slow.sql"),
+        "create table slow (id int);\n",
+    );
+    let start = Instant::now();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "the lock was not released"
+    );
+}
+
+#[test]
+fn kill_9_mid_migration_records_nothing_and_the_next_run_succeeds() {
+    let (t, url) = sleeping_setup(3);
+    let mut child = sqlgate(t.path())
+        .args(["apply", "--database-url", &url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_query(&url, "pg_sleep(3)");
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(
+        query(
+            &url,
+            "select string_agg(version, ',') from sqlgate_migrations"
+        ),
+        ["1"]
+    );
+    // The orphaned backend ends with its transaction rolled back; the next runner
+    // waits for its lock, then applies everything.
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(
+            &url,
+            "select string_agg(version, ',' order by version) from sqlgate_migrations"
+        ),
+        ["1,2"]
+    );
+}
+
+#[test]
+fn a_terminated_backend_is_a_clear_error_with_consistent_history() {
+    let (t, url) = sleeping_setup(60);
+    let mut child = sqlgate(t.path())
+        .args(["apply", "--database-url", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&url, "pg_sleep(60)");
+    query(&url, &format!("select pg_terminate_backend({pid})::text"));
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(!status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("002_slow")
+            && (stderr.contains("57P01")
+                || stderr.contains("closed")
+                || stderr.contains("terminat")),
+        "{stderr}"
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select string_agg(version, ',') from sqlgate_migrations"
+        ),
+        ["1"]
+    );
+    write(
+        t.path().join("migrations/002_slow.sql"),
+        "create table slow (id int);\n",
+    );
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+}

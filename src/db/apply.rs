@@ -203,6 +203,8 @@ pub struct ApplyReport {
     pub blockers: Vec<Finding>,
     pub failure: Option<Failure>,
     pub pending_after: usize,
+    /// Stopped by SIGINT/SIGTERM.
+    pub interrupted: bool,
 }
 
 fn pg_duration(d: Option<Duration>) -> String {
@@ -268,8 +270,31 @@ pub async fn apply(
 ) -> Result<ApplyReport, Error> {
     let client = connect(url).await?;
     let key = history::lock_key(table);
+    // SIGINT/SIGTERM (a cancelled workflow): cancel the running statement on the
+    // server; the migration then fails, rolls back, and nothing after it starts.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let flag = interrupted.clone();
+        let cancel = client.cancel_token();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = cancel.cancel_query(tokio_postgres::NoTls).await;
+        })
+    };
     lock(&client, key, opts.lock_wait, say).await?;
-    let result = apply_locked(&client, table, cat, dir, opts, say).await;
+    let result = apply_locked(&client, table, cat, dir, opts, &interrupted, say).await;
+    watcher.abort();
     let _ = client
         .execute("SELECT pg_advisory_unlock($1)", &[&key])
         .await;
@@ -282,6 +307,7 @@ async fn apply_locked(
     cat: &Catalog,
     dir: &str,
     opts: &ApplyOptions,
+    interrupted: &std::sync::atomic::AtomicBool,
     say: &mut dyn FnMut(String),
 ) -> Result<ApplyReport, Error> {
     history::ensure(client, table).await?;
@@ -315,6 +341,11 @@ async fn apply_locked(
     );
     let total = pending.len();
     for (i, m) in pending.iter().enumerate() {
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            report.interrupted = true;
+            report.pending_after = total - i;
+            return Ok(report);
+        }
         let sql = m.up_sql(&opts.vars);
         if opts.dry_run {
             say(format!(
@@ -361,6 +392,7 @@ async fn apply_locked(
                 });
             }
             Err((failure, done)) => {
+                report.interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
                 if m.no_transaction {
                     record(
                         client,

@@ -36,6 +36,16 @@ enum Command {
     Apply(ApplyArgs),
     /// Show applied, pending, modified, missing and failed migrations
     Status(StatusArgs),
+    /// Run down migrations, newest first
+    Rollback(RollbackArgs),
+    /// Compare applied migrations with their files (checksums, with diffs)
+    Validate(DbOnlyArgs),
+    /// After a manual fix: accept the file's checksum of versions, or clear a failed record
+    Repair(RepairArgs),
+    /// Mark an existing database as being at a version without running anything
+    Baseline(BaselineArgs),
+    /// Check the connection, server version, privileges and history table
+    Verify(DbOnlyArgs),
     /// Write the next migration file in the directory's layout and numbering
     Create(CreateArgs),
     /// Print a rule's documentation, or list all rules
@@ -127,6 +137,52 @@ struct StatusArgs {
     format: StatusFormat,
 }
 
+#[derive(Debug, Args)]
+struct RollbackArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    /// How many migrations to roll back [default: 1]
+    #[arg(long, value_name = "N", conflicts_with_all = ["to", "batch"])]
+    count: Option<usize>,
+    /// Roll back everything above this version
+    #[arg(long, value_name = "VERSION", conflicts_with = "batch")]
+    to: Option<String>,
+    /// Roll back everything the last apply did
+    #[arg(long)]
+    batch: bool,
+}
+
+#[derive(Debug, Args)]
+struct DbOnlyArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct RepairArgs {
+    /// Versions to repair
+    #[arg(required = true, value_name = "VERSION")]
+    versions: Vec<String>,
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct BaselineArgs {
+    /// The version the database is already at
+    version: String,
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum StatusFormat {
     Text,
@@ -212,6 +268,107 @@ fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Apply(args) => apply(cli.config.as_deref(), args),
         Command::Status(args) => status(cli.config.as_deref(), args),
+        Command::Rollback(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            let cat = load_catalog(&settings)?;
+            let scope = match (&args.to, args.batch, args.count) {
+                (Some(v), _, _) => crate::db::admin::RollbackScope::To(v.clone()),
+                (None, true, _) => crate::db::admin::RollbackScope::LastBatch,
+                (None, false, n) => crate::db::admin::RollbackScope::Count(n.unwrap_or(1)),
+            };
+            println!(
+                "sqlgate rollback: {} → {}",
+                settings.dir_display,
+                crate::db::mask(&args.db.database_url)
+            );
+            let done = runtime()?.block_on(crate::db::admin::rollback(
+                &args.db.database_url,
+                &settings.history_table,
+                &cat,
+                &scope,
+                settings.lock_wait,
+                &settings.vars,
+                &mut |l| println!("{l}"),
+            ))?;
+            println!("rolled back {} migration(s)", done.len());
+            Ok(0)
+        }
+        Command::Validate(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            let cat = load_catalog(&settings)?;
+            let problems = runtime()?.block_on(crate::db::admin::validate(
+                &args.db.database_url,
+                &settings.history_table,
+                &cat,
+            ))?;
+            let mut out = String::new();
+            for p in &problems {
+                out.push_str(&format!(
+                    "error[{}] {} (version {})\n",
+                    p.problem, p.name, p.version
+                ));
+                if let Some(d) = &p.diff {
+                    for l in d.lines() {
+                        out.push_str(&format!("   | {l}\n"));
+                    }
+                }
+            }
+            out.push_str(&if problems.is_empty() {
+                "valid: every applied migration matches its file\n".to_string()
+            } else {
+                format!("{} problem(s)\n", problems.len())
+            });
+            print(&out)?;
+            Ok(i32::from(!problems.is_empty()))
+        }
+        Command::Repair(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            let cat = load_catalog(&settings)?;
+            let done = runtime()?.block_on(crate::db::admin::repair(
+                &args.db.database_url,
+                &settings.history_table,
+                &cat,
+                &args.versions,
+                settings.lock_wait,
+            ))?;
+            print(
+                &done
+                    .iter()
+                    .map(|d| format!("repaired {d}\n"))
+                    .collect::<String>(),
+            )?;
+            Ok(0)
+        }
+        Command::Baseline(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            runtime()?.block_on(crate::db::admin::baseline(
+                &args.db.database_url,
+                &settings.history_table,
+                &args.version,
+                settings.lock_wait,
+            ))?;
+            println!("baseline: the database is recorded as at version {}; migrations up to it will not run", args.version);
+            Ok(0)
+        }
+        Command::Verify(args) => {
+            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
+            let checks = runtime()?.block_on(crate::db::admin::verify(
+                &args.db.database_url,
+                &settings.history_table,
+            ))?;
+            let mut out = format!(
+                "sqlgate verify: {}\n",
+                crate::db::mask(&args.db.database_url)
+            );
+            for (what, ok, detail) in &checks {
+                out.push_str(&format!(
+                    "  [{}] {what}: {detail}\n",
+                    if *ok { "ok" } else { "!!" }
+                ));
+            }
+            print(&out)?;
+            Ok(i32::from(checks.iter().any(|c| !c.1)))
+        }
         Command::Create(args) => {
             let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
             let written = create::run(&settings, &args.name)?;

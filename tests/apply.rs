@@ -483,3 +483,147 @@ fn a_terminated_backend_is_a_clear_error_with_consistent_history() {
     );
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
 }
+
+#[test]
+fn rollback_through_each_down_format_and_refusals() {
+    let layouts: &[&[(&str, &str)]] = &[
+        &[
+            (
+                "001_a.sql",
+                "-- UP\ncreate table a (id int);\n-- DOWN\ndrop table a;\n",
+            ),
+            (
+                "002_b.sql",
+                "-- UP\ncreate table b (id int);\n-- DOWN\ndrop table b;\n",
+            ),
+        ],
+        &[
+            ("001_a.up.sql", "create table a (id int);"),
+            ("001_a.down.sql", "drop table a;"),
+            ("002_b.up.sql", "create table b (id int);"),
+            ("002_b.down.sql", "drop table b;"),
+        ],
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("001_a_rollback.sql", "drop table a;"),
+            ("002_b.sql", "create table b (id int);"),
+            ("002_b_rollback.sql", "drop table b;"),
+        ],
+        &[
+            ("2024-01-01-000000_a/up.sql", "create table a (id int);"),
+            ("2024-01-01-000000_a/down.sql", "drop table a;"),
+            ("2024-02-01-000000_b/up.sql", "create table b (id int);"),
+            ("2024-02-01-000000_b/down.sql", "drop table b;"),
+        ],
+    ];
+    for files in layouts {
+        let t = tempfile::tempdir().unwrap();
+        for (name, body) in files.iter() {
+            write(t.path().join("migrations").join(name), body);
+        }
+        let url = fresh_db();
+        assert_eq!(apply(t.path(), &url, &[]).code, 0);
+        let r = sg(t.path(), &["rollback", "--database-url", &url]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(query(&url, "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_name in ('a', 'b')"), ["a"]);
+        assert_eq!(
+            query(&url, "select count(*) from sqlgate_migrations"),
+            ["1"]
+        );
+        assert_eq!(apply(t.path(), &url, &[]).code, 0);
+        let r = sg(t.path(), &["rollback", "--database-url", &url, "--batch"]);
+        assert_eq!(r.code, 0);
+        assert_eq!(
+            query(&url, "select count(*) from sqlgate_migrations"),
+            ["1"]
+        );
+        let r = sg(t.path(), &["rollback", "--database-url", &url, "--to", "0"]);
+        assert_eq!(r.code, 0);
+        assert_eq!(
+            query(
+                &url,
+                "select count(*) from information_schema.tables where table_name in ('a', 'b')"
+            ),
+            ["0"]
+        );
+    }
+    // Without a down file, nothing is rolled back.
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    let r = sg(t.path(), &["rollback", "--database-url", &url]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no down SQL"), "{}", r.stderr);
+    assert_eq!(
+        query(&url, "select count(*) from sqlgate_migrations"),
+        ["1"]
+    );
+}
+
+#[test]
+fn validate_repair_baseline_and_verify() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);\n",
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "create table b (id int);\n",
+    );
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    let v = sg(t.path(), &["validate", "--database-url", &url]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int); -- comment added later\n",
+    );
+    let v = sg(t.path(), &["validate", "--database-url", &url]);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains("checksum-mismatch")
+            && v.stdout
+                .contains("+create table a (id int); -- comment added later"),
+        "{}",
+        v.stdout
+    );
+    let r = sg(t.path(), &["repair", "1", "--database-url", &url]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(sg(t.path(), &["validate", "--database-url", &url]).code, 0);
+    assert_eq!(
+        query(
+            &url,
+            "select action || ':' || version from sqlgate_migrations_audit"
+        ),
+        ["accept-checksum:1"]
+    );
+    let ok = sg(t.path(), &["verify", "--database-url", &url]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("PostgreSQL") && ok.stdout.contains("sqlgate:history:v1"),
+        "{}",
+        ok.stdout
+    );
+
+    // Baseline: an existing database at version 1; only 2 runs.
+    let url2 = fresh_db();
+    query(&url2, "create table a (id int)");
+    let b = sg(t.path(), &["baseline", "1", "--database-url", &url2]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let r = apply(t.path(), &url2, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("applied 002_b") && !r.stdout.contains("applied 001_a"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        sg(t.path(), &["baseline", "1", "--database-url", &url2]).code,
+        2
+    );
+}

@@ -2,6 +2,7 @@
 //! in everything printed, turning PostgreSQL errors into readable messages, the
 //! history table (`history`), and applying migrations (`apply`).
 
+pub mod admin;
 pub mod apply;
 pub mod history;
 

@@ -55,6 +55,12 @@ ensure_postgres() {
   return 1
 }
 
+ensure_openssl() {
+  _have openssl && return 0
+  _apt_install openssl >/dev/null 2>&1 || true
+  _have openssl || { _say "openssl is missing (the TLS tests make certificates with it): install openssl"; return 1; }
+}
+
 ensure_git() {
   _have git && return 0
   _apt_install git || { _say "git is missing: install git"; return 1; }

@@ -11,6 +11,7 @@ ensure_cargo || exit 2
 ensure_git || exit 2
 ensure_libclang || exit 2
 ensure_postgres || exit 2
+ensure_openssl || exit 2
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     if _have rustup; then rustup component add "$component" >/dev/null 2>&1 || true; fi

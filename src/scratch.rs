@@ -87,6 +87,22 @@ fn free_port() -> Result<u16, Error> {
 impl LocalServer {
     /// Starts a new server. Fails with a clear message when no server binaries exist.
     pub fn start() -> Result<LocalServer, Error> {
+        Self::start_inner(false)
+    }
+
+    /// Starts a server that also accepts TLS, with a certificate for `localhost`
+    /// signed by a throwaway CA (made with `openssl`); [`LocalServer::certificate`]
+    /// is the CA's path.
+    pub fn start_with_tls() -> Result<LocalServer, Error> {
+        Self::start_inner(true)
+    }
+
+    /// The CA certificate (PEM) that signed a TLS server's certificate.
+    pub fn certificate(&self) -> PathBuf {
+        self.root.join("ca.crt")
+    }
+
+    fn start_inner(tls: bool) -> Result<LocalServer, Error> {
         let bin = find_bin_dir().ok_or_else(|| {
             Error::Unreachable(
                 "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin: install the server (Debian/Ubuntu: apt-get install postgresql)".into(),
@@ -140,11 +156,100 @@ impl LocalServer {
                 "--no-instructions",
             ],
         )?;
+        let mut tls_opts = String::new();
+        if tls {
+            let (crt, key) = (
+                server.root.join("server.crt"),
+                server.root.join("server.key"),
+            );
+            let r = &server.root;
+            std::fs::write(
+                r.join("leaf.ext"),
+                "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+            )
+            .map_err(|e| Error::Io(format!("cannot write the certificate extensions: {e}")))?;
+            // A CA, and a server certificate for `localhost` that it signs.
+            let steps: [Vec<&str>; 3] = [
+                vec![
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=sqlgate-test-ca",
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                ],
+                vec![
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-subj",
+                    "/CN=localhost",
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                ],
+                vec![
+                    "x509",
+                    "-req",
+                    "-in",
+                    "server.csr",
+                    "-CA",
+                    "ca.crt",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    "leaf.ext",
+                    "-out",
+                    "server.crt",
+                ],
+            ];
+            for args in steps {
+                let out = Command::new("openssl")
+                    .args(&args)
+                    .current_dir(r)
+                    .output()
+                    .map_err(|e| {
+                        Error::Unreachable(format!("openssl is needed for a TLS test server: {e}"))
+                    })?;
+                if !out.status.success() {
+                    return Err(Error::Unreachable(format!(
+                        "openssl failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )));
+                }
+            }
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::Io(format!("cannot protect the key: {e}")))?;
+            if let Some((uid, gid)) = run_as {
+                for f in [&crt, &key] {
+                    std::os::unix::fs::chown(f, Some(uid), Some(gid))
+                        .map_err(|e| Error::Io(format!("cannot hand over {}: {e}", f.display())))?;
+                }
+            }
+            tls_opts = format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                crt.display(),
+                key.display()
+            );
+        }
         let mut last = String::new();
         for _ in 0..3 {
             server.port = free_port()?;
             let opts = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{tls_opts}",
                 server.port,
                 sock.display()
             );

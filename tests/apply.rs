@@ -627,3 +627,67 @@ fn validate_repair_baseline_and_verify() {
         2
     );
 }
+
+#[test]
+fn tls_modes_against_a_tls_server() {
+    let server = sqlgate::scratch::LocalServer::start_with_tls().expect("TLS server");
+    let ca = server.certificate();
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    let base = format!("postgres://sqlgate@127.0.0.1:{}/postgres", server.port());
+    let r = apply(t.path(), &format!("{base}?sslmode=require"), &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let ssl = query(&base, "select count(*) from pg_stat_ssl where ssl")[0].clone();
+    assert_eq!(ssl, "0", "the checking connection itself is plain");
+    // verify-ca: the chain is checked, the name (127.0.0.1 vs localhost) is not.
+    let ok = sg(
+        t.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("{base}?sslmode=verify-ca&sslrootcert={}", ca.display()),
+        ],
+    );
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    // verify-full: the name must match.
+    let bad = sg(
+        t.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("{base}?sslmode=verify-full&sslrootcert={}", ca.display()),
+        ],
+    );
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("sslmode=verify-full")
+            && bad.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        bad.stderr
+    );
+    let full = format!(
+        "host=localhost port={} user=sqlgate dbname=postgres sslmode=verify-full sslrootcert={}",
+        server.port(),
+        ca.display()
+    );
+    let good = sg(t.path(), &["status", "--database-url", &full]);
+    assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
+    // Without the CA, the platform roots do not trust it.
+    let untrusted = sg(
+        t.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("{base}?sslmode=verify-ca"),
+        ],
+    );
+    assert_eq!(untrusted.code, 3);
+    assert!(
+        untrusted.stderr.contains("sslrootcert"),
+        "{}",
+        untrusted.stderr
+    );
+}

@@ -5,8 +5,10 @@
 pub mod admin;
 pub mod apply;
 pub mod history;
+mod tls;
 
 use crate::error::Error;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 
 /// Replaces the password in a connection string (URL or `key=value`) with `****`.
@@ -54,18 +56,18 @@ fn mask_query_password(url: &str) -> String {
     format!("{base}?{}", q.join("&"))
 }
 
-/// The `sslmode` of a connection string, and the string without it.
-pub fn split_sslmode(conn: &str) -> (String, Option<String>) {
+/// Removes `key` from a connection string; returns the rest and the value.
+fn split_param(conn: &str, key: &str) -> (String, Option<String>) {
+    let mut value = None;
     if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
         let Some((base, query)) = conn.split_once('?') else {
             return (conn.to_string(), None);
         };
-        let mut mode = None;
         let kept: Vec<&str> = query
             .split('&')
             .filter(|kv| match kv.split_once('=') {
-                Some(("sslmode", v)) => {
-                    mode = Some(v.to_string());
+                Some((k, v)) if k == key => {
+                    value = Some(v.to_string());
                     false
                 }
                 _ => true,
@@ -76,49 +78,72 @@ pub fn split_sslmode(conn: &str) -> (String, Option<String>) {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        return (rebuilt, mode);
+        return (rebuilt, value);
     }
-    let mut mode = None;
     let kept: Vec<&str> = conn
         .split_whitespace()
         .filter(|kv| match kv.split_once('=') {
-            Some(("sslmode", v)) => {
-                mode = Some(v.to_string());
+            Some((k, v)) if k == key => {
+                value = Some(v.to_string());
                 false
             }
             _ => true,
         })
         .collect();
-    (kept.join(" "), mode)
+    (kept.join(" "), value)
+}
+
+/// The `sslmode` of a connection string, and the string without it.
+pub fn split_sslmode(conn: &str) -> (String, Option<String>) {
+    split_param(conn, "sslmode")
 }
 
 /// Connects; the connection's driver task runs on the current Tokio runtime.
 pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
     let (plain, sslmode) = split_sslmode(conn);
+    let (plain, rootcert) = split_param(&plain, "sslrootcert");
     let shown = mask(conn);
-    match sslmode.as_deref() {
-        None | Some("disable") | Some("allow") | Some("prefer") => {}
-        Some(m @ ("require" | "verify-ca" | "verify-full")) => {
-            return Err(Error::Usage(format!(
-                "sslmode={m}: this build of sqlgate does not speak TLS to PostgreSQL yet; connect through a TLS-terminating proxy or with sslmode=disable on a private network ({shown})"
-            )))
-        }
-        Some(other) => {
+    let mode = sslmode.as_deref().unwrap_or("prefer");
+    let ssl = match mode {
+        "disable" | "allow" => SslMode::Disable,
+        "prefer" => SslMode::Prefer,
+        "require" | "verify-ca" | "verify-full" => SslMode::Require,
+        other => {
             return Err(Error::Usage(format!(
                 "sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full ({shown})"
             )))
         }
-    }
-    let config: tokio_postgres::Config = plain
+    };
+    let mut config: tokio_postgres::Config = plain
         .parse()
         .map_err(|e| Error::Usage(format!("invalid database URL {shown}: {e}")))?;
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| Error::Unreachable(format!("cannot connect to {shown}: {}", describe(&e))))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    config.ssl_mode(ssl);
+    let failed = |e: tokio_postgres::Error| {
+        let hint = if mode == "verify-full" || mode == "verify-ca" {
+            " (is the server's CA trusted? pass sslrootcert=/path/to/ca.pem)"
+        } else {
+            ""
+        };
+        Error::Unreachable(format!(
+            "cannot connect to {shown} (sslmode={mode}): {}{hint}",
+            describe(&e)
+        ))
+    };
+    let client = if ssl == SslMode::Disable {
+        let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    } else {
+        let tls =
+            tokio_postgres_rustls::MakeRustlsConnect::new(tls::config(mode, rootcert.as_deref())?);
+        let (client, connection) = config.connect(tls).await.map_err(failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    };
     Ok(client)
 }
 

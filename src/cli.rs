@@ -118,6 +118,9 @@ struct ApplyArgs {
     /// Apply pending migrations older than the newest applied one
     #[arg(long, env = "SQLGATE_ALLOW_OUT_OF_ORDER")]
     allow_out_of_order: bool,
+    /// Apply all pending migrations in one transaction (all or nothing)
+    #[arg(long)]
+    single_transaction: bool,
     /// Retries of a migration that hit lock_timeout [default: 3]
     #[arg(long, env = "SQLGATE_LOCK_RETRIES", value_name = "N")]
     lock_retries: Option<u32>,
@@ -432,6 +435,7 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         to: args.to.clone(),
         count: args.count,
         allow_out_of_order: args.allow_out_of_order,
+        single_transaction: args.single_transaction,
         lock_timeout: settings.lock_timeout,
         statement_timeout: settings.statement_timeout,
         lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),

@@ -691,3 +691,45 @@ fn tls_modes_against_a_tls_server() {
         untrusted.stderr
     );
 }
+
+#[test]
+fn single_transaction_is_all_or_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "create table b (id int);\nselect 1 / 0;\n",
+    );
+    let url = fresh_db();
+    let r = apply(t.path(), &url, &["--single-transaction"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("22012") && r.stderr.contains("002_b.sql:2:"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(query(&url, "select count(*) from information_schema.tables where table_name in ('a', 'b', 'sqlgate_migrations')"), ["1"]);
+    assert_eq!(
+        query(&url, "select count(*) from sqlgate_migrations"),
+        ["0"]
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "create table b (id int);\n",
+    );
+    assert_eq!(apply(t.path(), &url, &["--single-transaction"]).code, 0);
+    assert_eq!(
+        query(&url, "select count(*) from sqlgate_migrations"),
+        ["2"]
+    );
+    write(
+        t.path().join("migrations/003_c.sql"),
+        "-- sqlgate:no-transaction\ncreate index concurrently a_id on a (id);\n",
+    );
+    let r = apply(t.path(), &url, &["--single-transaction"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("003_c"), "{}", r.stderr);
+}

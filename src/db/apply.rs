@@ -167,6 +167,8 @@ pub struct ApplyOptions {
     pub to: Option<String>,
     pub count: Option<usize>,
     pub allow_out_of_order: bool,
+    /// All pending migrations in one transaction: all or nothing.
+    pub single_transaction: bool,
     pub lock_timeout: Option<Duration>,
     pub statement_timeout: Option<Duration>,
     pub lock_retries: u32,
@@ -340,6 +342,15 @@ async fn apply_locked(
            error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
     );
     let total = pending.len();
+    if opts.single_transaction && !opts.dry_run && !pending.is_empty() {
+        if let Some(m) = pending.iter().find(|m| m.no_transaction) {
+            return Err(Error::Usage(format!(
+                "--single-transaction cannot include {}, which must run outside a transaction; apply up to the version before it first (--to)",
+                m.name
+            )));
+        }
+        return apply_all_or_nothing(client, &pending, &insert, batch, opts, say, report).await;
+    }
     for (i, m) in pending.iter().enumerate() {
         if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
             report.interrupted = true;
@@ -414,6 +425,124 @@ async fn apply_locked(
         }
     }
     report.pending_after = if opts.dry_run { total } else { 0 };
+    Ok(report)
+}
+
+/// Runs a migration's statements one by one on `client` (inside whatever transaction
+/// is open), so a failure names its exact statement. Returns the error and the file
+/// position of the failing statement (or of PostgreSQL's reported position in it).
+async fn exec_statements(
+    client: &tokio_postgres::Client,
+    m: &Migration,
+    vars: &BTreeMap<String, String>,
+) -> Result<(), (tokio_postgres::Error, u32, u32)> {
+    let parsed = crate::sql::parse(&m.up.text, vars, m.up.first_line);
+    if !parsed.problems.is_empty() || parsed.statements.is_empty() {
+        let sql = m.up_sql(vars);
+        return client.batch_execute(&sql).await.map_err(|e| {
+            let f = failure(m, &sql, 0, &e, vars);
+            (e, f.line, f.column)
+        });
+    }
+    for stmt in &parsed.statements {
+        let text = parsed.substituted_text(stmt);
+        if let Err(e) = client.batch_execute(text).await {
+            let pos = e.as_db_error().and_then(|d| match d.position() {
+                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                _ => None,
+            });
+            let (line, column) = match pos {
+                Some(p) => {
+                    let byte = text
+                        .char_indices()
+                        .nth(p.saturating_sub(1))
+                        .map_or(text.len(), |(b, _)| b);
+                    parsed.position(parsed.statement_start_substituted(stmt) + byte)
+                }
+                None => (stmt.line, stmt.column),
+            };
+            return Err((e, line, column));
+        }
+    }
+    Ok(())
+}
+
+/// `--single-transaction`: every pending migration and its history row in one
+/// transaction; a failure anywhere leaves the database as it was.
+async fn apply_all_or_nothing(
+    client: &tokio_postgres::Client,
+    pending: &[&Migration],
+    insert: &str,
+    batch: i32,
+    opts: &ApplyOptions,
+    say: &mut dyn FnMut(String),
+    mut report: ApplyReport,
+) -> Result<ApplyReport, Error> {
+    let begin = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout)
+    );
+    client
+        .batch_execute(&begin)
+        .await
+        .map_err(|e| Error::Unreachable(describe(&e)))?;
+    let mut done = Vec::new();
+    for m in pending {
+        let sql = m.up_sql(&opts.vars);
+        let started = Instant::now();
+        let step = async {
+            exec_statements(client, m, &opts.vars).await?;
+            let ms = started.elapsed().as_millis() as i64;
+            client
+                .execute(
+                    insert,
+                    &[
+                        &m.version.canonical(),
+                        &m.name,
+                        &m.checksum(),
+                        &"applied",
+                        &batch,
+                        &ms,
+                        &env!("CARGO_PKG_VERSION"),
+                        &opts.git_commit,
+                        &opts.ci_run_url,
+                        &None::<i32>,
+                        &None::<String>,
+                        &m.up.text,
+                    ],
+                )
+                .await
+                .map_err(|e| (e, m.up.first_line, 1))
+        }
+        .await;
+        if let Err((e, line, column)) = step {
+            let _ = client.batch_execute("ROLLBACK").await;
+            let mut f = failure(m, &sql, 0, &e, &opts.vars);
+            (f.line, f.column) = (line, column);
+            report.failure = Some(f);
+            report.pending_after = pending.len() + 1;
+            say(format!(
+                "  rolled back all {} migration(s) of this run",
+                done.len() + 1
+            ));
+            return Ok(report);
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        say(format!("  ran {} ({} ms)", m.name, ms));
+        done.push(Applied {
+            version: m.version.raw().into(),
+            name: m.name.clone(),
+            execution_ms: ms,
+        });
+    }
+    client.batch_execute("COMMIT").await.map_err(|e| {
+        Error::Unreachable(format!(
+            "COMMIT failed; nothing was applied: {}",
+            describe(&e)
+        ))
+    })?;
+    report.applied = done;
     Ok(report)
 }
 
@@ -508,6 +637,7 @@ async fn run_in_transaction(
     let mut attempt = 0;
     loop {
         let started = Instant::now();
+        let mut at = (m.up.first_line, 1);
         let result: Result<(), (tokio_postgres::Error, bool)> = async {
             client
                 .batch_execute("BEGIN")
@@ -521,7 +651,12 @@ async fn run_in_transaction(
                 ))
                 .await
                 .map_err(|e| (e, false))?;
-            client.batch_execute(sql).await.map_err(|e| (e, true))?;
+            exec_statements(client, m, &opts.vars)
+                .await
+                .map_err(|(e, line, column)| {
+                    at = (line, column);
+                    (e, true)
+                })?;
             let ms = started.elapsed().as_millis() as i64;
             client
                 .execute(
@@ -564,7 +699,9 @@ async fn run_in_transaction(
                     continue;
                 }
                 let mut f = failure(m, sql, 0, &e, &opts.vars);
-                if !in_sql {
+                if in_sql {
+                    (f.line, f.column) = at;
+                } else {
                     f.message = format!("while recording or committing: {}", f.message);
                 }
                 return Err((f, 0));

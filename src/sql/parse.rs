@@ -133,6 +133,11 @@ impl Parsed {
         self.substituted.get(s..e).unwrap_or_default()
     }
 
+    /// The statement's start as a byte offset of the substituted text.
+    pub fn statement_start_substituted(&self, stmt: &Statement) -> usize {
+        self.substituted_range(stmt).0
+    }
+
     /// The statement's start in the coordinates of parse-tree locations.
     pub fn statement_offset(&self, stmt: &Statement) -> usize {
         self.substituted_range(stmt).0.saturating_sub(stmt.base)

@@ -733,3 +733,48 @@ fn single_transaction_is_all_or_nothing() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("003_c"), "{}", r.stderr);
 }
+
+#[test]
+fn lemmy_first_247_migrations_apply_to_a_real_server() {
+    let Some(corpora) = corpora() else {
+        eprintln!("note: ../shared/corpora is absent; lemmy apply test skipped");
+        return;
+    };
+    let lemmy = corpora.join("lemmy");
+    let mut names: Vec<String> = std::fs::read_dir(&lemmy)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let t = tempfile::tempdir().unwrap();
+    for name in names.iter().take(247) {
+        for f in ["up.sql", "down.sql"] {
+            let src = lemmy.join(name).join(f);
+            if src.exists() {
+                write(
+                    t.path().join("migrations").join(name).join(f),
+                    std::fs::read(&src).unwrap(),
+                );
+            }
+        }
+    }
+    let url = fresh_db();
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("applied 247 migration(s)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        query(
+            &url,
+            "select count(*) from sqlgate_migrations where status = 'applied'"
+        ),
+        ["247"]
+    );
+    let s = sg(t.path(), &["status", "--database-url", &url, "--exit-code"]);
+    assert_eq!(s.code, 0);
+}

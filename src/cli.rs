@@ -121,6 +121,9 @@ struct ApplyArgs {
     /// Apply all pending migrations in one transaction (all or nothing)
     #[arg(long)]
     single_transaction: bool,
+    /// How long to wait for another runner's lock, e.g. 30s, 10m [default: 10m]
+    #[arg(long, env = "SQLGATE_LOCK_WAIT", value_name = "DURATION")]
+    lock_wait: Option<String>,
     /// Retries of a migration that hit lock_timeout [default: 3]
     #[arg(long, env = "SQLGATE_LOCK_RETRIES", value_name = "N")]
     lock_retries: Option<u32>,
@@ -439,7 +442,12 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         lock_timeout: settings.lock_timeout,
         statement_timeout: settings.statement_timeout,
         lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),
-        lock_wait: settings.lock_wait,
+        lock_wait: match &args.lock_wait {
+            Some(w) => crate::config::parse_duration(w)
+                .map_err(|m| Error::Usage(format!("--lock-wait: {m}")))?
+                .unwrap_or_default(),
+            None => settings.lock_wait,
+        },
         vars: settings.vars.clone(),
         git_commit: std::env::var("GITHUB_SHA").ok(),
         ci_run_url: match (

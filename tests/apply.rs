@@ -778,3 +778,36 @@ fn lemmy_first_247_migrations_apply_to_a_real_server() {
     let s = sg(t.path(), &["status", "--database-url", &url, "--exit-code"]);
     assert_eq!(s.code, 0);
 }
+
+#[test]
+fn a_second_runner_waits_for_the_lock_and_says_who_holds_it() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    let url = fresh_db();
+    let rt = rt();
+    let holder = rt.block_on(async {
+        let c = client(&url).await;
+        let key = sqlgate::db::history::lock_key("public.sqlgate_migrations");
+        c.query_one("select pg_advisory_lock($1)", &[&key])
+            .await
+            .unwrap();
+        c
+    });
+    let start = Instant::now();
+    let r = apply(t.path(), &url, &["--lock-wait", "2s"]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(start.elapsed() >= Duration::from_secs(2) && start.elapsed() < Duration::from_secs(10));
+    assert!(
+        r.stdout
+            .contains("waiting for the migration lock held by pid"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("lock"), "{}", r.stderr);
+    drop(holder);
+    drop(rt);
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+}

@@ -246,7 +246,9 @@ async fn lock(
                     "SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local')
                        FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                       WHERE l.locktype = 'advisory' AND l.granted
-                        AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid",
+                        AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid
+                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      LIMIT 1",
                     &[&key],
                 )
                 .await
@@ -494,24 +496,7 @@ async fn apply_all_or_nothing(
         let step = async {
             exec_statements(client, m, &opts.vars).await?;
             let ms = started.elapsed().as_millis() as i64;
-            client
-                .execute(
-                    insert,
-                    &[
-                        &m.version.canonical(),
-                        &m.name,
-                        &m.checksum(),
-                        &"applied",
-                        &batch,
-                        &ms,
-                        &env!("CARGO_PKG_VERSION"),
-                        &opts.git_commit,
-                        &opts.ci_run_url,
-                        &None::<i32>,
-                        &None::<String>,
-                        &m.up.text,
-                    ],
-                )
+            insert_row(client, insert, m, "applied", batch, ms, opts, None, None)
                 .await
                 .map_err(|e| (e, m.up.first_line, 1))
         }
@@ -546,6 +531,40 @@ async fn apply_all_or_nothing(
     Ok(report)
 }
 
+/// Writes one history row (the statement is an upsert on `version`).
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    client: &tokio_postgres::Client,
+    insert: &str,
+    m: &Migration,
+    status: &str,
+    batch: i32,
+    ms: i64,
+    opts: &ApplyOptions,
+    done: Option<i32>,
+    error: Option<String>,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            insert,
+            &[
+                &m.version.canonical(),
+                &m.name,
+                &m.checksum(),
+                &status,
+                &batch,
+                &ms,
+                &env!("CARGO_PKG_VERSION"),
+                &opts.git_commit,
+                &opts.ci_run_url,
+                &done,
+                &error,
+                &m.up.text,
+            ],
+        )
+        .await
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn record(
     client: &tokio_postgres::Client,
@@ -558,33 +577,18 @@ async fn record(
     done: Option<i32>,
     error: Option<String>,
 ) -> Result<(), Error> {
-    client
-        .execute(
-            insert,
-            &[
-                &m.version.canonical(),
-                &m.name,
-                &m.checksum(),
-                &status,
-                &batch,
-                &(ms as i64),
-                &env!("CARGO_PKG_VERSION"),
-                &opts.git_commit,
-                &opts.ci_run_url,
-                &done,
-                &error,
-                &m.up.text,
-            ],
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            Error::Unreachable(format!(
-                "cannot record {} in the history table: {}",
-                m.name,
-                describe(&e)
-            ))
-        })
+    insert_row(
+        client, insert, m, status, batch, ms as i64, opts, done, error,
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        Error::Unreachable(format!(
+            "cannot record {} in the history table: {}",
+            m.name,
+            describe(&e)
+        ))
+    })
 }
 
 /// The file position of a PostgreSQL error position (1-based character offset into
@@ -658,24 +662,7 @@ async fn run_in_transaction(
                     (e, true)
                 })?;
             let ms = started.elapsed().as_millis() as i64;
-            client
-                .execute(
-                    insert,
-                    &[
-                        &m.version.canonical(),
-                        &m.name,
-                        &m.checksum(),
-                        &"applied",
-                        &batch,
-                        &ms,
-                        &env!("CARGO_PKG_VERSION"),
-                        &opts.git_commit,
-                        &opts.ci_run_url,
-                        &None::<i32>,
-                        &None::<String>,
-                        &m.up.text,
-                    ],
-                )
+            insert_row(client, insert, m, "applied", batch, ms, opts, None, None)
                 .await
                 .map_err(|e| (e, false))?;
             client

@@ -58,30 +58,16 @@ fn mask_query_password(url: &str) -> String {
 
 /// Removes `key` from a connection string; returns the rest and the value.
 fn split_param(conn: &str, key: &str) -> (String, Option<String>) {
+    let is_url = conn.starts_with("postgres://") || conn.starts_with("postgresql://");
+    let (base, params, sep) = match (is_url, conn.split_once('?')) {
+        (true, Some((base, query))) => (Some(base), query, "&"),
+        (true, None) => return (conn.to_string(), None),
+        (false, _) => (None, conn, " "),
+    };
     let mut value = None;
-    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
-        let Some((base, query)) = conn.split_once('?') else {
-            return (conn.to_string(), None);
-        };
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| match kv.split_once('=') {
-                Some((k, v)) if k == key => {
-                    value = Some(v.to_string());
-                    false
-                }
-                _ => true,
-            })
-            .collect();
-        let rebuilt = if kept.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
-        return (rebuilt, value);
-    }
-    let kept: Vec<&str> = conn
-        .split_whitespace()
+    let kept: Vec<&str> = params
+        .split(if is_url { '&' } else { ' ' })
+        .filter(|kv| !kv.is_empty())
         .filter(|kv| match kv.split_once('=') {
             Some((k, v)) if k == key => {
                 value = Some(v.to_string());
@@ -90,7 +76,13 @@ fn split_param(conn: &str, key: &str) -> (String, Option<String>) {
             _ => true,
         })
         .collect();
-    (kept.join(" "), value)
+    let rest = kept.join(sep);
+    let rebuilt = match base {
+        Some(b) if rest.is_empty() => b.to_string(),
+        Some(b) => format!("{b}?{rest}"),
+        None => rest,
+    };
+    (rebuilt, value)
 }
 
 /// The `sslmode` of a connection string, and the string without it.

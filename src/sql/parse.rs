@@ -414,15 +414,20 @@ fn parse_range(
         .collect())
 }
 
+/// Byte ranges of slices of `input` (as returned by pg_query's splitters).
+fn ranges(input: &str, pieces: &[&str]) -> Vec<(usize, usize)> {
+    pieces
+        .iter()
+        .map(|p| {
+            let start = p.as_ptr() as usize - input.as_ptr() as usize;
+            (start, start + p.len())
+        })
+        .collect()
+}
+
 fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
-    let pieces: Vec<(usize, usize)> = match pg_query::split_with_scanner(input) {
-        Ok(pieces) => pieces
-            .iter()
-            .map(|p| {
-                let start = p.as_ptr() as usize - input.as_ptr() as usize;
-                (start, start + p.len())
-            })
-            .collect(),
+    let pieces = match pg_query::split_with_scanner(input).map(|p| ranges(input, &p)) {
+        Ok(pieces) => pieces,
         Err(e) => {
             parsed.problem("syntax-error", e.to_string(), 0);
             return;
@@ -492,14 +497,8 @@ fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
 /// The whole text parses but could not be decoded (nesting beyond the decoder's
 /// limit): parse statement by statement so only the deep one is lost.
 fn parse_each(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
-    let pieces: Vec<(usize, usize)> = match pg_query::split_with_parser(input) {
-        Ok(pieces) => pieces
-            .iter()
-            .map(|p| {
-                let start = p.as_ptr() as usize - input.as_ptr() as usize;
-                (start, start + p.len())
-            })
-            .collect(),
+    let pieces = match pg_query::split_with_parser(input).map(|p| ranges(input, &p)) {
+        Ok(pieces) => pieces,
         Err(e) => {
             parsed.problem(
                 "unanalyzable-statement",

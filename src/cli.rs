@@ -439,6 +439,7 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         count: args.count,
         allow_out_of_order: args.allow_out_of_order,
         single_transaction: args.single_transaction,
+        progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         lock_timeout: settings.lock_timeout,
         statement_timeout: settings.statement_timeout,
         lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),

@@ -169,6 +169,8 @@ pub struct ApplyOptions {
     pub allow_out_of_order: bool,
     /// All pending migrations in one transaction: all or nothing.
     pub single_transaction: bool,
+    /// Draw a progress bar on stderr (a terminal).
+    pub progress: bool,
     pub lock_timeout: Option<Duration>,
     pub statement_timeout: Option<Duration>,
     pub lock_retries: u32,
@@ -380,12 +382,28 @@ async fn apply_locked(
             continue;
         }
         let started = Instant::now();
+        if opts.progress {
+            // A bar on the terminal (stderr), replaced by the per-migration line.
+            let width = 30;
+            let filled = width * i / total.max(1);
+            eprint!(
+                "\r\x1b[2K[{}{}] {}/{} {}",
+                "#".repeat(filled),
+                "-".repeat(width - filled),
+                i,
+                total,
+                m.name
+            );
+        }
         let outcome = if m.no_transaction {
             run_without_transaction(client, m, &sql, opts).await
         } else {
             run_in_transaction(client, m, &sql, opts, &insert, batch, say).await
         };
         let ms = started.elapsed().as_millis() as u64;
+        if opts.progress {
+            eprint!("\r\x1b[2K");
+        }
         match outcome {
             Ok(()) => {
                 if m.no_transaction {

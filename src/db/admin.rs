@@ -23,23 +23,8 @@ async fn locked(
 ) -> Result<(tokio_postgres::Client, i64), Error> {
     let client = connect(url).await?;
     let key = history::lock_key(table);
-    let start = std::time::Instant::now();
-    loop {
-        let got: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .await
-            .map_err(db_err("cannot take the migration lock"))?
-            .get(0);
-        if got {
-            return Ok((client, key));
-        }
-        if start.elapsed() >= wait {
-            return Err(Error::Unreachable(
-                "another sqlgate run holds the migration lock".into(),
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    super::apply::lock(&client, key, wait, &mut |line| eprintln!("{line}")).await?;
+    Ok((client, key))
 }
 
 async fn audit(
@@ -169,9 +154,7 @@ pub async fn rollback(
         Ok(done)
     }
     .await;
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&key])
-        .await;
+    super::apply::unlock(&client, key).await;
     result
 }
 
@@ -320,9 +303,7 @@ pub async fn repair(
         Ok(done)
     }
     .await;
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&key])
-        .await;
+    super::apply::unlock(&client, key).await;
     result
 }
 
@@ -355,9 +336,7 @@ pub async fn baseline(
         audit(&client, table, "baseline", v.canonical(), "database marked as at this version").await
     }
     .await;
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&key])
-        .await;
+    super::apply::unlock(&client, key).await;
     result
 }
 

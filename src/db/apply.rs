@@ -216,7 +216,7 @@ fn pg_duration(d: Option<Duration>) -> String {
 }
 
 /// Takes the advisory lock, waiting up to `wait` and saying who holds it.
-async fn lock(
+pub(super) async fn lock(
     client: &tokio_postgres::Client,
     key: i64,
     wait: Duration,
@@ -265,6 +265,13 @@ async fn lock(
     }
 }
 
+/// Releases the migration lock (best effort: the session ending releases it too).
+pub(super) async fn unlock(client: &tokio_postgres::Client, key: i64) {
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&key])
+        .await;
+}
+
 /// Applies pending migrations. `say` receives progress lines.
 pub async fn apply(
     url: &str,
@@ -301,9 +308,7 @@ pub async fn apply(
     lock(&client, key, opts.lock_wait, say).await?;
     let result = apply_locked(&client, table, cat, dir, opts, &interrupted, say).await;
     watcher.abort();
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&key])
-        .await;
+    unlock(&client, key).await;
     result
 }
 

@@ -50,6 +50,46 @@ enum Command {
     Create(CreateArgs),
     /// Print a rule's documentation, or list all rules
     Explain(ExplainArgs),
+    /// GitHub Actions entry point: check a pull request, or apply after the merge
+    Ci(CiArgs),
+}
+
+#[derive(Debug, Args)]
+struct CiArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    /// What to do; `auto` chooses from the event: check on pull requests, apply on
+    /// pushes and manual runs when a database is given
+    #[arg(long, env = "SQLGATE_COMMAND", value_enum, default_value = "auto")]
+    command: crate::ci::Mode,
+    /// Environment label for reports and the comment marker (production, staging, …)
+    #[arg(long, env = "SQLGATE_ENVIRONMENT", value_name = "NAME")]
+    environment: Option<String>,
+    /// Post the report as a sticky pull-request comment
+    #[arg(long, env = "SQLGATE_COMMENT", default_value = "true", value_name = "BOOL", action = clap::ArgAction::Set)]
+    comment: bool,
+    /// Lowest severity that makes the exit code 1 [default: error]
+    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
+    /// Require a down migration for every migration
+    #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    require_down: Option<bool>,
+    /// Database connection (URL or key=value); needed for apply and status
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Connect to the database even for a pull request from a fork (only for a
+    /// disposable scratch database)
+    #[arg(long, env = "SQLGATE_ALLOW_FORK_DATABASE", default_value = "false", value_name = "BOOL", action = clap::ArgAction::Set)]
+    allow_fork_database: bool,
+    /// With `auto`, apply only on pushes to this branch (others are checked)
+    #[arg(long, env = "SQLGATE_DEPLOY_BRANCH", value_name = "BRANCH")]
+    deploy_branch: Option<String>,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long, env = "SQLGATE_ALLOW_OUT_OF_ORDER", default_value = "false", value_name = "BOOL", action = clap::ArgAction::Set)]
+    allow_out_of_order: bool,
+    /// Where to write the JSON report [default: $RUNNER_TEMP/sqlgate-<kind>-<dir>.json]
+    #[arg(long, env = "SQLGATE_REPORT_FILE", value_name = "FILE")]
+    report_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +264,16 @@ fn overrides(dir: &DirArgs) -> Overrides {
 
 /// Runs the CLI with the process arguments and returns the exit code.
 pub fn main() -> i32 {
+    // An empty variable means "not set" (the action passes every input, empty or not).
+    for (k, v) in std::env::vars_os() {
+        let ours = k
+            .to_str()
+            .is_some_and(|k| k.starts_with("SQLGATE_") || k == "DATABASE_URL");
+        if ours && v.is_empty() {
+            // Single-threaded here: nothing else reads the environment yet.
+            std::env::remove_var(&k);
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -385,6 +435,25 @@ fn run(cli: Cli) -> Result<i32, Error> {
             print(&out)?;
             Ok(0)
         }
+        Command::Ci(args) => {
+            let mut o = overrides(&args.dir);
+            o.fail_on = args.fail_on;
+            o.require_down = args.require_down;
+            crate::ci::run(
+                cli.config.as_deref(),
+                crate::ci::CiOptions {
+                    mode: args.command,
+                    overrides: o,
+                    environment: args.environment.filter(|e| !e.trim().is_empty()),
+                    comment: args.comment,
+                    database_url: args.database_url.filter(|u| !u.trim().is_empty()),
+                    allow_fork_database: args.allow_fork_database,
+                    deploy_branch: args.deploy_branch.filter(|b| !b.trim().is_empty()),
+                    allow_out_of_order: args.allow_out_of_order,
+                    report_file: args.report_file,
+                },
+            )
+        }
         Command::Explain(args) => {
             if args.markdown {
                 print(&rules_markdown())?;
@@ -396,14 +465,14 @@ fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))
 }
 
-fn load_catalog(settings: &Settings) -> Result<crate::catalog::Catalog, Error> {
+pub(crate) fn load_catalog(settings: &Settings) -> Result<crate::catalog::Catalog, Error> {
     let files = crate::catalog::fs::read_dir(&settings.dir)?;
     Ok(crate::catalog::build(
         &files,
@@ -474,8 +543,20 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         &opts,
         &mut |line| println!("{line}"),
     ))?;
+    finish_apply(&settings, &cat, &rep, args.dry_run, started)
+}
+
+/// Prints how an apply ended (blockers, interruption, failure, summary) and returns
+/// the exit code. Shared by `apply` and `ci`.
+pub(crate) fn finish_apply(
+    settings: &Settings,
+    cat: &crate::catalog::Catalog,
+    rep: &crate::db::apply::ApplyReport,
+    dry_run: bool,
+    started: std::time::Instant,
+) -> Result<i32, Error> {
     if !rep.blockers.is_empty() {
-        print(&blockers_report(&settings, &cat, rep.blockers))?;
+        print(&blockers_report(settings, cat, rep.blockers.clone()))?;
         eprintln!("sqlgate: nothing applied: fix the findings above first");
         return Ok(1);
     }
@@ -509,7 +590,7 @@ fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error
         );
         return Ok(1);
     }
-    if args.dry_run {
+    if dry_run {
         println!(
             "dry run: {} migration(s) would be applied; nothing changed",
             rep.pending_after
@@ -592,7 +673,7 @@ fn status(config: Option<&std::path::Path>, args: StatusArgs) -> Result<i32, Err
     Ok(i32::from(args.exit_code && pending > 0))
 }
 
-fn print(s: &str) -> Result<(), Error> {
+pub(crate) fn print(s: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),

@@ -8,11 +8,15 @@
 //! - [`git`]: the base branch's copy of the directory
 //! - [`check`]: the `check` command, tying the above together
 //! - [`create`]: the `create` command
+//! - [`db`]: connecting, the history table, `apply`/`status` and the admin commands
+//! - [`github`]: the Actions environment, workflow commands, REST client, sticky comment
+//! - [`ci`]: `sqlgate ci`, the GitHub Actions entry point
 //! - [`config`]: `sqlgate.toml`, environment and flags
 //! - [`cli`]: argument parsing and command dispatch
 
 pub mod catalog;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod create;
@@ -20,6 +24,7 @@ pub mod db;
 pub mod error;
 pub mod findings;
 pub mod git;
+pub mod github;
 pub mod report;
 pub mod rules;
 pub mod scratch;

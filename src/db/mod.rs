@@ -39,6 +39,70 @@ pub fn mask(conn: &str) -> String {
     out.join(" ")
 }
 
+/// The password(s) in a connection string, as written and percent-decoded, for
+/// `::add-mask::`. Empty when there is none.
+pub fn passwords(conn: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let rest = conn
+        .strip_prefix("postgres://")
+        .or_else(|| conn.strip_prefix("postgresql://"));
+    let query = match rest {
+        Some(rest) => {
+            if let Some(at) = rest.find('@').filter(|at| !rest[..*at].contains('/')) {
+                if let Some((_, pw)) = rest[..at].split_once(':') {
+                    found.push(pw.to_string());
+                }
+            }
+            rest.split_once('?')
+                .map(|(_, q)| q.split('&').map(str::to_string).collect())
+        }
+        None => Some(
+            conn.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        ),
+    };
+    for kv in query.unwrap_or_default() {
+        if let Some((k, v)) = kv.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("password") {
+                found.push(v.trim_matches('\'').to_string());
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for pw in found.into_iter().filter(|p| !p.is_empty()) {
+        let decoded = percent_decode(&pw);
+        if !out.contains(&pw) {
+            out.push(pw);
+        }
+        if !out.contains(&decoded) {
+            out.push(decoded);
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn mask_query_password(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_string();
@@ -183,6 +247,25 @@ mod tests {
             "host=db user=app password=**** dbname=prod"
         );
         assert_eq!(mask("postgres://db/prod"), "postgres://db/prod");
+    }
+
+    #[test]
+    fn passwords_are_found_for_masking() {
+        assert_eq!(
+            passwords("postgres://app:s3%40cret@db/prod"),
+            vec!["s3%40cret", "s3@cret"]
+        );
+        assert_eq!(
+            passwords("postgresql://app@db/prod?password=pw&sslmode=require"),
+            vec!["pw"]
+        );
+        assert_eq!(passwords("host=db password=xyz user=a"), vec!["xyz"]);
+        assert!(passwords("postgres://db/prod").is_empty());
+        assert!(passwords("postgres://app:@db/prod").is_empty());
+        assert_eq!(
+            passwords("postgres://a:%E2%82%AC%zz@h/d"),
+            vec!["%E2%82%AC%zz", "€%zz"]
+        );
     }
 
     #[test]

@@ -28,4 +28,27 @@ if cargo clippy --version >/dev/null 2>&1; then
 else
   say "clippy is not installed: skipping lints"
 fi
+# The action and workflows: GitHub's JSON schemas and zizmor (both from PyPI), when
+# they are installed or can be installed into target/yaml-tools.
+yaml_checks() {
+  local venv=target/yaml-tools bin
+  if _have check-jsonschema && _have zizmor; then
+    bin=""
+  elif [ -x "$venv/bin/zizmor" ] && [ -x "$venv/bin/check-jsonschema" ]; then
+    bin="$venv/bin/"
+  elif _have python3 && python3 -m venv "$venv" >/dev/null 2>&1 \
+    && "$venv/bin/pip" install -q check-jsonschema zizmor >/dev/null 2>&1; then
+    bin="$venv/bin/"
+  else
+    say "check-jsonschema and zizmor are not available (pip install check-jsonschema zizmor): skipping the YAML checks"
+    return 0
+  fi
+  local workflows=(.github/workflows/*.yml .github/workflows/examples/*.yml)
+  "${bin}check-jsonschema" --builtin-schema vendor.github-actions action.yml
+  "${bin}check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+  "${bin}zizmor" --offline --min-severity medium action.yml "${workflows[@]}" \
+    || { say "zizmor found problems of medium severity or above in the action or workflows"; return 1; }
+}
+yaml_checks
+
 cargo test --locked "$@"

@@ -386,12 +386,14 @@ impl Api {
             match res.next_link() {
                 Some(url) => match self.local_path(&url) {
                     Some(p) => path = p,
-                    None => return Err(ApiError::Network {
-                        message: format!(
+                    None => {
+                        return Err(ApiError::Network {
+                            message: format!(
                             "the next page is on another host ({url}); not sending the token there"
                         ),
-                        what,
-                    }),
+                            what,
+                        })
+                    }
                 },
                 None if res.link.is_none() && n >= PER_PAGE => {
                     path = format!("{first}&page={}", page + 1);

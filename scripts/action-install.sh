@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs sqlgate for the GitHub Action (action.yml): the release binary for this
+# runner's OS/arch, verified by SHA-256, or a build from the action's own source.
+# Inputs arrive only as environment variables (never as shell text):
+#   SQLGATE_VERSION       '' (the action's own tag when it is one, else source),
+#                         'source', or a release tag such as v0.2.0
+#   SQLGATE_SHA256        optional: the archive's expected SHA-256 (pin it yourself)
+#   SQLGATE_RELEASE_REPO  owner/name that hosts the releases [default: the action's repo]
+# Uses GITHUB_ACTION_PATH, GITHUB_ACTION_REF, GITHUB_ACTION_REPOSITORY, GITHUB_SERVER_URL,
+# RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP; writes `path=<binary>` to GITHUB_OUTPUT.
+set -euo pipefail
+
+oneline() { printf '%s' "$1" | tr '\r\n' '  ' | cut -c1-200; }
+fail() { printf '::error title=sqlgate install::%s\n' "$(oneline "$1")"; exit 1; }
+
+action_dir="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
+tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+version="${SQLGATE_VERSION:-}"
+if [ -z "$version" ]; then
+  case "${GITHUB_ACTION_REF:-}" in
+    v[0-9]*) version="$GITHUB_ACTION_REF" ;;
+    *) version=source ;;
+  esac
+fi
+case "$version" in
+  source) ;;
+  v[0-9]*) ;;
+  [0-9]*) version="v$version" ;;
+  *) fail "input 'version' must be 'source' or a release tag like v0.2.0, not '$version'" ;;
+esac
+case "$version" in
+  *[!A-Za-z0-9._-]*) fail "input 'version' has characters a release tag cannot have: '$version'" ;;
+esac
+
+out() { if [ -n "${GITHUB_OUTPUT:-}" ]; then printf 'path=%s\n' "$1" >>"$GITHUB_OUTPUT"; fi; printf 'sqlgate: using %s\n' "$1"; }
+
+if [ "$version" = source ]; then
+  command -v cargo >/dev/null 2>&1 || fail "building from source needs Rust (cargo); install it first or use a release version"
+  # shellcheck source=ensure-deps.sh
+  . "$action_dir/scripts/ensure-deps.sh"
+  ensure_libclang || fail "building from source needs libclang (apt-get install libclang-dev)"
+  target_dir="$tmp/sqlgate-target"
+  cargo build --release --locked --quiet --manifest-path "$action_dir/Cargo.toml" --target-dir "$target_dir"
+  "$target_dir/release/sqlgate" --version
+  out "$target_dir/release/sqlgate"
+  exit 0
+fi
+
+os="${RUNNER_OS:-$(uname -s)}"
+arch="${RUNNER_ARCH:-$(uname -m)}"
+case "$os/$arch" in
+  Linux/X64|Linux/x86_64) target=x86_64-unknown-linux-gnu ;;
+  Linux/ARM64|Linux/aarch64) target=aarch64-unknown-linux-gnu ;;
+  macOS/X64|Darwin/x86_64) target=x86_64-apple-darwin ;;
+  macOS/ARM64|Darwin/arm64) target=aarch64-apple-darwin ;;
+  *) fail "no sqlgate release binary for $os/$arch; use a Linux or macOS runner, or version: source" ;;
+esac
+
+repo="${SQLGATE_RELEASE_REPO:-${GITHUB_ACTION_REPOSITORY:-}}"
+[ -n "$repo" ] || fail "cannot tell which repository hosts the releases: set SQLGATE_RELEASE_REPO"
+case "$repo" in
+  */*) ;;
+  *) fail "SQLGATE_RELEASE_REPO must be owner/name, not '$repo'" ;;
+esac
+asset="sqlgate-$version-$target.tar.gz"
+url="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download/$version/$asset"
+dest="$tmp/sqlgate-$version-$target"
+mkdir -p "$dest"
+proto='=https'
+case "$url" in
+  http://127.0.0.1[:/]*|http://localhost[:/]*) proto='=http,https' ;; # the test suite's local server
+esac
+fetch() { curl --proto "$proto" -fsSL --retry 5 --retry-all-errors --retry-delay 1 -o "$2" "$1"; }
+fetch "$url" "$dest/$asset" || fail "cannot download $url"
+
+expected="${SQLGATE_SHA256:-}"
+if [ -z "$expected" ]; then
+  fetch "$url.sha256" "$dest/$asset.sha256" || fail "cannot download the checksum $url.sha256"
+  expected="$(cut -d' ' -f1 <"$dest/$asset.sha256")"
+fi
+if command -v sha256sum >/dev/null 2>&1; then
+  actual="$(sha256sum "$dest/$asset" | cut -d' ' -f1)"
+else
+  actual="$(shasum -a 256 "$dest/$asset" | cut -d' ' -f1)"
+fi
+expected="$(printf '%s' "$expected" | tr 'A-F' 'a-f')"
+[ "$actual" = "$expected" ] || fail "SHA-256 mismatch for $asset: expected $expected, got $actual; refusing to run it"
+tar -xzf "$dest/$asset" -C "$dest"
+chmod +x "$dest/sqlgate"
+"$dest/sqlgate" --version
+out "$dest/sqlgate"

@@ -333,7 +333,14 @@ impl Run {
         let mut text = render(room);
         text.push_str(&notes);
         text.push('\n');
-        commands::append(&path, &text)
+        // The summary is a courtesy: failing to write it never changes the verdict.
+        if let Err(e) = commands::append(&path, &text) {
+            println!(
+                "{}",
+                commands::message("warning", "sqlgate: job summary", &e.to_string())
+            );
+        }
+        Ok(())
     }
 
     fn write_json(&mut self, path: &Path, json: &str) {
@@ -698,7 +705,12 @@ impl Run {
     fn finish(&mut self) -> Result<(), Error> {
         if let Some(path) = self.ctx.output.clone() {
             let text = commands::format_outputs(&self.outputs, &commands::nonce());
-            commands::append(&path, &text)?;
+            if let Err(e) = commands::append(&path, &text) {
+                println!(
+                    "{}",
+                    commands::message("warning", "sqlgate: step outputs", &e.to_string())
+                );
+            }
         }
         Ok(())
     }

@@ -305,6 +305,35 @@ fn personal_token_identity_comes_from_the_user_endpoint() {
 }
 
 #[test]
+fn a_failing_user_endpoint_falls_back_to_the_actions_identity() {
+    let (_t, dir, base, head) = pr_repo(&[BAD]);
+    let gh = FakeGitHub::start("");
+    gh.fault(Fault {
+        method: "GET",
+        path_suffix: "/user".into(),
+        status: 500,
+        headers: vec![],
+        body: json!({"message": "no route"}).to_string(),
+        times: 100,
+    });
+    let existing = gh.add_comment(
+        12,
+        "github-actions[bot]",
+        "<!-- sqlgate:dir=migrations -->\nold",
+    );
+    let a = Actions::new(&pr_payload(12, &base, &head, "o/r"));
+    let r = ci(&dir, &gh, "pull_request", &a, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        gh.count("PATCH", &format!("/comments/{existing}")),
+        1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(gh.comments(12).len(), 1);
+}
+
+#[test]
 fn environments_get_separate_comments() {
     let (_t, dir, base, head) = pr_repo(&[BAD]);
     let gh = FakeGitHub::start("");

@@ -288,21 +288,32 @@ impl Api {
         body: Option<&Value>,
         retry_transient: bool,
     ) -> Result<Response, ApiError> {
+        self.send_tries(method, path, body, retry_transient, self.policy.attempts)
+            .await
+    }
+
+    async fn send_tries(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        retry_transient: bool,
+        attempts: u32,
+    ) -> Result<Response, ApiError> {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let mut delay = self.policy.first_delay;
         let mut attempt = 1;
         loop {
-            let last = attempt >= self.policy.attempts;
+            let last = attempt >= attempts;
             match self.once(method, path, body).await {
                 Err(message) => {
                     if last || !retry_transient {
                         return Err(ApiError::Network { message, what });
                     }
                     eprintln!(
-                        "sqlgate: GitHub API {what}: {message}; retrying in {} ms (attempt {}/{})",
+                        "sqlgate: GitHub API {what}: {message}; retrying in {} ms (attempt {}/{attempts})",
                         delay.as_millis(),
                         attempt + 1,
-                        self.policy.attempts
                     );
                 }
                 Ok(res) => {
@@ -324,11 +335,10 @@ impl Api {
                     }
                     if res.status >= 500 && retry_transient && !last {
                         eprintln!(
-                            "sqlgate: GitHub API {what}: HTTP {}; retrying in {} ms (attempt {}/{})",
+                            "sqlgate: GitHub API {what}: HTTP {}; retrying in {} ms (attempt {}/{attempts})",
                             res.status,
                             delay.as_millis(),
                             attempt + 1,
-                            self.policy.attempts
                         );
                     } else {
                         return Ok(res);
@@ -339,16 +349,6 @@ impl Api {
             delay = delay.saturating_mul(2);
             attempt += 1;
         }
-    }
-
-    /// GET a JSON document.
-    async fn get_json(&self, path: &str) -> Result<Value, ApiError> {
-        let res = self.send("GET", path, None, true).await?;
-        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
-        if !res.ok() {
-            return Err(res.error(&what));
-        }
-        res.json(&what)
     }
 
     /// Every item of a paged list, following `link: rel="next"` to the end (and, for
@@ -410,20 +410,24 @@ impl Api {
             return Some(url.to_string());
         }
         let (_, authority, rest) = split_url(url)?;
-        if !authority.eq_ignore_ascii_case(&self.authority) {
+        if !same_host(&authority, &self.authority) {
             return None;
         }
         Some(if rest.is_empty() { "/".into() } else { rest })
     }
 
     /// The login of the token's owner (`GET /user`); `None` when the token cannot say
-    /// (the Actions `GITHUB_TOKEN` is an app installation token: 403).
-    pub async fn viewer(&self) -> Result<Option<String>, ApiError> {
-        match self.get_json(&self.route("/user")).await {
-            Ok(v) => Ok(v.get("login").and_then(Value::as_str).map(str::to_string)),
-            Err(e) if matches!(e.status(), Some(400..=499)) => Ok(None),
-            Err(e) => Err(e),
+    /// (the Actions `GITHUB_TOKEN` is an app installation token: 403) or GitHub does
+    /// not answer this one call (two tries; the comment calls that follow have their own
+    /// retries and report their own failures).
+    pub async fn viewer(&self) -> Option<String> {
+        let path = self.route("/user");
+        let res = self.send_tries("GET", &path, None, true, 2).await.ok()?;
+        if !res.ok() {
+            return None;
         }
+        let v: Value = serde_json::from_str(&res.body).ok()?;
+        v.get("login").and_then(Value::as_str).map(str::to_string)
     }
 
     /// All comments of an issue or pull request.
@@ -535,6 +539,25 @@ fn comment(v: &Value) -> Option<Comment> {
     })
 }
 
+/// True when two `host[:port]` name the same server (loopback names count as one).
+fn same_host(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        let (host, port) = match s.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                (h.to_string(), p.to_string())
+            }
+            _ => (s.clone(), String::new()),
+        };
+        let host = match host.as_str() {
+            "localhost" | "127.0.0.1" | "[::1]" => "loopback".to_string(),
+            _ => host,
+        };
+        (host, port)
+    };
+    norm(a) == norm(b)
+}
+
 /// Splits `scheme://authority/path` into (`scheme://`, `authority`, `/path` without a
 /// trailing slash).
 fn split_url(url: &str) -> Option<(String, String, String)> {
@@ -603,6 +626,14 @@ mod tests {
         );
         assert!(split_url("ftp://x").is_none());
         assert!(split_url("https://user:pw@host").is_none());
+    }
+
+    #[test]
+    fn hosts_compare_with_loopback_aliases() {
+        assert!(same_host("127.0.0.1:8080", "localhost:8080"));
+        assert!(same_host("API.github.com", "api.github.com"));
+        assert!(!same_host("127.0.0.1:8080", "127.0.0.1:8081"));
+        assert!(!same_host("evil.example.com", "api.github.com"));
     }
 
     #[test]

@@ -59,14 +59,47 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
-/// Escapes text for a table cell.
+/// Escapes text for a table cell or a one-line list item. Text between backticks
+/// stays a code span (only `|` and line breaks change there, so `<name>` reads as
+/// written); elsewhere HTML and table syntax are neutralised.
 pub fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace("\r\n", "<br>")
-        .replace('\n', "<br>")
+    let parts: Vec<&str> = s.split('`').collect();
+    let balanced = parts.len() % 2 == 1;
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if balanced && i % 2 == 1 {
+            out.push_str(&part.replace('|', "\\|").replace(['\r', '\n'], " "));
+        } else {
+            out.push_str(
+                &part
+                    .replace('\\', "\\\\")
+                    .replace('|', "\\|")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace("\r\n", "<br>")
+                    .replace('\n', "<br>"),
+            );
+        }
+    }
+    out
+}
+
+/// A why/fix text for the details list: its first line inline, further lines (a SQL
+/// rewrite) as a code block inside the list item.
+fn detail(s: &str) -> String {
+    match s.split_once('\n') {
+        None => cell(s),
+        Some((first, rest)) => {
+            let code: String = rest
+                .lines()
+                .map(|l| format!("    {}\n", l.trim_start()))
+                .collect();
+            format!("{}\n\n    ```sql\n{code}    ```\n", cell(first))
+        }
+    }
 }
 
 fn fence(body: &str, lang: &str) -> String {
@@ -201,11 +234,15 @@ fn body(report: &Report, opts: &Options, level: u8, max_rows: usize) -> String {
                     location(f, opts),
                     cell(&f.message),
                     cell(&f.why),
-                    cell(&f.fix)
+                    detail(&f.fix)
                 ));
                 if level < 1 {
                     if let Some(stmt) = &f.statement {
-                        out.push_str(&format!("\n{}\n", fence(stmt, "sql")));
+                        let block: String = fence(stmt, "sql")
+                            .lines()
+                            .map(|l| format!("    {l}\n"))
+                            .collect();
+                        out.push_str(&format!("  - *Statement:*\n\n{block}\n"));
                     }
                 }
             }
@@ -432,6 +469,22 @@ mod tests {
             fail_on: FailOn::Error,
             findings,
         }
+    }
+
+    #[test]
+    fn cells_keep_code_spans_readable_and_neutralise_html() {
+        assert_eq!(
+            cell("run `sqlgate create <name>` | x"),
+            "run `sqlgate create <name>` \\| x"
+        );
+        assert_eq!(cell("<script> a\nb"), "&lt;script&gt; a<br>b");
+        assert_eq!(cell("`a|b`"), "`a\\|b`");
+        assert_eq!(cell("odd ` <b>"), "odd ` &lt;b&gt;");
+        let d = detail("Do this:\n    CREATE INDEX CONCURRENTLY i ON t (c);");
+        assert_eq!(
+            d,
+            "Do this:\n\n    ```sql\n    CREATE INDEX CONCURRENTLY i ON t (c);\n    ```\n"
+        );
     }
 
     #[test]

@@ -306,6 +306,54 @@ mod tests {
         );
     }
 
+    /// The recorded real payloads (../shared/fixtures/github), when present.
+    #[test]
+    fn real_payloads_parse() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github");
+        if !dir.is_dir() {
+            eprintln!("skipping: {} is absent", dir.display());
+            return;
+        }
+        let load = |event: &str, file: &str| {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            Context::from_vars(&vars(&[("GITHUB_EVENT_NAME", event)]), Some(&text)).unwrap()
+        };
+        for (file, number) in [
+            ("pull_request_opened_webhook_event.json", 2),
+            ("pull_request_synchronize_webhook_event.json", 5),
+            ("pull_request_closed_webhook_event.json", 2),
+        ] {
+            let c = load("pull_request", file);
+            assert_eq!(c.repository, "gagbo/ouro-closures", "from the payload");
+            match c.event {
+                Event::PullRequest { pr, .. } => {
+                    assert_eq!(pr.number, number, "{file}");
+                    assert_eq!(pr.base_sha, "ea6cd405a443e34aca1f57485ee151fb15a34729");
+                    assert!(!pr.is_fork(), "{file}");
+                }
+                e => panic!("{file}: {e:?}"),
+            }
+        }
+        match load("push", "push_webhook_event.json").event {
+            Event::Push {
+                git_ref,
+                before,
+                after,
+                commits,
+            } => {
+                assert_eq!(git_ref, "refs/tags/v0.2.1");
+                assert_eq!(before, None, "all zeros: a new ref");
+                assert_eq!(commits, vec![after]);
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(
+            load("issue_comment", "issue_comment_created_webhook_event.json").event,
+            Event::Other { .. }
+        ));
+    }
+
     #[test]
     fn missing_pieces_are_clear_errors() {
         let e = Context::from_vars(&vars(&[]), None).unwrap_err();

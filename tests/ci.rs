@@ -580,16 +580,11 @@ mod with_postgres {
         let number = pulls[0]["number"].as_u64().expect("number");
         gh.set_pulls(&head, pulls);
         let a = Actions::new(&push_payload(&head, &[&head]));
-        let r = ci(
-            &dir,
-            &gh,
-            "push",
-            &a,
-            &[
-                ("DATABASE_URL", db.as_str()),
-                ("SQLGATE_ENVIRONMENT", "production"),
-            ],
-        );
+        let env = [
+            ("DATABASE_URL", db.as_str()),
+            ("SQLGATE_ENVIRONMENT", "production"),
+        ];
+        let r = ci(&dir, &gh, "push", &a, &env);
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
         assert_eq!(
             pg::query(
@@ -627,16 +622,7 @@ mod with_postgres {
         assert_no_token(&r, &a);
 
         // Re-running the deploy: up to date, the same comment is updated.
-        let r = ci(
-            &dir,
-            &gh,
-            "push",
-            &a,
-            &[
-                ("DATABASE_URL", db.as_str()),
-                ("SQLGATE_ENVIRONMENT", "production"),
-            ],
-        );
+        let r = ci(&dir, &gh, "push", &a, &env);
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
         let comments = gh.comments(number);
         assert_eq!(comments.len(), 1);

@@ -438,6 +438,29 @@ impl Api {
         Ok(items.iter().filter_map(comment).collect())
     }
 
+    /// Writes a comment body with `method` to `route`; the answer is the comment.
+    async fn write_comment(
+        &self,
+        method: &str,
+        route: &str,
+        body: &str,
+        retry_transient: bool,
+    ) -> Result<Comment, ApiError> {
+        let path = self.route(route);
+        let what = format!("{method} {path}");
+        let payload = serde_json::json!({ "body": body });
+        let res = self
+            .send(method, &path, Some(&payload), retry_transient)
+            .await?;
+        if !res.ok() {
+            return Err(res.error(&what));
+        }
+        comment(&res.json(&what)?).ok_or_else(|| ApiError::Network {
+            message: "the answer is not a comment (no id)".into(),
+            what,
+        })
+    }
+
     /// Creates a comment. Not retried on 5xx: the caller checks whether it landed.
     pub async fn create_comment(
         &self,
@@ -445,24 +468,8 @@ impl Api {
         number: u64,
         body: &str,
     ) -> Result<Comment, ApiError> {
-        let path = self.route(&format!("/repos/{repo}/issues/{number}/comments"));
-        let what = format!("POST {path}");
-        let res = self
-            .send(
-                "POST",
-                &path,
-                Some(&serde_json::json!({ "body": body })),
-                false,
-            )
-            .await?;
-        if !res.ok() {
-            return Err(res.error(&what));
-        }
-        let v = res.json(&what)?;
-        comment(&v).ok_or_else(|| ApiError::Network {
-            message: "the created comment has no id".into(),
-            what,
-        })
+        let route = format!("/repos/{repo}/issues/{number}/comments");
+        self.write_comment("POST", &route, body, false).await
     }
 
     /// Replaces a comment's body (`PATCH`, as documented).
@@ -472,26 +479,8 @@ impl Api {
         id: u64,
         body: &str,
     ) -> Result<Comment, ApiError> {
-        let path = self.route(&format!("/repos/{repo}/issues/comments/{id}"));
-        let what = format!("PATCH {path}");
-        let res = self
-            .send(
-                "PATCH",
-                &path,
-                Some(&serde_json::json!({ "body": body })),
-                true,
-            )
-            .await?;
-        if !res.ok() {
-            return Err(res.error(&what));
-        }
-        let v = res.json(&what)?;
-        Ok(comment(&v).unwrap_or(Comment {
-            id,
-            body: body.to_string(),
-            login: String::new(),
-            html_url: String::new(),
-        }))
+        let route = format!("/repos/{repo}/issues/comments/{id}");
+        self.write_comment("PATCH", &route, body, true).await
     }
 
     /// The pull requests a commit belongs to (merged ones for commits on the default

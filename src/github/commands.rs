@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 use crate::findings::{Finding, Severity};
-use crate::report::github::{escape_data, escape_property, level};
+use crate::report::github::{annotation, escape_data, escape_property};
 use std::io::Write;
 use std::path::Path;
 
@@ -14,24 +14,6 @@ pub const ANNOTATIONS_PER_LEVEL: usize = 10;
 
 /// The job summary limit per step (1 MiB), with room for what other steps wrote.
 pub const SUMMARY_LIMIT: usize = 1024 * 1024;
-
-/// One annotation line for a finding.
-pub fn annotation(f: &Finding) -> String {
-    let mut message = f.message.clone();
-    if !f.fix.is_empty() {
-        message.push_str("\nFix: ");
-        message.push_str(&f.fix);
-    }
-    format!(
-        "::{} file={},line={},col={},title={}::{}",
-        level(f.severity),
-        escape_property(&f.file),
-        f.line,
-        f.column,
-        escape_property(&format!("sqlgate {}", f.rule)),
-        escape_data(&message)
-    )
-}
 
 /// Annotation lines for the most severe findings, at most [`ANNOTATIONS_PER_LEVEL`]
 /// per level, errors first; and how many findings were left out.

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow-command annotations (`::error file=…,line=…::…`), most
 //! severe first.
 
-use crate::findings::{Report, Severity};
+use crate::findings::{Finding, Report, Severity};
 
 /// Escapes the message part of a workflow command.
 pub fn escape_data(s: &str) -> String {
@@ -24,26 +24,31 @@ pub fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// The workflow command annotating one finding at its file, line and column.
+pub fn annotation(f: &Finding) -> String {
+    let mut message = f.message.clone();
+    if !f.fix.is_empty() {
+        message.push_str("\nFix: ");
+        message.push_str(&f.fix);
+    }
+    format!(
+        "::{} file={},line={},col={},title={}::{}",
+        level(f.severity),
+        escape_property(&f.file),
+        f.line,
+        f.column,
+        escape_property(&format!("sqlgate {}", f.rule)),
+        escape_data(&message)
+    )
+}
+
 /// One annotation line per finding (the report is already sorted by severity).
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        let mut message = f.message.clone();
-        if !f.fix.is_empty() {
-            message.push_str("\nFix: ");
-            message.push_str(&f.fix);
-        }
-        out.push_str(&format!(
-            "::{} file={},line={},col={},title={}::{}\n",
-            level(f.severity),
-            escape_property(&f.file),
-            f.line,
-            f.column,
-            escape_property(&format!("sqlgate {}", f.rule)),
-            escape_data(&message)
-        ));
-    }
-    out
+    report
+        .findings
+        .iter()
+        .map(|f| annotation(f) + "\n")
+        .collect()
 }
 
 #[cfg(test)]

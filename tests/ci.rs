@@ -334,6 +334,45 @@ fn a_failing_user_endpoint_falls_back_to_the_actions_identity() {
 }
 
 #[test]
+fn two_concurrent_runs_leave_one_comment() {
+    let (_t, dir, base, head) = pr_repo(&[BAD]);
+    let gh = FakeGitHub::start("");
+    // Both runs list the (empty) comments before either posts.
+    gh.barrier_on_lists(2);
+    let a = Actions::new(&pr_payload(13, &base, &head, "o/r"));
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| ci(&dir, &gh, "pull_request", &a, &[])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run thread"))
+            .collect()
+    });
+    for r in &runs {
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    }
+    assert_eq!(
+        gh.count("POST", "/issues/13/comments"),
+        2,
+        "the race happened: {:?}",
+        gh.requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect::<Vec<_>>()
+    );
+    let comments = gh.comments(13);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].body.contains("create-index-non-concurrently"));
+    let deletes = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "the later duplicate is deleted");
+}
+
+#[test]
 fn environments_get_separate_comments() {
     let (_t, dir, base, head) = pr_repo(&[BAD]);
     let gh = FakeGitHub::start("");
@@ -631,6 +670,55 @@ mod with_postgres {
             "{}",
             comments[0].body
         );
+    }
+
+    #[test]
+    fn two_deploys_at_once_apply_each_migration_once_and_leave_one_comment() {
+        let (_t, dir, _, head) = pr_repo(&[(
+            "003_comments.sql",
+            "CREATE TABLE comments (id bigint PRIMARY KEY, body text);\nSELECT pg_sleep(0.5);\n",
+        )]);
+        let db = pg::fresh_db();
+        let gh = FakeGitHub::start("");
+        gh.set_pulls(
+            &head,
+            json!([{"number": 21, "merged_at": "2026-11-22T00:00:00Z"}]),
+        );
+        let a = Actions::new(&push_payload(&head, &[&head]));
+        let env = [("DATABASE_URL", db.as_str())];
+        let runs: Vec<Run> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| ci(&dir, &gh, "push", &a, &env)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("run thread"))
+                .collect()
+        });
+        for r in &runs {
+            assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        }
+        assert_eq!(
+            pg::query(&db, "SELECT count(*) FROM sqlgate_migrations"),
+            vec!["3"]
+        );
+        let applied: Vec<String> = runs
+            .iter()
+            .map(|r| {
+                if r.stdout.contains("applied 3 migration(s)") {
+                    "3".to_string()
+                } else if r.stdout.contains("up to date") {
+                    "0".to_string()
+                } else {
+                    r.stdout.clone()
+                }
+            })
+            .collect();
+        assert!(
+            applied.contains(&"3".to_string()) && applied.contains(&"0".to_string()),
+            "one run applies, the other waits for the lock and finds nothing to do: {applied:?}"
+        );
+        assert_eq!(gh.comments(21).len(), 1);
     }
 
     #[test]

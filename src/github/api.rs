@@ -249,6 +249,7 @@ impl Api {
             "GET" => self.client._get(path).await,
             "POST" => self.client._post(path, body).await,
             "PATCH" => self.client._patch(path, body).await,
+            "DELETE" => self.client._delete(path, body).await,
             other => return Err(format!("unsupported method {other}")),
         }
         .map_err(|e| describe_octocrab(&e))?;
@@ -481,6 +482,16 @@ impl Api {
     ) -> Result<Comment, ApiError> {
         let route = format!("/repos/{repo}/issues/comments/{id}");
         self.write_comment("PATCH", &route, body, true).await
+    }
+
+    /// Deletes a comment (a duplicate left by a concurrent run).
+    pub async fn delete_comment(&self, repo: &str, id: u64) -> Result<(), ApiError> {
+        let path = self.route(&format!("/repos/{repo}/issues/comments/{id}"));
+        let res = self.send("DELETE", &path, None, true).await?;
+        if res.ok() || res.status == 404 {
+            return Ok(());
+        }
+        Err(res.error(&format!("DELETE {path}")))
     }
 
     /// The pull requests a commit belongs to (merged ones for commits on the default

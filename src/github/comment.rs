@@ -123,7 +123,7 @@ pub async fn upsert(
             }
         }
         match api.create_comment(repo, number, &text).await {
-            Ok(c) => return Ok(Outcome::Created(c.html_url)),
+            Ok(created) => return settle(api, repo, number, marker, &text, me, created).await,
             Err(e) if e.is_transient() && attempts < 4 => {
                 eprintln!(
                     "sqlgate: {e}; checking whether the comment was created before trying again"
@@ -132,6 +132,40 @@ pub async fn upsert(
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// After creating: if a concurrent run created the same sticky comment first (both
+/// listed before either posted), keep the oldest, give it this run's text, and delete
+/// ours, so the pull request ends with one comment whoever wins the race.
+async fn settle(
+    api: &Api,
+    repo: &str,
+    number: u64,
+    marker: &str,
+    text: &str,
+    me: &Identity,
+    created: Comment,
+) -> Result<Outcome, ApiError> {
+    let Ok(comments) = api.list_comments(repo, number).await else {
+        return Ok(Outcome::Created(created.html_url));
+    };
+    match find(&comments, marker, me) {
+        Some(oldest) if oldest.id < created.id => {
+            let kept = api.update_comment(repo, oldest.id, text).await?;
+            if let Err(e) = api.delete_comment(repo, created.id).await {
+                eprintln!(
+                    "sqlgate: could not delete the duplicate comment {}: {e}",
+                    created.id
+                );
+            }
+            Ok(Outcome::Updated(if kept.html_url.is_empty() {
+                oldest.html_url.clone()
+            } else {
+                kept.html_url
+            }))
+        }
+        _ => Ok(Outcome::Created(created.html_url)),
     }
 }
 

@@ -67,6 +67,9 @@ struct State {
     pulls: Vec<(String, Value)>,
     faults: Vec<Fault>,
     requests: Vec<Request>,
+    /// Comment listings are held until this many have arrived (a barrier).
+    list_barrier: usize,
+    lists_arrived: usize,
 }
 
 /// The fake server; stops when dropped (the listener thread is detached).
@@ -138,6 +141,14 @@ impl FakeGitHub {
     }
     pub fn set_pulls(&self, sha: &str, pulls: Value) {
         self.with(|s| s.pulls.push((sha.to_string(), pulls)));
+    }
+    /// Holds the first `n` comment listings until all `n` have arrived (up to 30 s),
+    /// so `n` concurrent runs all list before any of them posts.
+    pub fn barrier_on_lists(&self, n: usize) {
+        self.with(|s| {
+            s.list_barrier = n;
+            s.lists_arrived = 0;
+        });
     }
     pub fn fault(&self, f: Fault) {
         self.with(|s| s.faults.push(f));
@@ -232,9 +243,33 @@ fn serve(
         s.requests.push(req.clone());
         respond(&mut s, &req, prefix, port)
     };
+    // Answered as of arrival; held back until the barrier opens.
+    let held = {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let listing = req.method == "GET" && req.path().ends_with("/comments");
+        if listing && s.lists_arrived < s.list_barrier {
+            s.lists_arrived += 1;
+            true
+        } else {
+            false
+        }
+    };
+    if held {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < until {
+            {
+                let s = state.lock().unwrap_or_else(|e| e.into_inner());
+                if s.lists_arrived >= s.list_barrier {
+                    break;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     let reason = match status {
         200 => "OK",
         201 => "Created",
+        204 => "No Content",
         403 => "Forbidden",
         404 => "Not Found",
         422 => "Unprocessable Entity",
@@ -411,6 +446,19 @@ fn respond(
                 }
                 Some(_) => forbidden(),
                 None => not_found(),
+            }
+        }
+        ("DELETE", ["repos", _, _, "issues", "comments", id]) => {
+            if s.read_only {
+                return forbidden();
+            }
+            let id: u64 = id.parse().unwrap_or(0);
+            let before = s.comments.len();
+            s.comments.retain(|c| c.id != id);
+            if s.comments.len() == before {
+                not_found()
+            } else {
+                (204, vec![], String::new())
             }
         }
         ("GET", ["repos", _, _, "commits", sha, "pulls"]) => {

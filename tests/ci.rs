@@ -212,6 +212,8 @@ fn pull_request_comment_is_created_then_updated_in_place() {
             req.header("authorization"),
             Some(format!("Bearer {TOKEN}").as_str())
         );
+        assert_eq!(req.header("accept"), Some("application/vnd.github+json"));
+        assert_eq!(req.header("x-github-api-version"), Some("2022-11-28"));
     }
     assert_no_token(&r, &a);
 

@@ -221,6 +221,10 @@ impl Api {
             .base_uri(root.as_str())
             .map_err(|e| format!("GITHUB_API_URL=`{api_url}` is not usable: {e}"))?
             .personal_token(token.to_string())
+            .add_header(
+                http::header::ACCEPT,
+                "application/vnd.github+json".to_string(),
+            )
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(30)))
             .set_write_timeout(Some(Duration::from_secs(30)))

@@ -32,8 +32,8 @@ pub fn run(settings: &Settings, all: bool) -> Result<Report, Error> {
     let files = catalog::fs::read_dir(&settings.dir)?;
     let opts = catalog_options(settings);
     let head = catalog::build(&files, &opts);
-    match &settings.base {
-        None => Ok(evaluate(&head, &files, None, settings, all)),
+    let mut report = match &settings.base {
+        None => evaluate(&head, &files, None, settings, all),
         Some(reference) => {
             let tree = git::load_base(&settings.dir, reference)?;
             let base_opts = CatalogOptions {
@@ -47,9 +47,51 @@ pub fn run(settings: &Settings, all: bool) -> Result<Report, Error> {
                 catalog: &base_catalog,
                 merge_base_paths: tree.merge_base_paths.as_ref(),
             };
-            Ok(evaluate(&head, &files, Some(&base), settings, all))
+            let mut report = evaluate(&head, &files, Some(&base), settings, all);
+            if let Some(scratch) = &settings.scratch {
+                // Shipped = byte-identical in the base; everything else is this change.
+                let shipped: HashSet<&str> = tree
+                    .files
+                    .iter()
+                    .filter_map(|f| {
+                        let head_file = files.iter().find(|h| h.path == f.path)?;
+                        match (&f.content, &head_file.content) {
+                            (Content::Bytes(a), Content::Bytes(b)) if a == b => {
+                                Some(f.path.as_str())
+                            }
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                let is_new = |m: &Migration| !shipped.contains(m.up.path.as_str());
+                replay(&mut report, scratch, &head, &is_new, settings)?;
+            }
+            return Ok(report);
         }
+    };
+    if let Some(scratch) = &settings.scratch {
+        replay(&mut report, scratch, &head, &|_: &Migration| true, settings)?;
     }
+    Ok(report)
+}
+
+/// Runs the scratch replay and merges what it saw into the report.
+fn replay(
+    report: &mut Report,
+    scratch: &crate::replay::Scratch,
+    head: &Catalog,
+    is_new: &dyn Fn(&Migration) -> bool,
+    settings: &Settings,
+) -> Result<(), Error> {
+    let (observed, mut found) =
+        crate::replay::run(scratch, head, is_new, &settings.vars, &settings.dir_display)?;
+    found.extend(crate::replay::judge(&observed.steps, &mut report.findings));
+    report
+        .findings
+        .extend(rules::apply_overrides(found, &settings.rules));
+    report.replay = Some(observed);
+    report.sort();
+    Ok(())
 }
 
 /// Judges a catalog (and its base, when given) and builds the report.
@@ -138,6 +180,7 @@ pub fn evaluate(
         new_migrations,
         fail_on: settings.fail_on,
         findings: rules::apply_overrides(findings, &settings.rules),
+        replay: None,
     };
     report.sort();
     report

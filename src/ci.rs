@@ -391,6 +391,17 @@ impl Run {
         if base.is_some() {
             self.settings.base = base;
         }
+        let fork = pr.is_some_and(|p| p.is_fork());
+        if fork
+            && matches!(self.settings.scratch, Some(crate::replay::Scratch::Url(_)))
+            && !self.opts.allow_fork_database
+        {
+            self.settings.scratch = None;
+            self.warn(
+                "sqlgate: scratch replay skipped",
+                "this pull request comes from a fork: its migrations are not replayed on the scratch server given by URL (set `scratch: auto` for a private throwaway server, or `allow-fork-database: true`)".into(),
+            );
+        }
         let mut rep = check::run(&self.settings, false)?;
         for f in &mut rep.findings {
             f.file = self.repo_path(&f.file);

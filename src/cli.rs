@@ -90,6 +90,15 @@ struct CiArgs {
     /// Where to write the JSON report [default: $RUNNER_TEMP/sqlgate-<kind>-<dir>.json]
     #[arg(long, env = "SQLGATE_REPORT_FILE", value_name = "FILE")]
     report_file: Option<PathBuf>,
+    /// Replay a pull request's migrations on a throwaway database: `auto`, a server
+    /// URL, or `none`
+    #[arg(
+        long,
+        env = "SQLGATE_SCRATCH",
+        value_name = "auto|URL|none",
+        hide_env_values = true
+    )]
+    scratch: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +140,16 @@ struct CheckArgs {
     /// Write the report to this file instead of standard output
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replay the migrations on a throwaway database: `auto` (a private server from
+    /// local PostgreSQL binaries), a server URL (a database is created and dropped
+    /// there), or `none`
+    #[arg(
+        long,
+        env = "SQLGATE_SCRATCH",
+        value_name = "auto|URL|none",
+        hide_env_values = true
+    )]
+    scratch: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +317,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             o.format = args.format;
             o.fail_on = args.fail_on;
             o.require_down = args.require_down;
+            o.scratch = args.scratch.clone();
             let settings = Settings::load(cli.config.as_deref(), &o)?;
             let rep = check::run(&settings, args.all)?;
             let color = args.output.is_none()
@@ -439,6 +459,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let mut o = overrides(&args.dir);
             o.fail_on = args.fail_on;
             o.require_down = args.require_down;
+            o.scratch = args.scratch.clone();
             crate::ci::run(
                 cli.config.as_deref(),
                 crate::ci::CiOptions {
@@ -494,6 +515,7 @@ fn blockers_report(
         new_migrations: 0,
         fail_on: crate::findings::FailOn::Error,
         findings,
+        replay: None,
     };
     rep.sort();
     report::text::render(&rep, false)

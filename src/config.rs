@@ -63,6 +63,7 @@ struct FileConfig {
     lock_retries: Option<Spanned<i64>>,
     lock_wait: Option<Spanned<String>>,
     environment: Option<String>,
+    scratch: Option<String>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
     #[serde(default)]
@@ -80,6 +81,8 @@ pub struct Overrides {
     pub format: Option<Format>,
     pub base: Option<String>,
     pub vars: Vec<String>,
+    /// `--scratch auto|<url>|none`.
+    pub scratch: Option<String>,
 }
 
 /// The effective settings of a run.
@@ -102,6 +105,8 @@ pub struct Settings {
     pub lock_retries: u32,
     pub lock_wait: Duration,
     pub environment: Option<String>,
+    /// Where `check` replays the migrations, if anywhere.
+    pub scratch: Option<crate::replay::Scratch>,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
     /// The configuration file that was read, if any.
@@ -365,6 +370,11 @@ impl Settings {
             lock_retries,
             lock_wait,
             environment: fc.environment,
+            scratch: cli
+                .scratch
+                .clone()
+                .or(fc.scratch)
+                .and_then(|s| crate::replay::Scratch::parse(&s)),
             vars,
             rules: rule_overrides,
             config_file: path,

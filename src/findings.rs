@@ -169,6 +169,8 @@ pub struct Report {
     pub fail_on: FailOn,
     /// Sorted: most severe first, then by file, line and column.
     pub findings: Vec<Finding>,
+    /// What the scratch replay observed (`check --scratch`).
+    pub replay: Option<crate::replay::Replay>,
 }
 
 impl Report {

@@ -11,6 +11,7 @@
 //! - [`db`]: connecting, the history table, `apply`/`status` and the admin commands
 //! - [`github`]: the Actions environment, workflow commands, REST client, sticky comment
 //! - [`ci`]: `sqlgate ci`, the GitHub Actions entry point
+//! - [`replay`]: the scratch replay of `check --scratch`
 //! - [`config`]: `sqlgate.toml`, environment and flags
 //! - [`cli`]: argument parsing and command dispatch
 
@@ -25,6 +26,7 @@ pub mod error;
 pub mod findings;
 pub mod git;
 pub mod github;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod scratch;

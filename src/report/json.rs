@@ -39,6 +39,8 @@ struct Document<'a> {
     migrations: Migrations,
     findings: &'a [Finding],
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replay: Option<&'a crate::replay::Replay>,
 }
 
 /// Renders the report as pretty-printed JSON followed by a newline.
@@ -67,6 +69,7 @@ pub fn render(report: &Report) -> String {
             fail_on: report.fail_on.as_str(),
             failed: report.failed(),
         },
+        replay: report.replay.as_ref(),
     };
     let mut s =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

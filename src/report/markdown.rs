@@ -249,6 +249,9 @@ fn body(report: &Report, opts: &Options, level: u8, max_rows: usize) -> String {
             out.push_str("\n</details>\n");
         }
     }
+    if let Some(r) = &report.replay {
+        out.push_str(&replay_section(r, opts, level));
+    }
     if level > 0 {
         out.push_str(&format!(
             "\n> This report was shortened to fit. {}\n",
@@ -257,6 +260,48 @@ fn body(report: &Report, opts: &Options, level: u8, max_rows: usize) -> String {
     }
     if let Some(footer) = &opts.footer {
         out.push_str(&format!("\n<sub>{footer}</sub>\n"));
+    }
+    out
+}
+
+/// The scratch replay: per-statement timings, locks and rewrites, and the schema diff
+/// (both dropped from the second level of shortening on).
+fn replay_section(r: &crate::replay::Replay, opts: &Options, level: u8) -> String {
+    let mut out = format!(
+        "\n**Scratch replay** on {}: {} new statement(s){}.\n",
+        cell(&r.server),
+        r.steps.len(),
+        if r.completed {
+            ""
+        } else {
+            ", stopped at the failing one"
+        }
+    );
+    if level >= 2 {
+        return out;
+    }
+    if !r.steps.is_empty() {
+        out.push_str("\n<details><summary>Timings, locks and rewrites</summary>\n\n| Statement | ms | Locks on existing tables | Rewrites |\n|---|---:|---|---|\n");
+        for s in &r.steps {
+            let loc = format!("{}:{}", s.file, s.line);
+            let shown = match link(&opts.links, &s.file, s.line) {
+                Some(url) => format!("[`{loc}`]({url})"),
+                None => format!("`{loc}`"),
+            };
+            out.push_str(&format!(
+                "| {shown} | {} | {} | {} |\n",
+                s.duration_ms,
+                cell(&s.locks.join(", ")),
+                cell(&s.rewrites.join(", "))
+            ));
+        }
+        out.push_str("\n</details>\n");
+    }
+    if !r.schema_diff.is_empty() {
+        out.push_str(&format!(
+            "\n<details><summary>Schema diff</summary>\n\n{}\n</details>\n",
+            fence(&r.schema_diff, "diff")
+        ));
     }
     out
 }
@@ -468,6 +513,7 @@ mod tests {
             new_migrations: 0,
             fail_on: FailOn::Error,
             findings,
+            replay: None,
         }
     }
 

@@ -61,6 +61,22 @@ pub fn render(report: &Report, color: bool) -> String {
         }
         out.push('\n');
     }
+    if let Some(r) = &report.replay {
+        out.push_str(&format!(
+            "replay on {}: {} new statement(s){}\n",
+            r.server,
+            r.steps.len(),
+            if r.completed {
+                ""
+            } else {
+                ", stopped at the failure"
+            }
+        ));
+        for line in r.schema_diff.lines() {
+            out.push_str(&format!("   | {line}\n"));
+        }
+        out.push('\n');
+    }
     let c = report.counts();
     let against = report
         .base

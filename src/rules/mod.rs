@@ -237,13 +237,55 @@ files:   004_add_orders.sql",
     },
 ];
 
+const REPLAY: &str = "Scratch replay (`check --scratch`)";
+
+/// What the replay on a scratch database observes.
+pub const REPLAY_RULES: &[RuleInfo] = &[
+    RuleInfo {
+        id: "replay-error",
+        severity: Severity::Error,
+        on: true,
+        category: REPLAY,
+        summary: "A new migration's statement fails on a scratch database built from the migrations before it.",
+        why: "It will fail the same way on deploy: the runner stops, and a no-transaction migration is left half-applied.",
+        fix: "Fix the statement (PostgreSQL's message, detail and hint say what is wrong); run `sqlgate check --scratch auto` locally to retry.",
+        bad: "ALTER TABLE missing_table ADD COLUMN x int;  -- relation \"missing_table\" does not exist",
+        good: "ALTER TABLE users ADD COLUMN x int;",
+    },
+    RuleInfo {
+        id: "replay-rewrite",
+        severity: Severity::Warning,
+        on: true,
+        category: REPLAY,
+        summary: "A statement rewrote an existing table or index (its relfilenode changed) and no static rule reported it.",
+        why: "A rewrite copies the whole table under an ACCESS EXCLUSIVE lock: on a large table, reads and writes stop for the duration.",
+        fix: "Find a form that changes only the catalog (see `sqlgate explain` for the rules about types, defaults and constraints), or schedule the rewrite for a maintenance window.",
+        bad: "ALTER TABLE events SET UNLOGGED;",
+        good: "CREATE TABLE events_scratch (LIKE events) ... -- or leave the table as it is",
+    },
+    RuleInfo {
+        id: "replay-blocking-lock",
+        severity: Severity::Warning,
+        on: true,
+        category: REPLAY,
+        summary: "A statement took a lock that blocks writes (SHARE or stronger) on an existing table and no static rule reported it.",
+        why: "While the lock is held (until the migration's transaction commits) every INSERT, UPDATE and DELETE on the table waits, and so does everything queued behind them.",
+        fix: "Keep the transaction short and put such statements in a migration of their own; keep a lock_timeout (sqlgate's runner sets one) so the statement gives up instead of queueing.",
+        bad: "CREATE TRIGGER users_audit AFTER UPDATE ON users\n  FOR EACH ROW EXECUTE FUNCTION audit();  -- SHARE ROW EXCLUSIVE on users",
+        good: "-- the same, in a migration of its own, deployed at a quiet time",
+    },
+];
+
 /// Rule ids from PRODUCT §2 that later releases implement. They are accepted in
 /// `[rules]` and `sqlgate:ignore` so configurations can be written ahead.
-pub const PLANNED_RULES: &[&str] = &["replay-error", "replay-rewrite", "replay-blocking-lock"];
+pub const PLANNED_RULES: &[&str] = &[];
 
 /// Every rule sqlgate implements, in documentation order.
 pub fn all() -> impl Iterator<Item = &'static RuleInfo> {
-    DIRECTORY_RULES.iter().chain(sql_docs::SQL_RULES.iter())
+    DIRECTORY_RULES
+        .iter()
+        .chain(sql_docs::SQL_RULES.iter())
+        .chain(REPLAY_RULES.iter())
 }
 
 /// The documentation of a rule sqlgate implements.

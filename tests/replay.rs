@@ -1,0 +1,170 @@
+//! `check --scratch`: the replay on a real PostgreSQL, through the real binary.
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
+use common::*;
+use serde_json::Value;
+
+/// A repository whose base has a table and a trigger function, and a change with a
+/// table rewrite no static rule knows (SET UNLOGGED), a trigger (SHARE ROW EXCLUSIVE),
+/// a type change the static rules do report, and a migration that fails.
+fn repo_with_change() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (t, dir) = repo();
+    write(
+        dir.join("migrations/001_users.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, n int);\n\
+         CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n",
+    );
+    commit_all(&dir, "base");
+    write(
+        dir.join("migrations/002_change.sql"),
+        "ALTER TABLE users SET UNLOGGED;\n\
+         CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit();\n\
+         ALTER TABLE users ALTER COLUMN n TYPE bigint;\n\
+         ALTER TABLE users ADD COLUMN created_at timestamptz;\n",
+    );
+    write(
+        dir.join("migrations/003_bad.sql"),
+        "CREATE TABLE fine (id int);\nINSERT INTO fine SELECT * FROM nope;\n",
+    );
+    commit_all(&dir, "change");
+    (t, dir)
+}
+
+fn findings(v: &Value) -> Vec<(String, String, u64)> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["file"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replay_reports_failures_rewrites_and_locks_static_rules_miss() {
+    let (_t, dir) = repo_with_change();
+    let admin = pg::admin_url();
+    let (code, v) = check_json(&dir, &["--base", "main~1", "--scratch", &admin]);
+    assert_eq!(code, 1, "{v}");
+    let got = findings(&v);
+    for want in [
+        ("replay-error", "migrations/003_bad.sql", 2),
+        ("replay-rewrite", "migrations/002_change.sql", 1),
+        ("replay-blocking-lock", "migrations/002_change.sql", 2),
+        ("alter-column-type", "migrations/002_change.sql", 3),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1.to_string(), want.2)),
+            "{want:?} missing from {got:?}"
+        );
+    }
+    // No replay-rewrite for line 3: the static rule reported it; the observation is attached.
+    assert!(!got.contains(&(
+        "replay-rewrite".to_string(),
+        "migrations/002_change.sql".to_string(),
+        3
+    )));
+    let alter = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["rule"] == "alter-column-type"))
+        .expect("alter-column-type");
+    assert!(
+        alter["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("[replay: rewrote public.users"),
+        "{alter}"
+    );
+    let error = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["rule"] == "replay-error"))
+        .expect("replay-error");
+    assert!(error["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("relation \"nope\" does not exist"));
+    assert_eq!(
+        error["column"], 32,
+        "PostgreSQL's position in the statement"
+    );
+    let replay = &v["replay"];
+    assert_eq!(replay["completed"], false);
+    assert_eq!(replay["steps"].as_array().map(Vec::len), Some(5));
+    let diff = replay["schema_diff"].as_str().unwrap_or_default();
+    assert!(
+        diff.contains("-  n integer") && diff.contains("+  n bigint"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("fine"),
+        "the failed migration rolled back: {diff}"
+    );
+    // The scratch database is gone.
+    let left = pg::query(
+        &admin,
+        "SELECT count(*) FROM pg_database WHERE datname LIKE 'sqlgate_replay_%'",
+    );
+    assert_eq!(left, vec!["0"]);
+}
+
+#[test]
+fn a_clean_change_replays_quietly_and_auto_starts_its_own_server() {
+    let (_t, dir) = repo();
+    write(
+        dir.join("migrations/001_users.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    commit_all(&dir, "base");
+    write(
+        dir.join("migrations/002_posts.sql"),
+        "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint);\n",
+    );
+    commit_all(&dir, "change");
+    let (code, v) = check_json(&dir, &["--base", "main~1", "--scratch", "auto"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(findings(&v), vec![]);
+    assert_eq!(v["replay"]["completed"], true);
+    assert!(v["replay"]["server"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("auto"));
+    assert!(v["replay"]["schema_diff"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("+TABLE posts"));
+    // Without --scratch there is no replay section.
+    let (_, v) = check_json(&dir, &["--base", "main~1"]);
+    assert!(v.get("replay").is_none());
+}
+
+#[test]
+fn a_shipped_migration_that_does_not_replay_is_reported() {
+    let (_t, dir) = repo();
+    write(
+        dir.join("migrations/001_ext.sql"),
+        "SELECT no_such_function();\n",
+    );
+    commit_all(&dir, "base");
+    write(
+        dir.join("migrations/002_t.sql"),
+        "CREATE TABLE t (id int);\n",
+    );
+    commit_all(&dir, "change");
+    let (code, v) = check_json(&dir, &["--base", "main~1", "--scratch", &pg::admin_url()]);
+    assert_eq!(code, 1, "{v}");
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "replay-error");
+    assert_eq!(f["file"], "migrations/001_ext.sql");
+    assert!(f["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("shipped migration"));
+}

@@ -572,6 +572,47 @@ fn refuses_to_apply_on_pull_requests_and_to_use_a_database_for_forks() {
 }
 
 #[test]
+fn pull_request_replay_on_a_scratch_database_reaches_the_comment() {
+    let (_t, dir, base, head) =
+        pr_repo(&[("003_unlogged.sql", "ALTER TABLE users SET UNLOGGED;\n")]);
+    let gh = FakeGitHub::start("");
+    let a = Actions::new(&pr_payload(14, &base, &head, "o/r"));
+    let r = ci(
+        &dir,
+        &gh,
+        "pull_request",
+        &a,
+        &[("SQLGATE_SCRATCH", "auto")],
+    );
+    assert_eq!(r.code, 0, "warnings only: {}{}", r.stdout, r.stderr);
+    let body = &gh.comments(14)[0].body;
+    assert!(body.contains("replay-rewrite"), "{body}");
+    assert!(
+        body.contains("**Scratch replay**") && body.contains("Timings, locks and rewrites"),
+        "{body}"
+    );
+    assert!(
+        r.stdout
+            .contains("::warning file=migrations/003_unlogged.sql,line=1"),
+        "{}",
+        r.stdout
+    );
+
+    // A fork's migrations are not replayed on a server given by URL.
+    let a = Actions::new(&pr_payload(15, &base, &head, "evil/r"));
+    let r = ci(
+        &dir,
+        &gh,
+        "pull_request",
+        &a,
+        &[("SQLGATE_SCRATCH", "postgres://u:pw@127.0.0.1:1/postgres")],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("scratch replay skipped"), "{}", r.stdout);
+    assert!(!gh.comments(15)[0].body.contains("replay-rewrite"));
+}
+
+#[test]
 fn outside_actions_ci_explains_itself() {
     let (_t, dir, _, _) = pr_repo(&[]);
     let r = run(sqlgate(&dir).arg("ci"));

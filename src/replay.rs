@@ -302,20 +302,7 @@ async fn run_migration(
             if in_tx {
                 let _ = c.batch_execute("ROLLBACK").await;
             }
-            let pos = e.as_db_error().and_then(|d| match d.position() {
-                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
-                _ => None,
-            });
-            let (line, column) = match pos {
-                Some(p) => {
-                    let byte = text
-                        .char_indices()
-                        .nth(p.saturating_sub(1))
-                        .map_or(text.len(), |(b, _)| b);
-                    parsed.position(parsed.statement_start_substituted(stmt) + byte)
-                }
-                None => (stmt.line, stmt.column),
-            };
+            let (line, column) = crate::db::apply::error_position(&parsed, stmt, &e);
             return Ok(Err(fail(&e, line, column)));
         }
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;

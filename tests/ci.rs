@@ -137,6 +137,17 @@ fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, a: &Actions, extra: &[(&str
     run(&mut c)
 }
 
+/// Runs `f` on two threads at the same time and returns both results.
+fn twice_at_once(f: impl Fn() -> Run + Sync) -> Vec<Run> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2).map(|_| s.spawn(&f)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run thread"))
+            .collect()
+    })
+}
+
 fn assert_no_token(r: &Run, a: &Actions) {
     for (what, text) in [
         ("stdout", r.stdout.as_str()),
@@ -342,15 +353,7 @@ fn two_concurrent_runs_leave_one_comment() {
     // Both runs list the (empty) comments before either posts.
     gh.barrier_on_lists(2);
     let a = Actions::new(&pr_payload(13, &base, &head, "o/r"));
-    let runs: Vec<Run> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..2)
-            .map(|_| s.spawn(|| ci(&dir, &gh, "pull_request", &a, &[])))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("run thread"))
-            .collect()
-    });
+    let runs = twice_at_once(|| ci(&dir, &gh, "pull_request", &a, &[]));
     for r in &runs {
         assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     }
@@ -729,15 +732,7 @@ mod with_postgres {
         );
         let a = Actions::new(&push_payload(&head, &[&head]));
         let env = [("DATABASE_URL", db.as_str())];
-        let runs: Vec<Run> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..2)
-                .map(|_| s.spawn(|| ci(&dir, &gh, "push", &a, &env)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("run thread"))
-                .collect()
-        });
+        let runs = twice_at_once(|| ci(&dir, &gh, "push", &a, &env));
         for r in &runs {
             assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
         }

@@ -472,24 +472,35 @@ async fn exec_statements(
     for stmt in &parsed.statements {
         let text = parsed.substituted_text(stmt);
         if let Err(e) = client.batch_execute(text).await {
-            let pos = e.as_db_error().and_then(|d| match d.position() {
-                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
-                _ => None,
-            });
-            let (line, column) = match pos {
-                Some(p) => {
-                    let byte = text
-                        .char_indices()
-                        .nth(p.saturating_sub(1))
-                        .map_or(text.len(), |(b, _)| b);
-                    parsed.position(parsed.statement_start_substituted(stmt) + byte)
-                }
-                None => (stmt.line, stmt.column),
-            };
+            let (line, column) = error_position(&parsed, stmt, &e);
             return Err((e, line, column));
         }
     }
     Ok(())
+}
+
+/// Where a failed statement went wrong in its file: PostgreSQL's error position inside
+/// the statement when it gives one, else the statement's start.
+pub(crate) fn error_position(
+    parsed: &crate::sql::Parsed,
+    stmt: &crate::sql::Statement,
+    e: &tokio_postgres::Error,
+) -> (u32, u32) {
+    let text = parsed.substituted_text(stmt);
+    let pos = e.as_db_error().and_then(|d| match d.position() {
+        Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+        _ => None,
+    });
+    match pos {
+        Some(p) => {
+            let byte = text
+                .char_indices()
+                .nth(p.saturating_sub(1))
+                .map_or(text.len(), |(b, _)| b);
+            parsed.position(parsed.statement_start_substituted(stmt) + byte)
+        }
+        None => (stmt.line, stmt.column),
+    }
 }
 
 /// `--single-transaction`: every pending migration and its history row in one

@@ -68,12 +68,8 @@ struct CiArgs {
     /// Post the report as a sticky pull-request comment
     #[arg(long, env = "SQLGATE_COMMENT", default_value = "true", value_name = "BOOL", action = clap::ArgAction::Set)]
     comment: bool,
-    /// Lowest severity that makes the exit code 1 [default: error]
-    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
-    fail_on: Option<FailOn>,
-    /// Require a down migration for every migration
-    #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    require_down: Option<bool>,
+    #[command(flatten)]
+    gate: GateArgs,
     /// Database connection (URL or key=value); needed for apply and status
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -90,8 +86,20 @@ struct CiArgs {
     /// Where to write the JSON report [default: $RUNNER_TEMP/sqlgate-<kind>-<dir>.json]
     #[arg(long, env = "SQLGATE_REPORT_FILE", value_name = "FILE")]
     report_file: Option<PathBuf>,
-    /// Replay a pull request's migrations on a throwaway database: `auto`, a server
-    /// URL, or `none`
+}
+
+/// What decides a check's verdict; shared by `check` and `ci`.
+#[derive(Debug, Args)]
+struct GateArgs {
+    /// Lowest severity that makes the exit code 1 [default: error]
+    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
+    /// Require a down migration for every migration
+    #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    require_down: Option<bool>,
+    /// Replay the migrations on a throwaway database: `auto` (a private server from
+    /// local PostgreSQL binaries), a server URL (a database is created and dropped
+    /// there), or `none`
     #[arg(
         long,
         env = "SQLGATE_SCRATCH",
@@ -99,6 +107,14 @@ struct CiArgs {
         hide_env_values = true
     )]
     scratch: Option<String>,
+}
+
+impl GateArgs {
+    fn apply_to(&self, o: &mut Overrides) {
+        o.fail_on = self.fail_on;
+        o.require_down = self.require_down;
+        o.scratch = self.scratch.clone();
+    }
 }
 
 #[derive(Debug, Args)]
@@ -131,25 +147,11 @@ struct CheckArgs {
     /// Output format
     #[arg(long, env = "SQLGATE_FORMAT", value_enum)]
     format: Option<Format>,
-    /// Lowest severity that makes the exit code 1 [default: error]
-    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
-    fail_on: Option<FailOn>,
-    /// Require a down migration for every migration
-    #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    require_down: Option<bool>,
+    #[command(flatten)]
+    gate: GateArgs,
     /// Write the report to this file instead of standard output
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Replay the migrations on a throwaway database: `auto` (a private server from
-    /// local PostgreSQL binaries), a server URL (a database is created and dropped
-    /// there), or `none`
-    #[arg(
-        long,
-        env = "SQLGATE_SCRATCH",
-        value_name = "auto|URL|none",
-        hide_env_values = true
-    )]
-    scratch: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -315,9 +317,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let mut o = overrides(&args.dir);
             o.base = args.base.clone();
             o.format = args.format;
-            o.fail_on = args.fail_on;
-            o.require_down = args.require_down;
-            o.scratch = args.scratch.clone();
+            args.gate.apply_to(&mut o);
             let settings = Settings::load(cli.config.as_deref(), &o)?;
             let rep = check::run(&settings, args.all)?;
             let color = args.output.is_none()
@@ -457,9 +457,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Ci(args) => {
             let mut o = overrides(&args.dir);
-            o.fail_on = args.fail_on;
-            o.require_down = args.require_down;
-            o.scratch = args.scratch.clone();
+            args.gate.apply_to(&mut o);
             crate::ci::run(
                 cli.config.as_deref(),
                 crate::ci::CiOptions {

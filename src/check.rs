@@ -85,7 +85,11 @@ fn replay(
 ) -> Result<(), Error> {
     let (observed, mut found) =
         crate::replay::run(scratch, head, is_new, &settings.vars, &settings.dir_display)?;
-    found.extend(crate::replay::judge(&observed.steps, &mut report.findings));
+    found.extend(crate::replay::judge(
+        &observed.steps,
+        &mut report.findings,
+        settings.lock_timeout.is_some(),
+    ));
     report
         .findings
         .extend(rules::apply_overrides(found, &settings.rules));

@@ -249,16 +249,21 @@ fn error_finding(
 ) -> Finding {
     let what = if shipped {
         format!(
-            "shipped migration `{}` fails on a fresh scratch database, so the replay stopped before the new migrations: {}",
+            "shipped migration `{}` fails on a fresh scratch database, so the new migrations were not replayed (a different PostgreSQL version or a missing extension on the scratch server?): {}",
             m.name,
             crate::db::describe(e)
         )
     } else {
         format!("fails on the scratch database: {}", crate::db::describe(e))
     };
-    Finding::new("replay-error", display_path(dir, &m.up.path), what)
+    let mut f = Finding::new("replay-error", display_path(dir, &m.up.path), what)
         .at(line, column)
-        .version(m.version.to_string())
+        .version(m.version.to_string());
+    if shipped {
+        // Not this change's fault: say so without blocking it.
+        f.severity = crate::findings::Severity::Warning;
+    }
+    f
 }
 
 /// Runs one migration statement by statement; with `observe`, records each
@@ -391,8 +396,10 @@ async fn replay_on(
 }
 
 /// Attaches what the replay saw to the static findings of the same statement, and
-/// reports rewrites and blocking locks no static rule reported (pure).
-pub fn judge(steps: &[Step], findings: &mut [Finding]) -> Vec<Finding> {
+/// reports rewrites and blocking locks no static rule reported (pure). With a runner
+/// `lock_timeout` a statement that only takes a blocking lock (no rewrite) cannot queue
+/// up traffic behind it, so that finding is info rather than a warning.
+pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool) -> Vec<Finding> {
     let mut extra = Vec::new();
     for s in steps {
         let mut observed = Vec::new();
@@ -429,17 +436,28 @@ pub fn judge(steps: &[Step], findings: &mut [Finding]) -> Vec<Finding> {
                 .at(s.line, s.column),
             );
         } else if s.blocking {
-            extra.push(
-                Finding::new(
-                    "replay-blocking-lock",
-                    s.file.clone(),
-                    format!(
-                        "the scratch replay saw this statement take {}, which blocks writes to the table until the migration commits",
-                        s.locks.join(", ")
-                    ),
-                )
-                .at(s.line, s.column),
-            );
+            let blocking: Vec<&str> = s
+                .locks
+                .iter()
+                .filter(|l| BLOCKING.iter().any(|m| l.ends_with(&format!(": {m}"))))
+                .map(String::as_str)
+                .collect();
+            let mut f = Finding::new(
+                "replay-blocking-lock",
+                s.file.clone(),
+                format!(
+                    "the scratch replay saw this statement take {}, which blocks writes to the table until the migration commits",
+                    blocking.join(", ")
+                ),
+            )
+            .at(s.line, s.column);
+            if runner_lock_timeout && f.severity == crate::findings::Severity::Warning {
+                f.severity = crate::findings::Severity::Info;
+                f.message.push_str(
+                    " (brief here; the runner's lock_timeout keeps it from queueing traffic behind it)",
+                );
+            }
+            extra.push(f);
         }
     }
     extra
@@ -472,7 +490,7 @@ mod tests {
             step(9, &["public.u: ShareRowExclusiveLock"], &[], true),
             step(12, &["public.u: ShareUpdateExclusiveLock"], &[], false),
         ];
-        let extra = judge(&steps, &mut statics);
+        let extra = judge(&steps, &mut statics, false);
         assert!(statics[0]
             .message
             .contains("[replay: rewrote public.t; took public.t: AccessExclusiveLock; 1.5 ms]"));
@@ -480,6 +498,20 @@ mod tests {
         assert_eq!(
             got,
             vec![("replay-rewrite", 6), ("replay-blocking-lock", 9)]
+        );
+        assert_eq!(extra[1].severity, crate::findings::Severity::Warning);
+        let mut none = Vec::new();
+        let extra = judge(&steps, &mut none, true);
+        assert_eq!(
+            extra.len(),
+            3,
+            "the rewrite at line 3 now has no static finding"
+        );
+        assert_eq!(extra[2].severity, crate::findings::Severity::Info);
+        assert_eq!(
+            extra[0].severity,
+            crate::findings::Severity::Warning,
+            "rewrites stay warnings"
         );
     }
 

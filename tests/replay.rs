@@ -169,3 +169,56 @@ fn a_shipped_migration_that_does_not_replay_is_reported() {
         .unwrap_or_default()
         .contains("shipped migration"));
 }
+
+/// lemmy's real history (../shared/corpora, when present): 200 migrations shipped,
+/// the next 46 as the change. The replay completes: no statement of the change fails
+/// on PostgreSQL, locks are observed, and the schema diff is produced.
+#[test]
+fn lemmy_replays_on_a_real_server() {
+    let Some(corpora) = corpora() else {
+        eprintln!("skipping: ../shared/corpora is absent");
+        return;
+    };
+    let lemmy = corpora.join("lemmy");
+    let mut names: Vec<String> = std::fs::read_dir(&lemmy)
+        .expect("lemmy")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 246, "{}", names.len());
+    let (_t, dir) = repo();
+    let copy = |name: &str| {
+        for part in ["up.sql", "down.sql"] {
+            if let Ok(bytes) = std::fs::read(lemmy.join(name).join(part)) {
+                write(dir.join("migrations").join(name).join(part), bytes);
+            }
+        }
+    };
+    names[..200].iter().for_each(|n| copy(n));
+    commit_all(&dir, "shipped");
+    names[200..246].iter().for_each(|n| copy(n));
+    commit_all(&dir, "change");
+    let (_, v) = check_json(&dir, &["--base", "main~1", "--scratch", &pg::admin_url()]);
+    let replay = &v["replay"];
+    assert_eq!(replay["completed"], true, "{}", v["findings"]);
+    assert!(replay["steps"].as_array().map_or(0, Vec::len) > 150);
+    assert!(!v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["rule"] == "replay-error"));
+    assert!(v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("[replay: ")));
+    assert!(replay["schema_diff"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("+TABLE "));
+}

@@ -50,17 +50,23 @@ pub fn run(settings: &Settings, all: bool) -> Result<Report, Error> {
             let mut report = evaluate(&head, &files, Some(&base), settings, all);
             if let Some(scratch) = &settings.scratch {
                 // Shipped = byte-identical in the base; everything else is this change.
+                let head_bytes: HashMap<&str, &[u8]> = files
+                    .iter()
+                    .filter_map(|f| match &f.content {
+                        Content::Bytes(b) => Some((f.path.as_str(), b.as_slice())),
+                        Content::Unreadable(_) => None,
+                    })
+                    .collect();
                 let shipped: HashSet<&str> = tree
                     .files
                     .iter()
-                    .filter_map(|f| {
-                        let head_file = files.iter().find(|h| h.path == f.path)?;
-                        match (&f.content, &head_file.content) {
-                            (Content::Bytes(a), Content::Bytes(b)) if a == b => {
-                                Some(f.path.as_str())
-                            }
-                            _ => None,
+                    .filter_map(|f| match &f.content {
+                        Content::Bytes(b)
+                            if head_bytes.get(f.path.as_str()) == Some(&b.as_slice()) =>
+                        {
+                            Some(f.path.as_str())
                         }
+                        _ => None,
                     })
                     .collect();
                 let is_new = |m: &Migration| !shipped.contains(m.up.path.as_str());

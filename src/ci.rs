@@ -415,9 +415,9 @@ impl Run {
         let json = report::json::render(&rep);
         self.write_json(&json_path, &json);
 
+        let rt = cli::runtime()?;
         let mut pending = rep.new_migrations;
         if let (Some(url), false) = (self.opts.database_url.clone(), fork_refused) {
-            let rt = cli::runtime()?;
             let cat = cli::load_catalog(&self.settings)?;
             match rt.block_on(db::apply::status(
                 &url,
@@ -441,7 +441,6 @@ impl Run {
             full_report_hint: self.full_report_hint(&json_path),
         };
         if let Some(pr) = pr {
-            let rt = cli::runtime()?;
             let body = markdown::render(&rep, &opts);
             self.post(&rt, &[pr.number], Kind::Check, &body);
         }

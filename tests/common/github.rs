@@ -291,7 +291,30 @@ fn serve(
     w.flush()
 }
 
-fn not_found() -> (u16, Vec<(String, String)>, String) {
+/// A response: status, extra headers, body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// The `body` of a comment write, or GitHub's 422 answer (missing, or too long).
+fn comment_text(req: &Request) -> Result<String, Answer> {
+    let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+    let Some(text) = body.get("body").and_then(Value::as_str) else {
+        return Err((
+            422,
+            vec![],
+            json!({"message": "Invalid request: body is missing"}).to_string(),
+        ));
+    };
+    if text.chars().count() > 65_536 {
+        return Err((
+            422,
+            vec![],
+            json!({"message": "Validation Failed", "errors": [{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}]}).to_string(),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+fn not_found() -> Answer {
     (
         404,
         vec![],
@@ -300,12 +323,7 @@ fn not_found() -> (u16, Vec<(String, String)>, String) {
     )
 }
 
-fn respond(
-    s: &mut State,
-    req: &Request,
-    prefix: &str,
-    port: u16,
-) -> (u16, Vec<(String, String)>, String) {
+fn respond(s: &mut State, req: &Request, prefix: &str, port: u16) -> Answer {
     let full = req.path().to_string();
     if let Some(i) = s
         .faults
@@ -391,27 +409,16 @@ fn respond(
             if s.read_only {
                 return forbidden();
             }
-            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
-            let Some(text) = body.get("body").and_then(Value::as_str) else {
-                return (
-                    422,
-                    vec![],
-                    json!({"message": "Invalid request: body is missing"}).to_string(),
-                );
+            let text = match comment_text(req) {
+                Ok(t) => t,
+                Err(answer) => return answer,
             };
-            if text.chars().count() > 65_536 {
-                return (
-                    422,
-                    vec![],
-                    json!({"message": "Validation Failed", "errors": [{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}]}).to_string(),
-                );
-            }
             s.next_id += 1;
             let c = StoredComment {
                 id: s.next_id,
                 issue: n.parse().unwrap_or(0),
                 login: s.author.clone(),
-                body: text.to_string(),
+                body: text,
             };
             let v = comment_json(&c, port);
             s.comments.push(c);
@@ -422,25 +429,14 @@ fn respond(
                 return forbidden();
             }
             let id: u64 = id.parse().unwrap_or(0);
-            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
-            let Some(text) = body.get("body").and_then(Value::as_str) else {
-                return (
-                    422,
-                    vec![],
-                    json!({"message": "Invalid request"}).to_string(),
-                );
+            let text = match comment_text(req) {
+                Ok(t) => t,
+                Err(answer) => return answer,
             };
-            if text.chars().count() > 65_536 {
-                return (
-                    422,
-                    vec![],
-                    json!({"message": "Validation Failed"}).to_string(),
-                );
-            }
             let author = s.author.clone();
             match s.comments.iter_mut().find(|c| c.id == id) {
                 Some(c) if c.login == author => {
-                    c.body = text.to_string();
+                    c.body = text;
                     let v = comment_json(c, port);
                     (200, vec![], v.to_string())
                 }

@@ -16,15 +16,32 @@ _apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-have_libclang() {
-  local f
-  for f in ${LIBCLANG_PATH:+"$LIBCLANG_PATH"/libclang*.so*} \
-           /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-*.so* \
-           /usr/lib/x86_64-linux-gnu/libclang*.so* /usr/lib/aarch64-linux-gnu/libclang*.so* \
-           /usr/lib64/libclang.so* /usr/local/lib/libclang.so*; do
-    [ -e "$f" ] && return 0
+# bindgen (clang-sys) loads libclang.so, libclang-<N>.so or libclang.so.<N>; the C++
+# library libclang-cpp.so.<N> (often preinstalled with LLVM) is not libclang.
+is_libclang_name() {
+  case "$1" in
+    libclang-cpp*) return 1 ;;
+  esac
+  printf '%s\n' "$1" | grep -Eq '^libclang(-[0-9][0-9.]*)?\.so(\.[0-9][0-9.]*)?$'
+}
+
+# libclang_in_dir DIR...: prints the first libclang library found in the directories.
+libclang_in_dir() {
+  local d f
+  for d in "$@"; do
+    [ -d "$d" ] || continue
+    for f in "$d"/libclang*.so*; do
+      [ -e "$f" ] || continue
+      if is_libclang_name "$(basename "$f")"; then printf '%s\n' "$f"; return 0; fi
+    done
   done
   return 1
+}
+
+have_libclang() {
+  # shellcheck disable=SC2086
+  libclang_in_dir ${LIBCLANG_PATH:+"$LIBCLANG_PATH"} /usr/lib/llvm-*/lib \
+    /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/local/lib >/dev/null
 }
 
 ensure_libclang() {

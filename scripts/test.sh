@@ -24,7 +24,7 @@ else
   say "rustfmt is not installed: skipping the format check"
 fi
 if cargo clippy --version >/dev/null 2>&1; then
-  cargo clippy --all-targets --locked -- -D warnings
+  cargo clippy --workspace --all-targets --locked -- -D warnings
 else
   say "clippy is not installed: skipping lints"
 fi
@@ -51,4 +51,4 @@ yaml_checks() {
 }
 yaml_checks
 
-cargo test --locked "$@"
+cargo test --workspace --locked "$@"

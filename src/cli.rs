@@ -1,15 +1,41 @@
 //! Command-line interface: argument parsing (flags and `SQLGATE_*` variables via
-//! clap), loading settings, and dispatching to the commands. Exit codes follow
-//! PRODUCT §3: 0 ok, 1 findings at or above `--fail-on`, 2 usage/configuration.
+//! clap), loading settings, and dispatching to `commands` and `ci`. Exit codes: 0 ok,
+//! 1 findings at or above `--fail-on` or a failed migration, 2 usage or
+//! configuration, 3 a database or GitHub out of reach.
 
-use crate::catalog::{Layout, Numbering};
-use crate::config::{Format, Overrides, Settings};
-use crate::error::Error;
-use crate::findings::FailOn;
-use crate::{check, create, report, rules};
+use crate::commands;
+use crate::config::{Overrides, Settings};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use sqlgate_core::model::{FailOn, Layout, Numbering};
+use sqlgate_core::report::Format;
+use sqlgate_core::Error;
+use sqlgate_pg::admin::RollbackScope;
 use std::path::PathBuf;
+
+/// A clap parser for one of the core's enums: its names as the possible values.
+fn choice<T>(values: impl IntoIterator<Item = PossibleValue>) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<T>())
+}
+
+fn layouts() -> impl TypedValueParser<Value = Layout> {
+    choice(Layout::ALL.map(|l| PossibleValue::new(l.as_str()).help(l.description())))
+}
+
+fn numberings() -> impl TypedValueParser<Value = Numbering> {
+    choice(Numbering::ALL.map(|n| PossibleValue::new(n.as_str()).help(n.description())))
+}
+
+fn fail_ons() -> impl TypedValueParser<Value = FailOn> {
+    choice(FailOn::ALL.map(|f| PossibleValue::new(f.as_str())))
+}
+
+fn formats() -> impl TypedValueParser<Value = Format> {
+    choice(Format::ALL.map(|f| PossibleValue::new(f.as_str())))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,7 +118,7 @@ struct CiArgs {
 #[derive(Debug, Args)]
 struct GateArgs {
     /// Lowest severity that makes the exit code 1 [default: error]
-    #[arg(long, env = "SQLGATE_FAIL_ON", value_enum, value_name = "LEVEL")]
+    #[arg(long, env = "SQLGATE_FAIL_ON", value_parser = fail_ons(), value_name = "LEVEL")]
     fail_on: Option<FailOn>,
     /// Require a down migration for every migration
     #[arg(long, env = "SQLGATE_REQUIRE_DOWN", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
@@ -123,10 +149,10 @@ struct DirArgs {
     #[arg(long, env = "SQLGATE_DIR", value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Force a layout instead of detecting it
-    #[arg(long, env = "SQLGATE_LAYOUT", value_enum)]
+    #[arg(long, env = "SQLGATE_LAYOUT", value_parser = layouts())]
     layout: Option<Layout>,
     /// Force a numbering policy instead of detecting it
-    #[arg(long, env = "SQLGATE_NUMBERING", value_enum)]
+    #[arg(long, env = "SQLGATE_NUMBERING", value_parser = numberings())]
     numbering: Option<Numbering>,
     /// Define a placeholder (repeatable): ${NAME}, :NAME, :'NAME', :"NAME"
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -145,7 +171,7 @@ struct CheckArgs {
     #[arg(long)]
     all: bool,
     /// Output format
-    #[arg(long, env = "SQLGATE_FORMAT", value_enum)]
+    #[arg(long, env = "SQLGATE_FORMAT", value_parser = formats())]
     format: Option<Format>,
     #[command(flatten)]
     gate: GateArgs,
@@ -312,154 +338,68 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> Result<i32, Error> {
+    let config = cli.config.as_deref();
+    let load = |o: &Overrides| Settings::load(config, o);
     match cli.command {
         Command::Check(args) => {
             let mut o = overrides(&args.dir);
             o.base = args.base.clone();
             o.format = args.format;
             args.gate.apply_to(&mut o);
-            let settings = Settings::load(cli.config.as_deref(), &o)?;
-            let rep = check::run(&settings, args.all)?;
-            let color = args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
-            let rendered = report::render(&rep, settings.format, color);
-            match &args.output {
-                Some(path) => {
-                    std::fs::write(path, rendered).map_err(|e| {
-                        Error::Io(format!("cannot write `{}`: {e}", path.display()))
-                    })?;
-                    let c = rep.counts();
-                    eprintln!(
-                        "sqlgate: {} errors, {} warnings, {} info; report written to {}",
-                        c.error,
-                        c.warning,
-                        c.info,
-                        path.display()
-                    );
-                }
-                None => print(&rendered)?,
-            }
-            Ok(i32::from(rep.failed()))
+            commands::check::run(&load(&o)?, args.all, args.output.as_ref())
         }
-        Command::Apply(args) => apply(cli.config.as_deref(), args),
-        Command::Status(args) => status(cli.config.as_deref(), args),
+        Command::Apply(args) => commands::apply::run(
+            &load(&overrides(&args.dir))?,
+            &args.db.database_url,
+            &commands::apply::Options {
+                dry_run: args.dry_run,
+                to: args.to,
+                count: args.count,
+                allow_out_of_order: args.allow_out_of_order,
+                single_transaction: args.single_transaction,
+                lock_wait: args.lock_wait,
+                lock_retries: args.lock_retries,
+            },
+        ),
+        Command::Status(args) => commands::status::run(
+            &load(&overrides(&args.dir))?,
+            &args.db.database_url,
+            match args.format {
+                StatusFormat::Text => commands::status::Format::Text,
+                StatusFormat::Json => commands::status::Format::Json,
+            },
+            args.exit_code,
+        ),
         Command::Rollback(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            let cat = load_catalog(&settings)?;
             let scope = match (&args.to, args.batch, args.count) {
-                (Some(v), _, _) => crate::db::admin::RollbackScope::To(v.clone()),
-                (None, true, _) => crate::db::admin::RollbackScope::LastBatch,
-                (None, false, n) => crate::db::admin::RollbackScope::Count(n.unwrap_or(1)),
+                (Some(v), _, _) => RollbackScope::To(v.clone()),
+                (None, true, _) => RollbackScope::LastBatch,
+                (None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
             };
-            println!(
-                "sqlgate rollback: {} → {}",
-                settings.dir_display,
-                crate::db::mask(&args.db.database_url)
-            );
-            let done = runtime()?.block_on(crate::db::admin::rollback(
-                &args.db.database_url,
-                &settings.history_table,
-                &cat,
-                &scope,
-                settings.lock_wait,
-                &settings.vars,
-                &mut |l| println!("{l}"),
-            ))?;
-            println!("rolled back {} migration(s)", done.len());
-            Ok(0)
+            commands::rollback::run(&load(&overrides(&args.dir))?, &args.db.database_url, &scope)
         }
         Command::Validate(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            let cat = load_catalog(&settings)?;
-            let problems = runtime()?.block_on(crate::db::admin::validate(
-                &args.db.database_url,
-                &settings.history_table,
-                &cat,
-            ))?;
-            let mut out = String::new();
-            for p in &problems {
-                out.push_str(&format!(
-                    "error[{}] {} (version {})\n",
-                    p.problem, p.name, p.version
-                ));
-                if let Some(d) = &p.diff {
-                    for l in d.lines() {
-                        out.push_str(&format!("   | {l}\n"));
-                    }
-                }
-            }
-            out.push_str(&if problems.is_empty() {
-                "valid: every applied migration matches its file\n".to_string()
-            } else {
-                format!("{} problem(s)\n", problems.len())
-            });
-            print(&out)?;
-            Ok(i32::from(!problems.is_empty()))
+            commands::validate::run(&load(&overrides(&args.dir))?, &args.db.database_url)
         }
-        Command::Repair(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            let cat = load_catalog(&settings)?;
-            let done = runtime()?.block_on(crate::db::admin::repair(
-                &args.db.database_url,
-                &settings.history_table,
-                &cat,
-                &args.versions,
-                settings.lock_wait,
-            ))?;
-            print(
-                &done
-                    .iter()
-                    .map(|d| format!("repaired {d}\n"))
-                    .collect::<String>(),
-            )?;
-            Ok(0)
-        }
-        Command::Baseline(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            runtime()?.block_on(crate::db::admin::baseline(
-                &args.db.database_url,
-                &settings.history_table,
-                &args.version,
-                settings.lock_wait,
-            ))?;
-            println!("baseline: the database is recorded as at version {}; migrations up to it will not run", args.version);
-            Ok(0)
-        }
+        Command::Repair(args) => commands::repair::run(
+            &load(&overrides(&args.dir))?,
+            &args.db.database_url,
+            &args.versions,
+        ),
+        Command::Baseline(args) => commands::baseline::run(
+            &load(&overrides(&args.dir))?,
+            &args.db.database_url,
+            &args.version,
+        ),
         Command::Verify(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            let checks = runtime()?.block_on(crate::db::admin::verify(
-                &args.db.database_url,
-                &settings.history_table,
-            ))?;
-            let mut out = format!(
-                "sqlgate verify: {}\n",
-                crate::db::mask(&args.db.database_url)
-            );
-            for (what, ok, detail) in &checks {
-                out.push_str(&format!(
-                    "  [{}] {what}: {detail}\n",
-                    if *ok { "ok" } else { "!!" }
-                ));
-            }
-            print(&out)?;
-            Ok(i32::from(checks.iter().any(|c| !c.1)))
+            commands::verify::run(&load(&overrides(&args.dir))?, &args.db.database_url)
         }
-        Command::Create(args) => {
-            let settings = Settings::load(cli.config.as_deref(), &overrides(&args.dir))?;
-            let written = create::run(&settings, &args.name)?;
-            let mut out = String::new();
-            for p in written {
-                out.push_str(&format!("created {}\n", p.display()));
-            }
-            print(&out)?;
-            Ok(0)
-        }
+        Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
         Command::Ci(args) => {
             let mut o = overrides(&args.dir);
             args.gate.apply_to(&mut o);
             crate::ci::run(
-                cli.config.as_deref(),
+                config,
                 crate::ci::CiOptions {
                     mode: args.command,
                     overrides: o,
@@ -473,311 +413,6 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 },
             )
         }
-        Command::Explain(args) => {
-            if args.markdown {
-                print(&rules_markdown())?;
-            } else {
-                print(&explain(args.rule.as_deref())?)?;
-            }
-            Ok(0)
-        }
+        Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
     }
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))
-}
-
-pub(crate) fn load_catalog(settings: &Settings) -> Result<crate::catalog::Catalog, Error> {
-    let files = crate::catalog::fs::read_dir(&settings.dir)?;
-    Ok(crate::catalog::build(
-        &files,
-        &check::catalog_options(settings),
-    ))
-}
-
-fn blockers_report(
-    settings: &Settings,
-    cat: &crate::catalog::Catalog,
-    findings: Vec<crate::findings::Finding>,
-) -> String {
-    let mut rep = crate::findings::Report {
-        dir: settings.dir_display.clone(),
-        base: None,
-        layout: cat.layout.as_str().into(),
-        numbering: cat.numbering.as_str().into(),
-        migrations: cat.migrations.len(),
-        new_migrations: 0,
-        fail_on: crate::findings::FailOn::Error,
-        findings,
-        replay: None,
-    };
-    rep.sort();
-    report::text::render(&rep, false)
-}
-
-fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error> {
-    let settings = Settings::load(config, &overrides(&args.dir))?;
-    let cat = load_catalog(&settings)?;
-    let opts = crate::db::apply::ApplyOptions {
-        dry_run: args.dry_run,
-        to: args.to.clone(),
-        count: args.count,
-        allow_out_of_order: args.allow_out_of_order,
-        single_transaction: args.single_transaction,
-        progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
-        lock_timeout: settings.lock_timeout,
-        statement_timeout: settings.statement_timeout,
-        lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),
-        lock_wait: match &args.lock_wait {
-            Some(w) => crate::config::parse_duration(w)
-                .map_err(|m| Error::Usage(format!("--lock-wait: {m}")))?
-                .unwrap_or_default(),
-            None => settings.lock_wait,
-        },
-        vars: settings.vars.clone(),
-        git_commit: std::env::var("GITHUB_SHA").ok(),
-        ci_run_url: match (
-            std::env::var("GITHUB_SERVER_URL"),
-            std::env::var("GITHUB_REPOSITORY"),
-            std::env::var("GITHUB_RUN_ID"),
-        ) {
-            (Ok(s), Ok(r), Ok(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
-            _ => None,
-        },
-    };
-    println!(
-        "sqlgate apply: {} → {}",
-        settings.dir_display,
-        crate::db::mask(&args.db.database_url)
-    );
-    let started = std::time::Instant::now();
-    let rep = runtime()?.block_on(crate::db::apply::apply(
-        &args.db.database_url,
-        &settings.history_table,
-        &cat,
-        &settings.dir_display,
-        &opts,
-        &mut |line| println!("{line}"),
-    ))?;
-    finish_apply(&settings, &cat, &rep, args.dry_run, started)
-}
-
-/// Prints how an apply ended (blockers, interruption, failure, summary) and returns
-/// the exit code. Shared by `apply` and `ci`.
-pub(crate) fn finish_apply(
-    settings: &Settings,
-    cat: &crate::catalog::Catalog,
-    rep: &crate::db::apply::ApplyReport,
-    dry_run: bool,
-    started: std::time::Instant,
-) -> Result<i32, Error> {
-    if !rep.blockers.is_empty() {
-        print(&blockers_report(settings, cat, rep.blockers.clone()))?;
-        eprintln!("sqlgate: nothing applied: fix the findings above first");
-        return Ok(1);
-    }
-    if rep.interrupted && rep.failure.is_none() {
-        eprintln!(
-            "sqlgate: interrupted: {} migration(s) applied, {} not started; the lock is released",
-            rep.applied.len(),
-            rep.pending_after
-        );
-        return Ok(1);
-    }
-    if let Some(f) = &rep.failure {
-        if rep.interrupted {
-            eprintln!("sqlgate: interrupted by a signal: the running statement was cancelled on the server");
-        }
-        let what = match f.statements_done {
-            Some(n) => format!(
-                "it ran without a transaction: {n} statement(s) before the failing one stayed applied, and it is recorded as failed until `sqlgate repair`"
-            ),
-            None => "it was rolled back".to_string(),
-        };
-        eprintln!(
-            "sqlgate: FAILED: {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.",
-            f.migration,
-            crate::catalog::display_path(&settings.dir_display, &f.file),
-            f.line,
-            f.column,
-            f.message.replace('\n', "\n  "),
-            rep.applied.len(),
-            rep.pending_after.saturating_sub(1)
-        );
-        return Ok(1);
-    }
-    if dry_run {
-        println!(
-            "dry run: {} migration(s) would be applied; nothing changed",
-            rep.pending_after
-        );
-    } else if rep.applied.is_empty() {
-        println!("up to date: nothing to apply");
-    } else {
-        println!(
-            "applied {} migration(s) in {} ms",
-            rep.applied.len(),
-            started.elapsed().as_millis()
-        );
-    }
-    Ok(0)
-}
-
-fn status(config: Option<&std::path::Path>, args: StatusArgs) -> Result<i32, Error> {
-    let settings = Settings::load(config, &overrides(&args.dir))?;
-    let cat = load_catalog(&settings)?;
-    let (lines, blockers) = runtime()?.block_on(crate::db::apply::status(
-        &args.db.database_url,
-        &settings.history_table,
-        &cat,
-        &settings.dir_display,
-    ))?;
-    let pending = lines.iter().filter(|l| l.state == "pending").count();
-    match args.format {
-        StatusFormat::Json => {
-            let doc = serde_json::json!({
-                "version": 1,
-                "migrations": lines,
-                "summary": {
-                    "total": lines.len(),
-                    "applied": lines.iter().filter(|l| l.state == "applied").count(),
-                    "pending": pending,
-                    "modified": lines.iter().filter(|l| l.state == "modified").count(),
-                    "missing": lines.iter().filter(|l| l.state == "missing").count(),
-                    "failed": lines.iter().filter(|l| l.state == "failed").count(),
-                },
-                "findings": blockers,
-            });
-            print(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            ))?;
-        }
-        StatusFormat::Text => {
-            let mut out = format!(
-                "MIGRATION STATUS  {}\n",
-                crate::db::mask(&args.db.database_url)
-            );
-            for l in &lines {
-                let mark = match l.state {
-                    "applied" | "baseline" => "[x]",
-                    "pending" => "[ ]",
-                    _ => "[!]",
-                };
-                let when = match (&l.applied_at, l.execution_ms) {
-                    (Some(at), Some(ms)) => format!("  {at}  {ms} ms"),
-                    _ => String::new(),
-                };
-                out.push_str(&format!("  {mark} {:<50} {:<8}{when}\n", l.name, l.state));
-            }
-            out.push_str(&format!(
-                "Total: {} | Applied: {} | Pending: {} | Problems: {}\n",
-                lines.len(),
-                lines
-                    .iter()
-                    .filter(|l| l.state == "applied" || l.state == "baseline")
-                    .count(),
-                pending,
-                blockers.len()
-            ));
-            print(&out)?;
-            if !blockers.is_empty() {
-                print(&blockers_report(&settings, &cat, blockers))?;
-            }
-        }
-    }
-    Ok(i32::from(args.exit_code && pending > 0))
-}
-
-pub(crate) fn print(s: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        // `sqlgate check | head` closing the pipe is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Io(format!("cannot write to standard output: {e}"))),
-    }
-}
-
-fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}\n")).collect()
-}
-
-/// The rule reference as markdown (`sqlgate explain --markdown`, docs/rules.md).
-pub fn rules_markdown() -> String {
-    let mut out = String::from(
-        "# Rules\n\nGenerated by `sqlgate explain --markdown`; `sqlgate explain <rule>` prints one.\n\
-         Severities are the defaults; change them in `sqlgate.toml` under `[rules]`\n\
-         (`error`, `warning`, `info`, `off`). Silence one statement with\n\
-         `-- sqlgate:ignore <rule> -- <reason>` on the line(s) above it, a whole file with\n\
-         `-- sqlgate:ignore-file <rule> -- <reason>`.\n",
-    );
-    let mut category = "";
-    for r in rules::all() {
-        if r.category != category {
-            category = r.category;
-            out.push_str(&format!("\n## {category}\n"));
-        }
-        let default = if r.on {
-            r.severity.as_str().to_string()
-        } else {
-            format!("off ({} when enabled)", r.severity.as_str())
-        };
-        out.push_str(&format!(
-            "\n### `{}` — {default}\n\n{}\n\n**Why it matters.** {}\n\n**What to do.** {}\n\nFires on:\n\n```sql\n{}\n```\n\nDoes not fire on:\n\n```sql\n{}\n```\n",
-            r.id, r.summary, r.why, r.fix, r.bad, r.good
-        ));
-    }
-    out
-}
-
-/// The text of `sqlgate explain [rule]`.
-pub fn explain(rule: Option<&str>) -> Result<String, Error> {
-    let Some(id) = rule else {
-        let mut out = String::from("Rules (sqlgate explain <rule> for details):\n\n");
-        let mut category = "";
-        for r in rules::all() {
-            if r.category != category {
-                category = r.category;
-                out.push_str(&format!("{category}\n"));
-            }
-            let level = if r.on { r.severity.as_str() } else { "off" };
-            out.push_str(&format!("  {:<36} {:<8} {}\n", r.id, level, r.summary));
-        }
-        return Ok(out);
-    };
-    if let Some(r) = rules::info(id) {
-        let default = if r.on {
-            format!("{} by default", r.severity.as_str())
-        } else {
-            format!("off by default; {} when enabled", r.severity.as_str())
-        };
-        return Ok(format!(
-            "{} ({default}) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
-            r.id,
-            r.category,
-            r.summary,
-            indent(r.why),
-            indent(r.fix),
-            indent(r.bad),
-            indent(r.good),
-            r.id,
-            r.id
-        ));
-    }
-    if rules::PLANNED_RULES.contains(&id) {
-        return Err(Error::Usage(format!(
-            "`{id}` is a rule id of the sqlgate specification that this version does not check yet; `sqlgate explain` lists the rules it checks"
-        )));
-    }
-    let hint = rules::closest(id)
-        .map(|c| format!(" Did you mean `{c}`?"))
-        .unwrap_or_default();
-    Err(Error::Usage(format!(
-        "unknown rule `{id}`.{hint} `sqlgate explain` lists all rules."
-    )))
 }

@@ -1,12 +1,13 @@
 //! Configuration: `sqlgate.toml`, `SQLGATE_*` environment variables and flags, with
-//! flags > environment > file. Unknown keys and bad values are errors naming the file,
+//! flags > environment > file, resolved into [`Settings`] once per run. Unknown keys and bad values are errors naming the file,
 //! line and key. Settings used by later commands are validated here too.
 
-use crate::catalog::{Layout, Numbering};
-use crate::error::Error;
-use crate::findings::{FailOn, Severity};
-use crate::rules;
 use serde::Deserialize;
+use sqlgate_core::model::{FailOn, Layout, Numbering, Severity};
+use sqlgate_core::report::Format;
+use sqlgate_core::rules::{self, registry};
+use sqlgate_core::Error;
+use sqlgate_pg::replay::Scratch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,43 +16,13 @@ use toml::Spanned;
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "sqlgate.toml";
 
-/// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-    Github,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum LayoutSetting {
-    Auto,
-    Flat,
-    Markers,
-    Pairs,
-    Rollback,
-    Folders,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum NumberingSetting {
-    Auto,
-    Sequential,
-    Sparse,
-    Timestamp,
-}
-
 /// `sqlgate.toml` as written. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     dir: Option<String>,
-    layout: Option<LayoutSetting>,
-    numbering: Option<NumberingSetting>,
+    layout: Option<Spanned<String>>,
+    numbering: Option<Spanned<String>>,
     require_down: Option<bool>,
     fail_on: Option<FailOn>,
     format: Option<Format>,
@@ -106,11 +77,9 @@ pub struct Settings {
     pub lock_wait: Duration,
     pub environment: Option<String>,
     /// Where `check` replays the migrations, if anywhere.
-    pub scratch: Option<crate::replay::Scratch>,
+    pub scratch: Option<Scratch>,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
-    /// The configuration file that was read, if any.
-    pub config_file: Option<PathBuf>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -237,20 +206,25 @@ impl Settings {
             (None, None) => (PathBuf::from("migrations"), "migrations".to_string()),
         };
 
-        let layout = cli.layout.or(match fc.layout {
-            None | Some(LayoutSetting::Auto) => None,
-            Some(LayoutSetting::Flat) => Some(Layout::Flat),
-            Some(LayoutSetting::Markers) => Some(Layout::Markers),
-            Some(LayoutSetting::Pairs) => Some(Layout::Pairs),
-            Some(LayoutSetting::Rollback) => Some(Layout::Rollback),
-            Some(LayoutSetting::Folders) => Some(Layout::Folders),
-        });
-        let numbering = cli.numbering.or(match fc.numbering {
-            None | Some(NumberingSetting::Auto) => None,
-            Some(NumberingSetting::Sequential) => Some(Numbering::Sequential),
-            Some(NumberingSetting::Sparse) => Some(Numbering::Sparse),
-            Some(NumberingSetting::Timestamp) => Some(Numbering::Timestamp),
-        });
+        // `auto` (or nothing) detects; anything else must name a layout or policy.
+        let layout = match (cli.layout, &fc.layout) {
+            (Some(l), _) => Some(l),
+            (None, Some(v)) if v.get_ref() != "auto" => Some(
+                v.get_ref()
+                    .parse::<Layout>()
+                    .map_err(|m| bad(v.span(), "layout", format!("{m} or auto")))?,
+            ),
+            _ => None,
+        };
+        let numbering = match (cli.numbering, &fc.numbering) {
+            (Some(n), _) => Some(n),
+            (None, Some(v)) if v.get_ref() != "auto" => Some(
+                v.get_ref()
+                    .parse::<Numbering>()
+                    .map_err(|m| bad(v.span(), "numbering", format!("{m} or auto")))?,
+            ),
+            _ => None,
+        };
 
         let pg_version = match fc.pg_version {
             Some(v) => {
@@ -328,8 +302,8 @@ impl Settings {
 
         let mut rule_overrides = rules::Overrides::new();
         for (id, level) in fc.rules {
-            if !rules::is_known(&id) {
-                let hint = rules::closest(&id)
+            if !registry::is_known(&id) {
+                let hint = registry::closest(&id)
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
                 return Err(bad(
@@ -374,10 +348,9 @@ impl Settings {
                 .scratch
                 .clone()
                 .or(fc.scratch)
-                .and_then(|s| crate::replay::Scratch::parse(&s)),
+                .and_then(|s| Scratch::parse(&s)),
             vars,
             rules: rule_overrides,
-            config_file: path,
         })
     }
 }

@@ -1,10 +1,7 @@
 //! `apply` and `status` against a real PostgreSQL, through the real binary.
 
-mod common;
-#[path = "common/pg.rs"]
-mod pg;
-use common::*;
-use pg::*;
+use crate::support::pg::*;
+use crate::support::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -630,8 +627,7 @@ fn validate_repair_baseline_and_verify() {
 
 #[test]
 fn tls_modes_against_a_tls_server() {
-    let server = sqlgate::scratch::LocalServer::start_with_tls().expect("TLS server");
-    let ca = server.certificate();
+    let (server, ca, _certs) = tls_server();
     let t = tempfile::tempdir().unwrap();
     write(
         t.path().join("migrations/001_a.sql"),
@@ -790,7 +786,7 @@ fn a_second_runner_waits_for_the_lock_and_says_who_holds_it() {
     let rt = rt();
     let holder = rt.block_on(async {
         let c = client(&url).await;
-        let key = sqlgate::db::history::lock_key("public.sqlgate_migrations");
+        let key = sqlgate_pg::history::lock_key("public.sqlgate_migrations");
         c.query_one("select pg_advisory_lock($1)", &[&key])
             .await
             .unwrap();

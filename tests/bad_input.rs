@@ -1,7 +1,6 @@
 //! PRODUCT §7 bad input: every case gives a clear finding or error, never a panic.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::time::Instant;
 
 fn no_panic(r: &Run) {

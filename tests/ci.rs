@@ -2,13 +2,10 @@
 //! (event payload, summary and output files) against a fake GitHub REST API over real
 //! HTTP, and a real PostgreSQL for the post-merge apply.
 
-mod common;
-#[path = "common/github.rs"]
-mod fake;
-#[path = "common/pg.rs"]
-mod pg;
+use crate::support::fake_github as fake;
+use crate::support::pg;
 
-use common::{commit_all, git, repo, run, sqlgate, write, Run};
+use crate::support::{commit_all, git, repo, run, sqlgate, write, Run};
 use fake::{FakeGitHub, Fault};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,7 @@
 //! `not-utf8`, `mixed-layout` or `orphan-down`. Skips (with a note) when the folder is
 //! absent, as in a clone outside this workplace.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::path::Path;
 
 fn corpus(name: &str) -> Option<std::path::PathBuf> {

@@ -1,7 +1,6 @@
 //! `sqlgate create` through the real binary, in each layout.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn listing(dir: &std::path::Path) -> Vec<String> {
     let mut v: Vec<String> = walk(dir, dir);

@@ -1,7 +1,6 @@
 //! `sqlgate check --base`: real git repositories made in temp dirs, the real binary.
 
-mod common;
-use common::*;
+use crate::support::*;
 use std::path::Path;
 
 /// main: 001 and 002 shipped; then a `feature` branch is checked out.

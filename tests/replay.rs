@@ -1,10 +1,8 @@
 //! `check --scratch`: the replay on a real PostgreSQL, through the real binary.
 
-mod common;
-#[path = "common/pg.rs"]
-mod pg;
+use crate::support::pg;
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 /// A repository whose base has a table and a trigger function, and a change with a
@@ -52,6 +50,7 @@ fn findings(v: &Value) -> Vec<(String, String, u64)> {
 fn replay_reports_failures_rewrites_and_locks_static_rules_miss() {
     let (_t, dir) = repo_with_change();
     let admin = pg::admin_url();
+    let _serial = pg::replay_lock();
     let (code, v) = check_json(&dir, &["--base", "main~1", "--scratch", &admin]);
     assert_eq!(code, 1, "{v}");
     let got = findings(&v);
@@ -158,6 +157,7 @@ fn a_shipped_migration_that_does_not_replay_is_reported() {
         "CREATE TABLE t (id int);\n",
     );
     commit_all(&dir, "change");
+    let _serial = pg::replay_lock();
     let (code, v) = check_json(&dir, &["--base", "main~1", "--scratch", &pg::admin_url()]);
     assert_eq!(code, 0, "the change is not to blame: {v}");
     let f = &v["findings"][0];
@@ -200,6 +200,7 @@ fn lemmy_replays_on_a_real_server() {
     commit_all(&dir, "shipped");
     names[200..246].iter().for_each(|n| copy(n));
     commit_all(&dir, "change");
+    let _serial = pg::replay_lock();
     let (_, v) = check_json(&dir, &["--base", "main~1", "--scratch", &pg::admin_url()]);
     let replay = &v["replay"];
     assert_eq!(replay["completed"], true, "{}", v["findings"]);

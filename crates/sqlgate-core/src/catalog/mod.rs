@@ -1,0 +1,860 @@
+//! The migration catalog: turns the files of a migration directory (from disk or from
+//! a git tree) into an ordered list of [`Migration`]s with versions, up/down SQL,
+//! checksums and directives. Detects the layout and numbering policy. Pure: takes
+//! [`SourceFile`]s in, gives a [`Catalog`] out; the binary's `source` module reads them.
+
+pub mod text;
+pub mod version;
+
+pub use crate::model::{Layout, Numbering};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+pub use text::IgnoreDirective;
+pub use version::Version;
+
+/// One file of a migration directory, path relative to the directory with `/`.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    /// The file exists but could not be read (the reason, e.g. "Permission denied").
+    Unreadable(String),
+}
+
+fn family(layout: Layout) -> Family {
+    match layout {
+        Layout::Flat | Layout::Markers | Layout::Rollback => Family::Flat,
+        Layout::Pairs => Family::Pairs,
+        Layout::Folders => Family::Folders,
+    }
+}
+
+/// Auto-detection: versions of 10 or more digits are timestamps (dates like
+/// `20240101120000`, Unix seconds), shorter ones are sequential numbers.
+pub fn detect_numbering<'a>(versions: impl IntoIterator<Item = &'a Version>) -> Numbering {
+    let widest = versions.into_iter().map(|v| v.width()).max().unwrap_or(0);
+    if widest >= 10 {
+        Numbering::Timestamp
+    } else {
+        Numbering::Sequential
+    }
+}
+
+/// The up or down half of a migration.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// File path relative to the migration directory.
+    pub path: String,
+    /// Normalized text (BOM stripped, LF line ends; lossy when not UTF-8).
+    pub text: String,
+    /// 1-based line of the file where `text` starts (markers layout: the DOWN marker).
+    pub first_line: u32,
+    /// Line and column of the first invalid UTF-8 byte.
+    pub utf8_error: Option<(u32, u32)>,
+    /// SHA-256 of the normalized bytes.
+    pub checksum: String,
+}
+
+/// One migration.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: Version,
+    /// Description: the name after the version (`create_users`).
+    pub description: String,
+    /// File stem or folder name: `001_create_users`. Identifies the migration.
+    pub name: String,
+    pub up: Part,
+    pub down: Option<Part>,
+    /// Runs outside a transaction (a no-transaction directive).
+    pub no_transaction: bool,
+    /// `sqlgate:ignore` directives of the up SQL (kept for the SQL rules).
+    pub ignores: Vec<IgnoreDirective>,
+}
+
+impl Migration {
+    /// The checksum recorded for this migration: the up SQL's.
+    pub fn checksum(&self) -> &str {
+        &self.up.checksum
+    }
+
+    /// The up SQL with placeholders substituted.
+    pub fn up_sql(&self, vars: &BTreeMap<String, String>) -> String {
+        text::substitute(&self.up.text, vars)
+    }
+}
+
+/// How to read a directory.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogOptions {
+    /// Force a layout instead of detecting it.
+    pub layout: Option<Layout>,
+    /// Force a numbering policy instead of detecting it.
+    pub numbering: Option<Numbering>,
+    /// The directory as shown in findings (`migrations`).
+    pub display_dir: String,
+}
+
+impl CatalogOptions {
+    /// The path shown to users for a file of the directory.
+    pub fn display_path(&self, rel: &str) -> String {
+        display_path(&self.display_dir, rel)
+    }
+}
+
+/// Joins the directory as the user named it with a relative file path.
+pub fn display_path(dir: &str, rel: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    let dir = dir.strip_prefix("./").unwrap_or(dir);
+    if dir.is_empty() || dir == "." {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// A migration directory, read and ordered.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub layout: Layout,
+    pub numbering: Numbering,
+    /// Sorted by version, then name. Duplicated versions are all kept.
+    pub migrations: Vec<Migration>,
+    /// Problems found while reading names and files, each naming one file; the
+    /// directory rules report them (`invalid-name`, `orphan-down`, `mixed-layout`,
+    /// `unreadable-file`).
+    pub problems: Vec<Problem>,
+}
+
+/// What is wrong with a file of the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A `.sql` file that does not fit the layout.
+    InvalidName,
+    /// A file of another layout than most of the directory.
+    MixedLayout,
+    /// A down file without its up migration.
+    OrphanDown,
+    /// The file exists but cannot be read.
+    Unreadable,
+}
+
+/// A file the catalog could not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    /// The file as shown to users (the directory joined with its path).
+    pub file: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(kind: ProblemKind, file: String, message: String) -> Problem {
+        Problem {
+            kind,
+            file,
+            message,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Family {
+    Folders,
+    Pairs,
+    Flat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Up,
+    Down,
+    /// A `_rollback` sibling: the down of a flat migration.
+    Rollback,
+    /// A folder's `metadata.toml`.
+    Meta,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Neutral,
+    Postgres,
+    Other,
+}
+
+#[derive(Debug)]
+struct Classified<'a> {
+    file: &'a SourceFile,
+    family: Family,
+    role: Role,
+    /// Key shared by an up and its down: file stem or folder name, dialect removed.
+    stem: String,
+    dialect: Dialect,
+}
+
+const OTHER_DIALECTS: &[&str] = &[
+    ".mysql",
+    ".sqlite",
+    ".sqlite3",
+    ".cockroach",
+    ".mssql",
+    ".sqlserver",
+    ".oracle",
+];
+
+fn split_dialect(stem: &str) -> (String, Dialect) {
+    let lower = stem.to_ascii_lowercase();
+    for suffix in [".postgres", ".postgresql", ".pg"] {
+        if lower.ends_with(suffix) {
+            return (
+                stem[..stem.len() - suffix.len()].to_string(),
+                Dialect::Postgres,
+            );
+        }
+    }
+    if OTHER_DIALECTS.iter().any(|s| lower.ends_with(s)) {
+        return (stem.to_string(), Dialect::Other);
+    }
+    (stem.to_string(), Dialect::Neutral)
+}
+
+fn strip_suffix_ci<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+    let n = name.len().checked_sub(suffix.len())?;
+    if name.is_char_boundary(n) && name[n..].eq_ignore_ascii_case(suffix) {
+        Some(&name[..n])
+    } else {
+        None
+    }
+}
+
+/// True for paths a migration directory reader should load: top-level `.sql` files and
+/// `up.sql` / `down.sql` / `metadata.toml` one level down. Everything else (README,
+/// `.keep`, nested folders) is not a migration.
+pub fn is_candidate(path: &str) -> bool {
+    classify_path(path).is_some()
+}
+
+fn classify_path(path: &str) -> Option<(Family, Role, String)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        [name] => {
+            if let Some(stem) = strip_suffix_ci(name, ".up.sql") {
+                Some((Family::Pairs, Role::Up, stem.to_string()))
+            } else if let Some(stem) = strip_suffix_ci(name, ".down.sql") {
+                Some((Family::Pairs, Role::Down, stem.to_string()))
+            } else if let Some(stem) = strip_suffix_ci(name, "_rollback.sql")
+                .or_else(|| strip_suffix_ci(name, ".rollback.sql"))
+            {
+                Some((Family::Flat, Role::Rollback, stem.to_string()))
+            } else {
+                strip_suffix_ci(name, ".sql").map(|stem| (Family::Flat, Role::Up, stem.to_string()))
+            }
+        }
+        [folder, file] => {
+            if !folder.starts_with(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            let role = match file.to_ascii_lowercase().as_str() {
+                "up.sql" => Role::Up,
+                "down.sql" => Role::Down,
+                "metadata.toml" => Role::Meta,
+                _ => return None,
+            };
+            Some((Family::Folders, role, folder.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn date_version_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^\d{4}-\d{2}-\d{2}(?:-\d+)*").expect("static regex"))
+}
+
+/// Splits a migration name into version and description: `001_create_users` →
+/// (`001`, `create_users`); `2019-02-26-002946_create_user` → (`20190226002946`,
+/// `create_user`); `000001` → (`000001`, ``). The error explains what is wrong.
+pub fn parse_name(stem: &str) -> Result<(Version, String), String> {
+    let (digits, rest) = if let Some(m) = date_version_re().find(stem) {
+        (m.as_str().replace('-', ""), &stem[m.end()..])
+    } else {
+        let end = stem
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(stem.len());
+        (stem[..end].to_string(), &stem[end..])
+    };
+    let Some(version) = Version::from_digits(&digits) else {
+        return Err(format!(
+            "`{stem}` does not start with a version number (expected e.g. `001_{}`)",
+            suggest_description(stem)
+        ));
+    };
+    let description = match rest.chars().next() {
+        None => String::new(),
+        Some('_' | '-' | '.' | ' ') => rest[1..].to_string(),
+        Some(c) => {
+            return Err(format!(
+                "the version `{digits}` is followed by `{c}`: separate the version from the description with `_` (e.g. `{digits}_{rest}`)"
+            ))
+        }
+    };
+    Ok((version, description))
+}
+
+fn suggest_description(stem: &str) -> String {
+    let s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        "name".into()
+    } else {
+        s
+    }
+}
+
+/// A file read once: normalized text, its checksum, and where UTF-8 broke.
+struct Decoded {
+    text: String,
+    checksum: String,
+    utf8_error: Option<(u32, u32)>,
+}
+
+fn decode_file(bytes: &[u8]) -> Decoded {
+    let normalized = text::normalize(bytes);
+    // For valid UTF-8 this equals the hash of the text; for invalid, of the bytes.
+    let checksum = text::sha256_hex(&normalized);
+    let (text, utf8_error) = text::decode(normalized);
+    Decoded {
+        text,
+        checksum,
+        utf8_error,
+    }
+}
+
+fn whole_part(path: &str, d: Decoded) -> Part {
+    Part {
+        path: path.to_string(),
+        text: d.text,
+        first_line: 1,
+        utf8_error: d.utf8_error,
+        checksum: d.checksum,
+    }
+}
+
+fn section_part(
+    path: &str,
+    section: String,
+    first_line: u32,
+    utf8_error: Option<(u32, u32)>,
+) -> Part {
+    let checksum = text::sha256_hex(section.as_bytes());
+    Part {
+        path: path.to_string(),
+        text: section,
+        first_line,
+        utf8_error,
+        checksum,
+    }
+}
+
+/// Reads a set of files as a migration directory.
+pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
+    let mut problems = Vec::new();
+    let mut classified = Vec::new();
+    for file in files {
+        let Some((family, role, raw_stem)) = classify_path(&file.path) else {
+            continue;
+        };
+        if let Content::Unreadable(reason) = &file.content {
+            problems.push(Problem::new(
+                ProblemKind::Unreadable,
+                opts.display_path(&file.path),
+                format!("cannot read `{}`: {reason}", file.path),
+            ));
+            continue;
+        }
+        let (stem, dialect) = if family == Family::Folders {
+            (raw_stem, Dialect::Neutral)
+        } else {
+            split_dialect(&raw_stem)
+        };
+        if dialect == Dialect::Other {
+            continue; // another database's variant (kratos' `.mysql.up.sql`)
+        }
+        classified.push(Classified {
+            file,
+            family,
+            role,
+            stem,
+            dialect,
+        });
+    }
+
+    // Layout family: forced, or the one most files use.
+    let mut family_counts: BTreeMap<Family, usize> = BTreeMap::new();
+    for c in &classified {
+        if c.role != Role::Meta {
+            *family_counts.entry(c.family).or_default() += 1;
+        }
+    }
+    let family = match opts.layout {
+        Some(l) => family(l),
+        None => family_counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(f, _)| *f)
+            .unwrap_or(Family::Flat),
+    };
+    let layout_name = |f: Family| match f {
+        Family::Folders => "one folder per migration",
+        Family::Pairs => "`.up.sql`/`.down.sql` pairs",
+        Family::Flat => "flat `.sql` files",
+    };
+
+    // Group up/down by stem, keeping the PostgreSQL variant when a neutral one exists.
+    #[derive(Default)]
+    struct Group<'a> {
+        up: Option<&'a Classified<'a>>,
+        down: Option<&'a Classified<'a>>,
+        meta: Option<&'a Classified<'a>>,
+    }
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for c in &classified {
+        if c.family != family {
+            if c.role != Role::Meta {
+                let (kind, msg) = if let Err(why) = parse_name(&c.stem) {
+                    (ProblemKind::InvalidName, why)
+                } else if opts.layout.is_some() {
+                    (
+                        ProblemKind::InvalidName,
+                        format!(
+                            "`{}` does not fit the configured layout ({})",
+                            c.file.path,
+                            layout_name(family)
+                        ),
+                    )
+                } else {
+                    (
+                        ProblemKind::MixedLayout,
+                        format!(
+                            "`{}` uses {} but this directory mostly uses {}",
+                            c.file.path,
+                            layout_name(c.family),
+                            layout_name(family)
+                        ),
+                    )
+                };
+                problems.push(Problem::new(kind, opts.display_path(&c.file.path), msg));
+            }
+            continue;
+        }
+        let g = groups.entry(c.stem.clone()).or_default();
+        let slot = match c.role {
+            Role::Up => &mut g.up,
+            Role::Down | Role::Rollback => &mut g.down,
+            Role::Meta => &mut g.meta,
+        };
+        match slot {
+            Some(existing)
+                if existing.dialect == Dialect::Postgres && c.dialect == Dialect::Neutral => {}
+            _ => *slot = Some(c),
+        }
+    }
+
+    let mut migrations = Vec::new();
+    let mut any_markers = false;
+    let mut any_rollback = false;
+    for (stem, g) in &groups {
+        let Some(up) = g.up else {
+            if let Some(down) = g.down {
+                problems.push(Problem::new(
+                    ProblemKind::OrphanDown,
+                    opts.display_path(&down.file.path),
+                    format!(
+                        "`{}` is a down migration with no up migration `{stem}`",
+                        down.file.path
+                    ),
+                ));
+            }
+            continue;
+        };
+        let version = match parse_name(stem) {
+            Ok(v) => v,
+            Err(why) => {
+                problems.push(Problem::new(
+                    ProblemKind::InvalidName,
+                    opts.display_path(&up.file.path),
+                    why,
+                ));
+                continue;
+            }
+        };
+        let Content::Bytes(bytes) = &up.file.content else {
+            continue;
+        };
+        let mut no_transaction;
+        let up_part;
+        let mut down_part = None;
+        let decoded = decode_file(bytes);
+        no_transaction = false;
+        if family == Family::Flat && text::has_markers(&decoded.text) {
+            let sections = text::split_sections(&decoded.text);
+            any_markers |= sections.has_markers;
+            no_transaction = sections.up_no_transaction;
+            if let Some(down) = sections.down {
+                let err = decoded.utf8_error;
+                up_part = section_part(&up.file.path, sections.up, 1, err);
+                let line = sections.down_line.unwrap_or(1);
+                down_part = Some(section_part(&up.file.path, down, line, err));
+            } else {
+                up_part = whole_part(&up.file.path, decoded);
+            }
+        } else {
+            up_part = whole_part(&up.file.path, decoded);
+        }
+        if let Some(d) = g.down {
+            any_rollback |= d.role == Role::Rollback;
+            if let Content::Bytes(db) = &d.file.content {
+                down_part = Some(whole_part(&d.file.path, decode_file(db)));
+            }
+        }
+        if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {
+            let meta = String::from_utf8_lossy(meta);
+            if let Ok(table) = meta.parse::<toml::Table>() {
+                if table.get("run_in_transaction").and_then(|v| v.as_bool()) == Some(false) {
+                    no_transaction = true;
+                }
+            }
+        }
+        no_transaction |= text::wants_no_transaction(&up_part.text);
+        let ignores = text::ignore_directives(&up_part.text);
+        migrations.push(Migration {
+            version: version.0,
+            description: version.1,
+            name: stem.clone(),
+            up: up_part,
+            down: down_part,
+            no_transaction,
+            ignores,
+        });
+    }
+    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
+
+    let layout = opts.layout.unwrap_or(match family {
+        Family::Folders => Layout::Folders,
+        Family::Pairs => Layout::Pairs,
+        Family::Flat if any_rollback => Layout::Rollback,
+        Family::Flat if any_markers => Layout::Markers,
+        Family::Flat => Layout::Flat,
+    });
+    let numbering = opts
+        .numbering
+        .unwrap_or_else(|| detect_numbering(migrations.iter().map(|m| &m.version)));
+    Catalog {
+        layout,
+        numbering,
+        migrations,
+        problems,
+    }
+}
+
+impl Catalog {
+    /// Migrations by up path (relative), for comparing two catalogs.
+    pub fn by_path(&self) -> HashMap<&str, &Migration> {
+        self.migrations
+            .iter()
+            .map(|m| (m.up.path.as_str(), m))
+            .collect()
+    }
+
+    /// The highest version, if any.
+    pub fn max_version(&self) -> Option<&Version> {
+        self.migrations.iter().map(|m| &m.version).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            content: Content::Bytes(content.as_bytes().to_vec()),
+        }
+    }
+
+    fn opts() -> CatalogOptions {
+        CatalogOptions {
+            display_dir: "migrations".into(),
+            ..Default::default()
+        }
+    }
+
+    fn rules(c: &Catalog) -> Vec<&str> {
+        c.problems
+            .iter()
+            .map(|p| match p.kind {
+                ProblemKind::InvalidName => "invalid-name",
+                ProblemKind::MixedLayout => "mixed-layout",
+                ProblemKind::OrphanDown => "orphan-down",
+                ProblemKind::Unreadable => "unreadable-file",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parse_names() {
+        let (v, d) = parse_name("001_create_users").unwrap();
+        assert_eq!((v.raw(), d.as_str()), ("001", "create_users"));
+        let (v, d) = parse_name("001-create-users").unwrap();
+        assert_eq!((v.raw(), d.as_str()), ("001", "create-users"));
+        let (v, d) = parse_name("000001").unwrap();
+        assert_eq!((v.canonical(), d.as_str()), ("1", ""));
+        let (v, d) = parse_name("2019-02-26-002946_create_user").unwrap();
+        assert_eq!((v.raw(), d.as_str()), ("20190226002946", "create_user"));
+        let (v, _) = parse_name("2026-06-03-220228-0000_add_modlog").unwrap();
+        assert_eq!(v.raw(), "202606032202280000");
+        let (v, d) = parse_name("0002_1.7.0_schema").unwrap();
+        assert_eq!((v.canonical(), d.as_str()), ("2", "1.7.0_schema"));
+        assert!(parse_name("create_users")
+            .unwrap_err()
+            .contains("does not start with a version"));
+        assert!(parse_name("V1__init").is_err());
+        assert!(parse_name("001create")
+            .unwrap_err()
+            .contains("followed by `c`"));
+    }
+
+    #[test]
+    fn flat_layout() {
+        let c = build(
+            &[
+                file("002_b.sql", "create table b();"),
+                file("001_a.sql", "create table a();"),
+                file("README.md", "docs"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Flat);
+        assert_eq!(c.numbering, Numbering::Sequential);
+        let names: Vec<_> = c.migrations.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["001_a", "002_b"]);
+        assert!(c.migrations[0].down.is_none());
+        assert!(c.problems.is_empty());
+    }
+
+    #[test]
+    fn markers_layout_splits_up_and_down() {
+        let c = build(
+            &[file(
+                "001_a.sql",
+                "-- Migration: 001\n-- UP\ncreate table a();\n-- DOWN\ndrop table a;\n",
+            )],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Markers);
+        let m = &c.migrations[0];
+        assert_eq!(m.up.text, "-- Migration: 001\n-- UP\ncreate table a();\n");
+        let down = m.down.as_ref().unwrap();
+        assert_eq!(down.first_line, 4);
+        assert!(down.text.contains("drop table a"));
+        // Editing the down section leaves the up checksum alone.
+        let c2 = build(
+            &[file(
+                "001_a.sql",
+                "-- Migration: 001\n-- UP\ncreate table a();\n-- DOWN\ndrop table if exists a;\n",
+            )],
+            &opts(),
+        );
+        assert_eq!(c2.migrations[0].checksum(), m.checksum());
+        assert_ne!(
+            c2.migrations[0].down.as_ref().unwrap().checksum,
+            down.checksum
+        );
+    }
+
+    #[test]
+    fn dbmate_markers_and_no_transaction() {
+        let c = build(
+            &[file(
+                "20240101120000_idx.sql",
+                "-- migrate:up transaction:false\ncreate index concurrently i on t(a);\n\n-- migrate:down\ndrop index i;\n",
+            )],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Markers);
+        assert_eq!(c.numbering, Numbering::Timestamp);
+        assert!(c.migrations[0].no_transaction);
+        assert!(c.migrations[0].down.is_some());
+    }
+
+    #[test]
+    fn pairs_layout_with_orphan_and_dialects() {
+        let c = build(
+            &[
+                file("001_a.up.sql", "create table a();"),
+                file("001_a.down.sql", "drop table a;"),
+                file("002_b.up.sql", "neutral"),
+                file("002_b.postgres.up.sql", "postgres"),
+                file("002_b.mysql.up.sql", "mysql"),
+                file("003_c.down.sql", "drop table c;"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Pairs);
+        assert_eq!(c.migrations.len(), 2);
+        assert_eq!(c.migrations[1].up.text, "postgres");
+        assert_eq!(c.migrations[1].up.path, "002_b.postgres.up.sql");
+        assert_eq!(rules(&c), ["orphan-down"]);
+        assert_eq!(c.problems[0].file, "migrations/003_c.down.sql");
+    }
+
+    #[test]
+    fn rollback_siblings_layout() {
+        let c = build(
+            &[
+                file("001_products.sql", "BEGIN; create table p(); COMMIT;"),
+                file("001_products_rollback.sql", "drop table p;"),
+                file("002_orphan_rollback.sql", "drop table q;"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Rollback);
+        assert_eq!(c.migrations.len(), 1);
+        assert_eq!(
+            c.migrations[0].down.as_ref().unwrap().path,
+            "001_products_rollback.sql"
+        );
+        assert_eq!(rules(&c), ["orphan-down"]);
+    }
+
+    #[test]
+    fn folder_layout_with_metadata() {
+        let c = build(
+            &[
+                file("2019-02-26-002946_create_user/up.sql", "create table u();"),
+                file("2019-02-26-002946_create_user/down.sql", "drop table u;"),
+                file(
+                    "2019-03-01-000000_idx/up.sql",
+                    "create index concurrently i on u(a);",
+                ),
+                file(
+                    "2019-03-01-000000_idx/metadata.toml",
+                    "run_in_transaction = false\n",
+                ),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Folders);
+        assert_eq!(c.numbering, Numbering::Timestamp);
+        assert_eq!(c.migrations[0].version.raw(), "20190226002946");
+        assert!(c.migrations[0].down.is_some());
+        assert!(c.migrations[1].no_transaction);
+        assert!(!c.migrations[0].no_transaction);
+    }
+
+    #[test]
+    fn mixed_layout_is_reported() {
+        let c = build(
+            &[
+                file("001_a.up.sql", "x"),
+                file("002_b.up.sql", "x"),
+                file("003_c.sql", "x"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Pairs);
+        assert_eq!(rules(&c), ["mixed-layout"]);
+        assert_eq!(c.migrations.len(), 2);
+        let forced = build(
+            &[file("001_a.up.sql", "x")],
+            &CatalogOptions {
+                layout: Some(Layout::Flat),
+                ..opts()
+            },
+        );
+        assert_eq!(rules(&forced), ["invalid-name"]);
+    }
+
+    #[test]
+    fn invalid_names_and_unreadable_files() {
+        let c = build(
+            &[
+                file("add_users.sql", "x"),
+                file("001_ok.sql", "x"),
+                SourceFile {
+                    path: "002_secret.sql".into(),
+                    content: Content::Unreadable("Permission denied".into()),
+                },
+            ],
+            &opts(),
+        );
+        let mut r = rules(&c);
+        r.sort();
+        assert_eq!(r, ["invalid-name", "unreadable-file"]);
+        assert_eq!(c.migrations.len(), 1);
+    }
+
+    #[test]
+    fn checksum_ignores_crlf_and_bom() {
+        let a = build(&[file("001_a.sql", "create table a();\n")], &opts());
+        let b = build(
+            &[file("001_a.sql", "\u{feff}create table a();\r\n")],
+            &opts(),
+        );
+        let c = build(&[file("001_a.sql", "create table b();\n")], &opts());
+        assert_eq!(a.migrations[0].checksum(), b.migrations[0].checksum());
+        assert_ne!(a.migrations[0].checksum(), c.migrations[0].checksum());
+    }
+
+    #[test]
+    fn numbering_detection() {
+        let v = |s: &str| Version::from_digits(s).unwrap();
+        assert_eq!(
+            detect_numbering(&[v("001"), v("002")]),
+            Numbering::Sequential
+        );
+        assert_eq!(
+            detect_numbering(&[v("20240101120000")]),
+            Numbering::Timestamp
+        );
+        assert_eq!(detect_numbering(&[v("1700000000")]), Numbering::Timestamp);
+        assert_eq!(detect_numbering(&[]), Numbering::Sequential);
+    }
+
+    #[test]
+    fn not_utf8_is_kept_with_position() {
+        let c = build(
+            &[SourceFile {
+                path: "001_a.sql".into(),
+                content: Content::Bytes(b"select 1;\nselect '\xff';\n".to_vec()),
+            }],
+            &opts(),
+        );
+        assert_eq!(c.migrations[0].up.utf8_error, Some((2, 9)));
+    }
+
+    #[test]
+    fn candidates() {
+        assert!(is_candidate("001_a.sql"));
+        assert!(is_candidate("001_a.UP.SQL"));
+        assert!(is_candidate("2019-01-01-000000_x/up.sql"));
+        assert!(!is_candidate("README.md"));
+        assert!(!is_candidate("seeds/data.sql"));
+        assert!(!is_candidate("2019_x/nested/up.sql"));
+    }
+}

@@ -1,0 +1,18 @@
+//! sqlgate's pure core: the data model, the migration catalog, SQL analysis, the rules,
+//! the check and apply decisions, and every report format. Data in, data out — no
+//! async runtime, network, database, file system or processes (see ARCHITECTURE.md).
+//!
+//! Layers, each using only those before it: [`model`] ← [`catalog`] ← [`sql`] ←
+//! [`rules`] ← [`check`], [`plan`], [`create`]; [`report`] renders the model.
+
+pub mod catalog;
+pub mod check;
+pub mod create;
+mod error;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod rules;
+pub mod sql;
+
+pub use error::Error;

@@ -1,0 +1,137 @@
+//! The layouts a migration directory can have and its numbering policies.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a directory stores its migrations (docs/layouts.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// `001_x.sql`, no down.
+    Flat,
+    /// One file with `-- UP` / `-- DOWN` (or dbmate's `-- migrate:up/down`) sections.
+    Markers,
+    /// `001_x.up.sql` + `001_x.down.sql`.
+    Pairs,
+    /// `001_x.sql` + `001_x_rollback.sql`.
+    Rollback,
+    /// `<version>_<name>/up.sql` + `down.sql`.
+    Folders,
+}
+
+impl Layout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Flat => "flat",
+            Layout::Markers => "markers",
+            Layout::Pairs => "pairs",
+            Layout::Rollback => "rollback",
+            Layout::Folders => "folders",
+        }
+    }
+
+    /// One line for help texts.
+    pub fn description(self) -> &'static str {
+        match self {
+            Layout::Flat => "`001_x.sql`, no down",
+            Layout::Markers => {
+                "One file with `-- UP` / `-- DOWN` (or dbmate's `-- migrate:up/down`) sections"
+            }
+            Layout::Pairs => "`001_x.up.sql` + `001_x.down.sql`",
+            Layout::Rollback => "`001_x.sql` + `001_x_rollback.sql`",
+            Layout::Folders => "`<version>_<name>/up.sql` + `down.sql`",
+        }
+    }
+
+    /// True when the layout has a place for down SQL.
+    pub fn has_down(self) -> bool {
+        self != Layout::Flat
+    }
+}
+
+/// How versions are numbered, which decides what a gap means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Numbering {
+    /// Every integer from the first version up must be present.
+    Sequential,
+    /// Gaps allowed; order and uniqueness still count.
+    Sparse,
+    /// Versions are timestamps: only order and uniqueness count.
+    Timestamp,
+}
+
+impl Numbering {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Numbering::Sequential => "sequential",
+            Numbering::Sparse => "sparse",
+            Numbering::Timestamp => "timestamp",
+        }
+    }
+
+    /// One line for help texts.
+    pub fn description(self) -> &'static str {
+        match self {
+            Numbering::Sequential => "Every integer from the first version up must be present",
+            Numbering::Sparse => "Gaps allowed; order and uniqueness still count",
+            Numbering::Timestamp => "Versions are timestamps: only order and uniqueness count",
+        }
+    }
+}
+
+impl Layout {
+    /// Every layout, in documentation order.
+    pub const ALL: [Layout; 5] = [
+        Layout::Flat,
+        Layout::Markers,
+        Layout::Pairs,
+        Layout::Rollback,
+        Layout::Folders,
+    ];
+}
+
+impl Numbering {
+    /// Every policy, in documentation order.
+    pub const ALL: [Numbering; 3] = [
+        Numbering::Sequential,
+        Numbering::Sparse,
+        Numbering::Timestamp,
+    ];
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Layout::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| {
+                format!("`{s}` is not a layout (flat, markers, pairs, rollback, folders)")
+            })
+    }
+}
+
+impl std::str::FromStr for Numbering {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Numbering::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| {
+                format!("`{s}` is not a numbering policy (sequential, sparse, timestamp)")
+            })
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl fmt::Display for Numbering {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}

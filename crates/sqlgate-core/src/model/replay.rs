@@ -1,0 +1,40 @@
+//! What the scratch replay observed (`check --scratch`), shown in every report format.
+
+use serde::Serialize;
+
+/// What one new statement did on the scratch database.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Step {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// Last line of the statement (for matching findings to it).
+    pub end_line: u32,
+    pub duration_ms: f64,
+    /// `table: LockMode` for locks taken on tables that existed before the change.
+    pub locks: Vec<String>,
+    /// Tables and indexes that existed before the change and were rewritten.
+    pub rewrites: Vec<String>,
+    /// True when any of `locks` blocks writes (SHARE or stronger).
+    pub blocking: bool,
+}
+
+/// The replay's result.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Replay {
+    /// The scratch server (password masked) or `auto`.
+    pub server: String,
+    /// True when every migration ran.
+    pub completed: bool,
+    pub steps: Vec<Step>,
+    /// Unified diff of the schema before and after the new migrations.
+    pub schema_diff: String,
+}
+
+/// Lock modes that conflict with ROW EXCLUSIVE (block INSERT/UPDATE/DELETE).
+pub const BLOCKING_LOCKS: &[&str] = &[
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+];

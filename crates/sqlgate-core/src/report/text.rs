@@ -1,0 +1,270 @@
+//! The human text output: the check report (one block per finding: `file:line:col`,
+//! rule, message, why, fix, diff, then a summary; colour only when asked), and what
+//! `status`, `validate`, `verify` and `apply` print.
+
+use crate::catalog::display_path;
+use crate::model::{ApplyReport, Check, Invalid, Report, Severity, StatusLine};
+use anstyle::{AnsiColor, Style};
+
+fn paint(s: &str, style: Style, color: bool) -> String {
+    if color {
+        format!("{}{s}{}", style.render(), style.render_reset())
+    } else {
+        s.to_string()
+    }
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Error => AnsiColor::Red.on_default().bold(),
+        Severity::Warning => AnsiColor::Yellow.on_default().bold(),
+        Severity::Info => AnsiColor::Cyan.on_default().bold(),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Renders the report for people.
+pub fn render(report: &Report, color: bool) -> String {
+    let dim = Style::new().dimmed();
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    for f in &report.findings {
+        out.push_str(&format!(
+            "{}{} {}\n",
+            paint(f.severity.as_str(), severity_style(f.severity), color),
+            paint(&format!("[{}]", f.rule), bold, color),
+            f.message
+        ));
+        out.push_str(&format!("  --> {}:{}:{}\n", f.file, f.line, f.column));
+        if !f.why.is_empty() {
+            out.push_str(&format!("   {} {}\n", paint("why:", dim, color), f.why));
+        }
+        if !f.fix.is_empty() {
+            out.push_str(&format!("   {} {}\n", paint("fix:", dim, color), f.fix));
+        }
+        if let Some(diff) = &f.diff {
+            for line in diff.lines() {
+                let style = if line.starts_with('+') && !line.starts_with("+++") {
+                    AnsiColor::Green.on_default()
+                } else if line.starts_with('-') && !line.starts_with("---") {
+                    AnsiColor::Red.on_default()
+                } else {
+                    dim
+                };
+                out.push_str(&format!("   | {}\n", paint(line, style, color)));
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(r) = &report.replay {
+        out.push_str(&format!(
+            "replay on {}: {} new statement(s){}\n",
+            r.server,
+            r.steps.len(),
+            if r.completed {
+                ""
+            } else {
+                ", stopped at the failure"
+            }
+        ));
+        for line in r.schema_diff.lines() {
+            out.push_str(&format!("   | {line}\n"));
+        }
+        out.push('\n');
+    }
+    let c = report.counts();
+    let against = report
+        .base
+        .as_deref()
+        .map(|b| format!(", compared with {b}"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "sqlgate: {} in {} ({} new; layout {}, numbering {}{against})\n",
+        plural(report.migrations, "migration"),
+        report.dir,
+        report.new_migrations,
+        report.layout,
+        report.numbering,
+    ));
+    let counts = format!(
+        "{}, {}, {} info",
+        plural(c.error, "error"),
+        plural(c.warning, "warning"),
+        c.info
+    );
+    if report.failed() {
+        out.push_str(&format!(
+            "{} {counts} (fail-on: {})\n",
+            paint("FAILED:", severity_style(Severity::Error), color),
+            report.fail_on.as_str()
+        ));
+    } else if c.total() == 0 {
+        out.push_str(&format!(
+            "{} no problems found\n",
+            paint("OK:", AnsiColor::Green.on_default().bold(), color)
+        ));
+    } else {
+        out.push_str(&format!(
+            "{} {counts} (below fail-on: {})\n",
+            paint("PASSED:", AnsiColor::Green.on_default().bold(), color),
+            report.fail_on.as_str()
+        ));
+    }
+    out
+}
+
+/// `sqlgate status`: one line per migration, then the totals.
+pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
+    let mut out = format!("MIGRATION STATUS  {target}\n");
+    for l in lines {
+        let mark = match l.state {
+            s if s.is_in_database() => "[x]",
+            crate::model::State::Pending => "[ ]",
+            _ => "[!]",
+        };
+        let when = match (&l.applied_at, l.execution_ms) {
+            (Some(at), Some(ms)) => format!("  {at}  {ms} ms"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "  {mark} {:<50} {:<8}{when}\n",
+            l.name,
+            l.state.as_str()
+        ));
+    }
+    out.push_str(&format!(
+        "Total: {} | Applied: {} | Pending: {} | Problems: {problems}\n",
+        lines.len(),
+        lines.iter().filter(|l| l.state.is_in_database()).count(),
+        lines
+            .iter()
+            .filter(|l| l.state == crate::model::State::Pending)
+            .count(),
+    ));
+    out
+}
+
+/// `sqlgate validate`: each problem with its diff, then a verdict line.
+pub fn validate(problems: &[Invalid]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        out.push_str(&format!(
+            "error[{}] {} (version {})\n",
+            p.problem, p.name, p.version
+        ));
+        if let Some(d) = &p.diff {
+            for l in d.lines() {
+                out.push_str(&format!("   | {l}\n"));
+            }
+        }
+    }
+    out.push_str(&if problems.is_empty() {
+        "valid: every applied migration matches its file\n".to_string()
+    } else {
+        format!("{} problem(s)\n", problems.len())
+    });
+    out
+}
+
+/// `sqlgate verify`: one line per check.
+pub fn verify(target: &str, checks: &[Check]) -> String {
+    let mut out = format!("sqlgate verify: {target}\n");
+    for c in checks {
+        out.push_str(&format!(
+            "  [{}] {}: {}\n",
+            if c.ok { "ok" } else { "!!" },
+            c.what,
+            c.detail
+        ));
+    }
+    out
+}
+
+/// What an apply run prints when it ends, and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyEnd {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// How an apply ended: the findings that refused it, an interruption, the failing
+/// migration with its position, or the summary. `blockers` is the check-style report
+/// of the refusing findings; `elapsed_ms` the run's duration.
+pub fn apply_end(
+    rep: &ApplyReport,
+    dir: &str,
+    blockers: Option<&Report>,
+    dry_run: bool,
+    elapsed_ms: u128,
+) -> ApplyEnd {
+    let end = |stdout: String, stderr: String, code: i32| ApplyEnd {
+        stdout,
+        stderr,
+        code,
+    };
+    if let Some(b) = blockers.filter(|_| !rep.blockers.is_empty()) {
+        return end(
+            render(b, false),
+            "sqlgate: nothing applied: fix the findings above first\n".into(),
+            1,
+        );
+    }
+    if rep.interrupted && rep.failure.is_none() {
+        return end(
+            String::new(),
+            format!(
+                "sqlgate: interrupted: {} migration(s) applied, {} not started; the lock is released\n",
+                rep.applied.len(),
+                rep.pending_after
+            ),
+            1,
+        );
+    }
+    if let Some(f) = &rep.failure {
+        let mut err = String::new();
+        if rep.interrupted {
+            err.push_str("sqlgate: interrupted by a signal: the running statement was cancelled on the server\n");
+        }
+        let what = match f.statements_done {
+            Some(n) => format!(
+                "it ran without a transaction: {n} statement(s) before the failing one stayed applied, and it is recorded as failed until `sqlgate repair`"
+            ),
+            None => "it was rolled back".to_string(),
+        };
+        err.push_str(&format!(
+            "sqlgate: FAILED: {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.\n",
+            f.migration,
+            display_path(dir, &f.file),
+            f.line,
+            f.column,
+            f.message.replace('\n', "\n  "),
+            rep.applied.len(),
+            rep.pending_after.saturating_sub(1)
+        ));
+        return end(String::new(), err, 1);
+    }
+    let summary = if dry_run {
+        format!(
+            "dry run: {} migration(s) would be applied; nothing changed\n",
+            rep.pending_after
+        )
+    } else if rep.applied.is_empty() {
+        "up to date: nothing to apply\n".to_string()
+    } else {
+        format!(
+            "applied {} migration(s) in {elapsed_ms} ms\n",
+            rep.applied.len()
+        )
+    };
+    end(summary, String::new(), 0)
+}

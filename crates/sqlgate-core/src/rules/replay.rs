@@ -1,0 +1,173 @@
+//! What the scratch replay observed, judged: `replay-error` (a new statement fails),
+//! `replay-rewrite` and `replay-blocking-lock` (what no static rule reported), and the
+//! observations attached to the static findings of the same statement. Pure.
+
+use crate::model::replay::BLOCKING_LOCKS;
+use crate::model::{Finding, Rule, Severity, Step};
+
+const CATEGORY: &str = "Scratch replay (`check --scratch`)";
+
+pub static REPLAY_ERROR: Rule = Rule {
+    id: "replay-error",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "A new migration's statement fails on a scratch database built from the migrations before it.",
+    why: "It will fail the same way on deploy: the runner stops, and a no-transaction migration is left half-applied.",
+    fix: "Fix the statement (PostgreSQL's message, detail and hint say what is wrong); run `sqlgate check --scratch auto` locally to retry.",
+    bad: "ALTER TABLE missing_table ADD COLUMN x int;  -- relation \"missing_table\" does not exist",
+    good: "ALTER TABLE users ADD COLUMN x int;",
+};
+
+pub static REPLAY_REWRITE: Rule = Rule {
+    id: "replay-rewrite",
+    severity: Severity::Warning,
+    on: true,
+    category: CATEGORY,
+    summary: "A statement rewrote an existing table or index (its relfilenode changed) and no static rule reported it.",
+    why: "A rewrite copies the whole table under an ACCESS EXCLUSIVE lock: on a large table, reads and writes stop for the duration.",
+    fix: "Find a form that changes only the catalog (see `sqlgate explain` for the rules about types, defaults and constraints), or schedule the rewrite for a maintenance window.",
+    bad: "ALTER TABLE events SET UNLOGGED;",
+    good: "CREATE TABLE events_scratch (LIKE events) ... -- or leave the table as it is",
+};
+
+pub static REPLAY_BLOCKING_LOCK: Rule = Rule {
+    id: "replay-blocking-lock",
+    severity: Severity::Warning,
+    on: true,
+    category: CATEGORY,
+    summary: "A statement took a lock that blocks writes (SHARE or stronger) on an existing table and no static rule reported it.",
+    why: "While the lock is held (until the migration's transaction commits) every INSERT, UPDATE and DELETE on the table waits, and so does everything queued behind them.",
+    fix: "Keep the transaction short and put such statements in a migration of their own; keep a lock_timeout (sqlgate's runner sets one) so the statement gives up instead of queueing.",
+    bad: "CREATE TRIGGER users_audit AFTER UPDATE ON users\n  FOR EACH ROW EXECUTE FUNCTION audit();  -- SHARE ROW EXCLUSIVE on users",
+    good: "-- the same, in a migration of its own, deployed at a quiet time",
+};
+
+/// Attaches what the replay saw to the static findings of the same statement, and
+/// reports rewrites and blocking locks no static rule reported (pure). With a runner
+/// `lock_timeout` a statement that only takes a blocking lock (no rewrite) cannot queue
+/// up traffic behind it, so that finding is info rather than a warning.
+pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool) -> Vec<Finding> {
+    let mut extra = Vec::new();
+    for s in steps {
+        let mut observed = Vec::new();
+        if !s.rewrites.is_empty() {
+            observed.push(format!("rewrote {}", s.rewrites.join(", ")));
+        }
+        if !s.locks.is_empty() {
+            observed.push(format!("took {}", s.locks.join(", ")));
+        }
+        if observed.is_empty() {
+            continue;
+        }
+        let note = format!(" [replay: {}; {} ms]", observed.join("; "), s.duration_ms);
+        let mut matched = false;
+        for f in findings.iter_mut() {
+            if f.file == s.file && f.line >= s.line && f.line <= s.end_line {
+                f.message.push_str(&note);
+                matched = true;
+            }
+        }
+        if matched {
+            continue;
+        }
+        if !s.rewrites.is_empty() {
+            extra.push(
+                Finding::new(
+                    &REPLAY_REWRITE,
+                    s.file.clone(),
+                    format!(
+                        "the scratch replay saw this statement rewrite {} (new relfilenode): the whole table is copied under an ACCESS EXCLUSIVE lock",
+                        s.rewrites.join(", ")
+                    ),
+                )
+                .at(s.line, s.column),
+            );
+        } else if s.blocking {
+            let blocking: Vec<&str> = s
+                .locks
+                .iter()
+                .filter(|l| {
+                    BLOCKING_LOCKS
+                        .iter()
+                        .any(|m| l.ends_with(&format!(": {m}")))
+                })
+                .map(String::as_str)
+                .collect();
+            let mut f = Finding::new(
+                &REPLAY_BLOCKING_LOCK,
+                s.file.clone(),
+                format!(
+                    "the scratch replay saw this statement take {}, which blocks writes to the table until the migration commits",
+                    blocking.join(", ")
+                ),
+            )
+            .at(s.line, s.column);
+            if runner_lock_timeout && f.severity == Severity::Warning {
+                f.severity = Severity::Info;
+                f.message.push_str(
+                    " (brief here; the runner's lock_timeout keeps it from queueing traffic behind it)",
+                );
+            }
+            extra.push(f);
+        }
+    }
+    extra
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(line: u32, locks: &[&str], rewrites: &[&str], blocking: bool) -> Step {
+        Step {
+            file: "m/002.sql".into(),
+            line,
+            column: 1,
+            end_line: line + 1,
+            duration_ms: 1.5,
+            locks: locks.iter().map(|s| s.to_string()).collect(),
+            rewrites: rewrites.iter().map(|s| s.to_string()).collect(),
+            blocking,
+        }
+    }
+
+    #[test]
+    fn observations_attach_or_become_findings() {
+        let mut statics = vec![Finding::new(
+            &crate::rules::sql::locking::ALTER_COLUMN_TYPE,
+            "m/002.sql",
+            "type change",
+        )
+        .at(3, 8)];
+        let steps = vec![
+            step(3, &["public.t: AccessExclusiveLock"], &["public.t"], true),
+            step(6, &[], &["public.u"], false),
+            step(9, &["public.u: ShareRowExclusiveLock"], &[], true),
+            step(12, &["public.u: ShareUpdateExclusiveLock"], &[], false),
+        ];
+        let extra = judge(&steps, &mut statics, false);
+        assert!(statics[0]
+            .message
+            .contains("[replay: rewrote public.t; took public.t: AccessExclusiveLock; 1.5 ms]"));
+        let got: Vec<(&str, u32)> = extra.iter().map(|f| (f.rule.as_str(), f.line)).collect();
+        assert_eq!(
+            got,
+            vec![("replay-rewrite", 6), ("replay-blocking-lock", 9)]
+        );
+        assert_eq!(extra[1].severity, Severity::Warning);
+        let mut none = Vec::new();
+        let extra = judge(&steps, &mut none, true);
+        assert_eq!(
+            extra.len(),
+            3,
+            "the rewrite at line 3 now has no static finding"
+        );
+        assert_eq!(extra[2].severity, Severity::Info);
+        assert_eq!(
+            extra[0].severity,
+            Severity::Warning,
+            "rewrites stay warnings"
+        );
+    }
+}

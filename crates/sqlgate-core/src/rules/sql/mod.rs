@@ -1,0 +1,789 @@
+//! The SQL rules' engine: every statement of every migration in scope is judged
+//! against the schema the migrations before it built (see `sql::schema`), in the
+//! migration's transaction context, by each rule family in turn ([`FAMILIES`]).
+//! Objects created earlier in the same migration or in the same change set are exempt
+//! from locking, rewrite and data-loss rules. Pure: a catalog in, findings (and the
+//! resolved `sqlgate:ignore` directives) out.
+//!
+//! Adding a rule: its `static Rule` and its check go into the family file, and one line
+//! into `rules::registry`.
+
+pub mod breaking;
+pub mod data_loss;
+pub mod locking;
+pub mod security;
+pub mod style;
+pub mod transactions;
+
+use crate::catalog::{display_path, Catalog, Migration};
+use crate::model::{Finding, Rule};
+use crate::sql::ast::nodes;
+use crate::sql::schema::Schema;
+use crate::sql::{self, names, Parsed, ProblemKind, Statement};
+use pg_query::protobuf::{AlterTableCmd, AlterTableStmt, AlterTableType, ObjectType, RangeVar};
+use pg_query::NodeEnum;
+use std::collections::BTreeMap;
+
+/// A rule family's check of one statement.
+pub type Family = fn(&Ctx, &mut MigrationState, &mut Vec<Finding>);
+
+/// The rule families, each run on every statement in scope.
+pub const FAMILIES: &[Family] = &[
+    style::identifiers,
+    transactions::check,
+    data_loss::check,
+    locking::check,
+    breaking::check,
+    security::check,
+    style::check,
+    locking::lock_levels,
+];
+
+/// What the SQL rules need besides the catalog.
+pub struct SqlOptions<'a> {
+    pub display_dir: &'a str,
+    /// Server version the rules assume (`pg_version`).
+    pub pg_version: u32,
+    /// The runner sets `lock_timeout` (sqlgate apply does, 5s by default).
+    pub runner_lock_timeout: bool,
+    pub vars: &'a BTreeMap<String, String>,
+}
+
+/// An ignore directive resolved to the lines it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The file as shown in findings.
+    pub file: String,
+    pub version: String,
+    /// Line of the directive.
+    pub line: u32,
+    pub rules: Vec<String>,
+    /// Lines of the statement it silences; `None` for `ignore-file`; `Some((0, 0))`
+    /// when no statement follows it.
+    pub lines: Option<(u32, u32)>,
+}
+
+/// What the SQL rules found.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub ignores: Vec<Ignore>,
+}
+
+/// Parses every migration (shipped ones feed the schema model) and lints those in scope.
+pub fn analyse(
+    cat: &Catalog,
+    in_scope: &dyn Fn(&Migration) -> bool,
+    change_set: &dyn Fn(&Migration) -> bool,
+    opts: &SqlOptions,
+) -> Analysis {
+    let mut out = Analysis::default();
+    let mut schema = Schema::default();
+    // Parse on worker threads, judge in order: each migration is judged against
+    // the schema that the ones before it built.
+    //
+    // Shipped migrations only feed the model; one that never mentions an object the
+    // judged migrations touch cannot change what the rules conclude, so it is not
+    // parsed (objects the model does not know count as existing, as shipped ones are).
+    let relevant = relevant_names(cat, in_scope, opts.vars);
+    let texts: Vec<(&str, u32)> = cat
+        .migrations
+        .iter()
+        .map(|m| {
+            let needed = in_scope(m)
+                || relevant
+                    .as_ref()
+                    .is_none_or(|names| mentions_any(&m.up.text, names));
+            (
+                if needed { m.up.text.as_str() } else { "" },
+                m.up.first_line,
+            )
+        })
+        .collect();
+    sql::parse_in_order(&texts, opts.vars, |index, pre| {
+        let m = &cat.migrations[index];
+        analyse_one(
+            index,
+            m,
+            pre,
+            in_scope(m),
+            change_set(m),
+            &mut schema,
+            opts,
+            &mut out,
+        );
+    });
+    out
+}
+
+/// Lower-case names of the relations, indexes and types that the migrations in scope
+/// touch; `None` when every migration is in scope (nothing to skip) or the set cannot
+/// be known (a migration in scope does not parse).
+fn relevant_names(
+    cat: &Catalog,
+    in_scope: &dyn Fn(&Migration) -> bool,
+    vars: &BTreeMap<String, String>,
+) -> Option<Vec<String>> {
+    if cat.migrations.iter().all(in_scope) {
+        return None;
+    }
+    let mut names = Vec::new();
+    for m in cat.migrations.iter().filter(|m| in_scope(m)) {
+        let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+        if !parsed.problems.is_empty() {
+            return None;
+        }
+        for stmt in &parsed.statements {
+            for (node, ..) in stmt.node.nodes() {
+                match node {
+                    pg_query::NodeRef::RangeVar(rv) => names.push(rv.relname.to_lowercase()),
+                    pg_query::NodeRef::IndexStmt(i) => names.push(i.idxname.to_lowercase()),
+                    pg_query::NodeRef::DropStmt(d) => names.extend(
+                        nodes(&d.objects)
+                            .filter_map(|o| match o {
+                                NodeEnum::List(l) => names::strings(&l.items).pop(),
+                                _ => None,
+                            })
+                            .map(|n| n.to_lowercase()),
+                    ),
+                    pg_query::NodeRef::AlterEnumStmt(e) => {
+                        names.extend(names::strings(&e.type_name).pop())
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    names.retain(|n| !n.is_empty());
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+fn mentions_any(text: &str, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    names.iter().any(|n| lower.contains(n.as_str()))
+}
+
+/// Hands each statement of `m` to `f`: from `pre` when already parsed, else streamed.
+fn each_statement(
+    m: &Migration,
+    pre: Option<Parsed>,
+    vars: &BTreeMap<String, String>,
+    f: &mut (dyn FnMut(&Parsed, Statement) + Send),
+) -> Parsed {
+    match pre {
+        Some(mut parsed) => {
+            for stmt in parsed.take_statements() {
+                f(&parsed, stmt);
+            }
+            parsed
+        }
+        None => sql::parse_streaming(&m.up.text, vars, m.up.first_line, f),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyse_one(
+    index: usize,
+    m: &Migration,
+    pre: Option<Parsed>,
+    in_scope: bool,
+    change_set: bool,
+    schema: &mut Schema,
+    opts: &SqlOptions,
+    out: &mut Analysis,
+) {
+    schema.begin_migration(index, change_set);
+    if !in_scope {
+        each_statement(m, pre, opts.vars, &mut |_, stmt| schema.apply(&stmt.node));
+        return;
+    }
+    let file = display_path(opts.display_dir, &m.up.path);
+    let mut state = MigrationState::default();
+    let mut findings = Vec::new();
+    let parsed = each_statement(m, pre, opts.vars, &mut |parsed, stmt| {
+        let cx = Ctx {
+            m,
+            parsed,
+            stmt: &stmt,
+            schema,
+            opts,
+            file: &file,
+            in_tx: !m.no_transaction,
+        };
+        state.before(&stmt.node);
+        for family in FAMILIES {
+            family(&cx, &mut state, &mut findings);
+        }
+        state.after(&stmt.node);
+        schema.apply(&stmt.node);
+    });
+    for p in &parsed.problems {
+        let rule = match p.kind {
+            ProblemKind::Syntax => &transactions::SYNTAX_ERROR,
+            ProblemKind::Unanalyzable => &transactions::UNANALYZABLE_STATEMENT,
+        };
+        out.findings.push(
+            Finding::new(rule, file.clone(), p.message.clone())
+                .at(p.line, p.column)
+                .version(m.version.raw()),
+        );
+    }
+    out.findings.extend(findings);
+    resolve_ignores(m, &parsed, &file, &mut out.ignores);
+}
+
+fn resolve_ignores(m: &Migration, parsed: &Parsed, file: &str, out: &mut Vec<Ignore>) {
+    for d in &m.ignores {
+        let lines = if d.whole_file {
+            None
+        } else {
+            let line = d.line + m.up.first_line.saturating_sub(1);
+            Some(
+                parsed
+                    .spans
+                    .iter()
+                    .find(|s| s.0 > line)
+                    .copied()
+                    .unwrap_or((0, 0)),
+            )
+        };
+        out.push(Ignore {
+            file: file.to_string(),
+            version: m.version.raw().to_string(),
+            line: d.line + m.up.first_line.saturating_sub(1),
+            rules: d.rules.clone(),
+            lines,
+        });
+    }
+}
+
+/// What the statements of one migration so far have done, for rules that depend on
+/// what came before (locks held, timeouts set, tables emptied).
+#[derive(Default)]
+pub struct MigrationState {
+    /// Statements seen, this one included.
+    pub statements: usize,
+    /// The migration sets `lock_timeout` itself.
+    pub lock_timeout_set: bool,
+    /// Tables this migration emptied (DELETE without WHERE, TRUNCATE): adding a NOT
+    /// NULL column to them cannot fail.
+    pub emptied: Vec<String>,
+    /// A table under ACCESS EXCLUSIVE, and the line of the statement that locked it.
+    pub exclusive: Option<(String, u32)>,
+    pub reported_after_exclusive: bool,
+    pub reported_missing_timeout: bool,
+}
+
+impl MigrationState {
+    /// Before the families judge a statement.
+    fn before(&mut self, node: &NodeEnum) {
+        self.statements += 1;
+        if matches!(node, NodeEnum::VariableSetStmt(v) if v.name == "lock_timeout") {
+            self.lock_timeout_set = true;
+        }
+    }
+
+    /// After the families judged a statement.
+    fn after(&mut self, node: &NodeEnum) {
+        match node {
+            NodeEnum::DeleteStmt(d) if d.where_clause.is_none() => {
+                self.emptied
+                    .extend(d.relation.as_ref().map(names::range_var));
+            }
+            NodeEnum::TruncateStmt(t) => {
+                self.emptied
+                    .extend(nodes(&t.relations).filter_map(|r| match r {
+                        NodeEnum::RangeVar(rv) => Some(names::range_var(rv)),
+                        _ => None,
+                    }))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One statement in its context: the migration, the parsed file, the schema model
+/// as the statements before it left it, and the options. What every family's check
+/// receives.
+pub struct Ctx<'a> {
+    pub m: &'a Migration,
+    pub parsed: &'a Parsed,
+    pub stmt: &'a Statement,
+    pub schema: &'a Schema,
+    pub opts: &'a SqlOptions<'a>,
+    pub file: &'a str,
+    /// The migration runs inside a transaction.
+    pub in_tx: bool,
+}
+
+/// The longest statement text a finding carries.
+const MAX_STATEMENT_CHARS: usize = 2000;
+
+impl Ctx<'_> {
+    /// The statement's parse tree.
+    pub fn node(&self) -> &NodeEnum {
+        &self.stmt.node
+    }
+
+    /// A finding of `rule` at `location` (a byte offset in the statement, or -1 for its
+    /// start), carrying the statement's text.
+    pub fn finding(&self, rule: &'static Rule, location: i32, message: String) -> Finding {
+        let (line, col) = self.parsed.location(self.stmt, location);
+        let mut text: String = self.parsed.text(self.stmt).to_string();
+        if text.chars().count() > MAX_STATEMENT_CHARS {
+            text = text.chars().take(MAX_STATEMENT_CHARS).collect::<String>() + " …";
+        }
+        let mut f = Finding::new(rule, self.file.to_string(), message)
+            .at(line, col)
+            .version(self.m.version.raw());
+        f.statement = Some(text);
+        f
+    }
+
+    /// Adds a finding, with a fix specific to this statement when given.
+    pub fn push(
+        &self,
+        out: &mut Vec<Finding>,
+        rule: &'static Rule,
+        location: i32,
+        message: String,
+        fix: Option<String>,
+    ) {
+        let mut f = self.finding(rule, location, message);
+        if let Some(fix) = fix {
+            f.fix = fix;
+        }
+        out.push(f);
+    }
+
+    /// True when `key` names a table that existed before this change (objects the
+    /// model does not know count as existing).
+    pub fn existing(&self, key: &str) -> bool {
+        !self.schema.table_is_new(key)
+    }
+
+    /// The fix for a statement that must run outside a transaction.
+    pub fn no_tx_fix(&self, sql: &str) -> String {
+        format!("Run it in a migration of its own whose first line is `-- sqlgate:no-transaction`:\n    {sql};")
+    }
+
+    /// The statement's text as written.
+    pub fn text(&self) -> &str {
+        self.parsed.text(self.stmt)
+    }
+}
+
+/// An `ALTER TABLE` on a table (not a view, index or sequence), split into its table
+/// and commands; `None` for anything else.
+pub struct AlterTable<'a> {
+    pub table: String,
+    pub rv: &'a RangeVar,
+    pub cmds: Vec<(&'a AlterTableCmd, AlterTableType, Option<&'a NodeEnum>)>,
+}
+
+/// The `ALTER TABLE` of a statement, when it is one on a table.
+pub fn alter_table(node: &NodeEnum) -> Option<AlterTable<'_>> {
+    let NodeEnum::AlterTableStmt(a) = node else {
+        return None;
+    };
+    alter_table_stmt(a)
+}
+
+fn alter_table_stmt(a: &AlterTableStmt) -> Option<AlterTable<'_>> {
+    let rv = a.relation.as_ref()?;
+    if a.objtype != ObjectType::ObjectTable as i32 && a.objtype != ObjectType::Undefined as i32 {
+        return None;
+    }
+    let cmds = nodes(&a.cmds)
+        .filter_map(|n| match n {
+            NodeEnum::AlterTableCmd(c) => Some(c.as_ref()),
+            _ => None,
+        })
+        .map(|c| {
+            (
+                c,
+                AlterTableType::try_from(c.subtype).unwrap_or(AlterTableType::Undefined),
+                c.def.as_ref().and_then(|d| d.node.as_ref()),
+            )
+        })
+        .collect();
+    Some(AlterTable {
+        table: names::range_var(rv),
+        rv,
+        cmds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{build, CatalogOptions, Content, SourceFile};
+    use crate::model::Severity;
+    use crate::rules::{apply_ignores, apply_overrides, Overrides};
+
+    struct Case {
+        shipped: Vec<&'static str>,
+        new: Vec<&'static str>,
+        pg: u32,
+        runner_timeout: bool,
+        overrides: Overrides,
+        vars: BTreeMap<String, String>,
+    }
+
+    fn case(shipped: &[&'static str], new: &[&'static str]) -> Case {
+        Case {
+            shipped: shipped.to_vec(),
+            new: new.to_vec(),
+            pg: 15,
+            runner_timeout: true,
+            overrides: Overrides::new(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    impl Case {
+        fn findings(&self) -> Vec<Finding> {
+            let files: Vec<SourceFile> = self
+                .shipped
+                .iter()
+                .chain(self.new.iter())
+                .enumerate()
+                .map(|(i, sql)| SourceFile {
+                    path: format!("{:03}_m.sql", i + 1),
+                    content: Content::Bytes(sql.as_bytes().to_vec()),
+                })
+                .collect();
+            let cat = build(
+                &files,
+                &CatalogOptions {
+                    display_dir: "m".into(),
+                    ..Default::default()
+                },
+            );
+            let shipped = self.shipped.len();
+            let is_new =
+                |m: &Migration| m.version.canonical().parse::<usize>().unwrap_or(0) > shipped;
+            let opts = SqlOptions {
+                display_dir: "m",
+                pg_version: self.pg,
+                runner_lock_timeout: self.runner_timeout,
+                vars: &self.vars,
+            };
+            let a = analyse(&cat, &is_new, &is_new, &opts);
+            apply_ignores(apply_overrides(a.findings, &self.overrides), &a.ignores)
+        }
+
+        fn rules(&self) -> Vec<&'static str> {
+            let mut r: Vec<_> = self.findings().iter().map(|f| f.rule.as_str()).collect();
+            r.sort();
+            r.dedup();
+            r
+        }
+
+        fn fires(&self, rule: &str) -> bool {
+            self.rules().contains(&rule)
+        }
+    }
+
+    const T: &str =
+        "create table t (id bigint primary key, a int, v varchar(50), n numeric(10,2), j jsonb);";
+    const U: &str = "create table u (id bigint primary key);";
+
+    /// (rule, shipped, firing migration, look-alike that must not fire)
+    const PAIRS: &[(&str, &[&str], &str, &str)] = &[
+        ("syntax-error", &[], "create tabel x (id int);", "create table x (id int);"),
+        ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),
+        ("concurrently-in-transaction", &[T], "create index concurrently i on t (a);", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
+        ("concurrently-in-transaction", &[T, "create index i on t (a);"], "drop index concurrently i;", "-- sqlgate:no-transaction\ndrop index concurrently i;"),
+        ("non-transactional-statement", &[T], "vacuum t;", "-- sqlgate:no-transaction\nvacuum t;"),
+        ("non-transactional-statement", &[], "create database x;", "create schema x;"),
+        ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);\ncreate index concurrently b_i on t (v);", "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);"),
+        ("unused-ignore", &[T], "-- sqlgate:ignore drop-table -- cleanup\nalter table t add column b text;", "-- sqlgate:ignore drop-table -- cleanup\ndrop table t;"),
+        ("unused-ignore", &[T], "-- sqlgate:ignore drop-tabel -- typo\ndrop table t;", "-- sqlgate:ignore-file drop-table -- gone\ndrop table t;"),
+        ("drop-table", &[T], "drop table t;", "create table n (id int);\ndrop table n;"),
+        ("drop-column", &[T], "alter table t drop column a;", "create table n (id int, a int);\nalter table n drop column a;"),
+        ("drop-schema", &[], "drop schema s cascade;", "drop view if exists s.v;"),
+        ("drop-database", &[], "-- sqlgate:no-transaction\ndrop database x;", "-- sqlgate:no-transaction\ndrop role x;"),
+        ("truncate", &[T], "truncate t;", "create table n (id int);\ntruncate n;"),
+        ("delete-without-where", &[T], "delete from t;", "delete from t where a = 1;"),
+        ("update-without-where", &[T], "update t set a = 1;", "update t set a = 1 where id < 1000;"),
+        ("create-index-non-concurrently", &[T], "create index i on t (a);", "create table n (a int);\ncreate index i on n (a);"),
+        ("drop-index-non-concurrently", &[T, "create index i on t (a);"], "drop index i;", "-- sqlgate:no-transaction\ndrop index concurrently i;"),
+        ("reindex-non-concurrently", &[T], "reindex table t;", "-- sqlgate:no-transaction\nreindex table concurrently t;"),
+        ("add-foreign-key-validating", &[T, U], "alter table t add constraint t_u_fk foreign key (a) references u (id);", "alter table t add constraint t_u_fk foreign key (a) references u (id) not valid;"),
+        ("add-foreign-key-validating", &[T, U, "alter table t add constraint t_u_fk foreign key (a) references u (id) not valid;"], "alter table t add column u_id bigint references u (id);", "alter table t validate constraint t_u_fk;"),
+        ("add-check-validating", &[T], "alter table t add constraint a_pos check (a > 0);", "alter table t add constraint a_pos check (a > 0) not valid;"),
+        ("add-unique-constraint", &[T, "create unique index t_a_key on t (a);"], "alter table t add constraint t_a_key unique (a);", "alter table t add constraint t_a_key unique using index t_a_key;"),
+        ("add-primary-key", &["create table p (id bigint not null);", "create unique index p_pkey on p (id);"], "alter table p add primary key (id);", "alter table p add constraint p_pkey primary key using index p_pkey;"),
+        ("add-exclusion-constraint", &[T], "alter table t add constraint ex exclude using gist (a with =);", "create table n (a int);\nalter table n add constraint ex exclude using gist (a with =);"),
+        ("set-not-null", &[T], "alter table t alter column a set not null;", "alter table t alter column a set default 0;"),
+        ("set-not-null", &[T, "alter table t add constraint a_nn check (a is not null) not valid;"], "alter table t alter column a set not null;", "alter table t validate constraint a_nn;\nalter table t alter column a set not null;"),
+        ("add-column-volatile-default", &[T], "alter table t add column token uuid default gen_random_uuid();", "alter table t add column flag boolean default true;"),
+        ("add-column-volatile-default", &[T], "alter table t add column r float8 not null default random();", "alter table t add column at timestamptz not null default now();"),
+        ("add-column-required", &[T], "alter table t add column plan text not null;", "alter table t add column plan text not null default 'free';"),
+        ("add-column-required", &[T], "alter table t add column plan text not null;", "delete from t;\nalter table t add column plan text not null;"),
+        ("add-column-serial", &[T], "alter table t add column seq bigserial;", "create table n (id bigserial primary key);"),
+        ("add-column-generated-stored", &[T], "alter table t add column a2 int generated always as (a * 2) stored;", "create table n (a int, a2 int generated always as (a * 2) stored);"),
+        ("alter-column-type", &[T], "alter table t alter column a type bigint;", "alter table t alter column v type varchar(100);"),
+        ("alter-column-type", &[T], "alter table t alter column v type varchar(20);", "alter table t alter column v type text;"),
+        ("alter-column-type", &[T], "alter table t alter column n type numeric(12,4);", "alter table t alter column n type numeric(14,2);"),
+        ("vacuum-full", &[T], "-- sqlgate:no-transaction\nvacuum full t;", "-- sqlgate:no-transaction\nvacuum analyze t;"),
+        ("cluster", &[T, "create index i on t (a);"], "cluster t using i;", "create table n (a int);\ncreate index ni on n (a);\ncluster n using ni;"),
+        ("refresh-matview-non-concurrently", &["create materialized view mv as select 1 as x;"], "refresh materialized view mv;", "refresh materialized view concurrently mv;"),
+        ("lock-table", &[T], "lock table t in access exclusive mode;", "create table n (a int);\nlock table n in access exclusive mode;"),
+        ("statements-after-access-exclusive", &[T], "alter table t add column b text;\nupdate t set b = 'x' where id < 100;", "alter table t add column b text;\nalter table t add column c text;"),
+        ("rename-column", &[T], "alter table t rename column a to b;", "create table n (a int);\nalter table n rename column a to b;"),
+        ("rename-table", &[T], "alter table t rename to t2;", "create table n (a int);\nalter table n rename to n2;"),
+        ("drop-not-null", &[T], "alter table t alter column id drop not null;", "create table n (a int not null);\nalter table n alter column a drop not null;"),
+        ("drop-default", &[T], "alter table t alter column a drop default;", "alter table t alter column a set default 1;"),
+        ("plaintext-password", &[], "create role app login password 'hunter2';", "create role app login password 'SCRAM-SHA-256$4096:c2FsdA==$a2V5:c2lnbg==';"),
+        ("security-definer-search-path", &[], "create function f() returns int language sql security definer as $$ select 1 $$;", "create function f() returns int language sql security definer set search_path = pg_catalog, pg_temp as $$ select 1 $$;"),
+        ("grant-to-public", &[T], "grant select on t to public;", "grant select on t to reporting;"),
+        ("disable-row-level-security", &[T], "alter table t disable row level security;", "alter table t enable row level security;"),
+        ("prefer-timestamptz", &[], "create table n (at timestamp);", "create table n (at timestamptz);"),
+        ("prefer-jsonb", &[T], "alter table t add column p json;", "alter table t add column p jsonb;"),
+        ("ban-char", &[], "create table n (c char(2));", "create table n (c text);"),
+        ("identifier-too-long", &[], "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij (id int);", "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefgh (id int);"),
+    ];
+
+    #[test]
+    fn every_rule_fires_and_its_look_alike_does_not() {
+        for (rule, shipped, bad, good) in PAIRS {
+            let fired = case(shipped, &[bad]).rules();
+            assert!(
+                fired.contains(rule),
+                "{rule} should fire on {bad:?}; got {fired:?}"
+            );
+            let quiet = case(shipped, &[good]).rules();
+            assert!(
+                !quiet.contains(rule),
+                "{rule} should not fire on {good:?}; got {quiet:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_sql_rule_has_a_test_pair() {
+        let covered: Vec<&str> = PAIRS.iter().map(|p| p.0).collect();
+        let untested: Vec<&str> = crate::rules::registry::ALL
+            .iter()
+            .filter(|r| {
+                [
+                    "SQL validity and transactions",
+                    "Data loss",
+                    "Locking and rewrites",
+                    "Breaking changes for running code",
+                    "Security",
+                    "Style",
+                ]
+                .contains(&r.category)
+            })
+            .map(|r| r.id)
+            .filter(|id| !covered.contains(id))
+            .filter(|id| {
+                ![
+                    "unanalyzable-statement",
+                    "alter-enum-add-value-in-transaction",
+                    "missing-lock-timeout",
+                    "prefer-bigint",
+                    "prefer-text",
+                    "prefer-identity",
+                ]
+                .contains(id)
+            })
+            .collect();
+        assert!(untested.is_empty(), "no fire/quiet pair for {untested:?}");
+    }
+
+    #[test]
+    fn version_dependent_rules() {
+        let enum_type = "create type mood as enum ('ok');";
+        let mut c = case(&[enum_type], &["alter type mood add value 'sad';"]);
+        assert!(!c.fires("alter-enum-add-value-in-transaction"));
+        c.pg = 11;
+        assert!(c.fires("alter-enum-add-value-in-transaction"));
+        let mut c = case(
+            &[enum_type],
+            &["-- sqlgate:no-transaction\nalter type mood add value 'sad';"],
+        );
+        c.pg = 11;
+        assert!(!c.fires("alter-enum-add-value-in-transaction"));
+        // Before 11 every default rewrites.
+        let mut c = case(
+            &[T],
+            &["alter table t add column flag boolean default true;"],
+        );
+        assert!(!c.fires("add-column-volatile-default"));
+        c.pg = 10;
+        assert!(c.fires("add-column-volatile-default"));
+        // A validated CHECK only helps from 12 on.
+        let mut c = case(
+            &[
+                T,
+                "alter table t add constraint a_nn check (a is not null);",
+            ],
+            &["alter table t alter column a set not null;"],
+        );
+        assert!(!c.fires("set-not-null"));
+        c.pg = 11;
+        assert!(c.fires("set-not-null"));
+    }
+
+    #[test]
+    fn lock_timeout_rule_follows_the_runner() {
+        let mut c = case(&[T], &["alter table t add column b text;"]);
+        assert!(!c.fires("missing-lock-timeout"));
+        c.runner_timeout = false;
+        assert!(c.fires("missing-lock-timeout"));
+        let mut c = case(
+            &[T],
+            &["set lock_timeout = '2s';\nalter table t add column b text;"],
+        );
+        c.runner_timeout = false;
+        assert!(!c.fires("missing-lock-timeout"));
+        let mut c = case(
+            &[],
+            &["create table n (a int);\nalter table n add column b text;"],
+        );
+        c.runner_timeout = false;
+        assert!(!c.fires("missing-lock-timeout"));
+    }
+
+    #[test]
+    fn off_by_default_style_rules_can_be_enabled() {
+        let mut c = case(
+            &[],
+            &["create table n (id serial primary key, name varchar(20));"],
+        );
+        assert!(
+            !c.fires("prefer-bigint") && !c.fires("prefer-text") && !c.fires("prefer-identity")
+        );
+        c.overrides
+            .insert("prefer-bigint".into(), Some(Severity::Warning));
+        c.overrides
+            .insert("prefer-text".into(), Some(Severity::Info));
+        c.overrides
+            .insert("prefer-identity".into(), Some(Severity::Info));
+        assert!(c.fires("prefer-bigint") && c.fires("prefer-text") && c.fires("prefer-identity"));
+    }
+
+    #[test]
+    fn dangerous_words_in_comments_strings_and_bodies_are_not_statements() {
+        let c = case(
+            &[T],
+            &["-- drop table t;\n/* truncate t; */\nselect 'drop table t; delete from t';\ndo $$ begin drop table t; end $$;\ncreate function g() returns void language plpgsql as $$ begin truncate t; delete from t; end $$;\ncreate function h() returns int language sql begin atomic select 1; end;"],
+        );
+        assert!(c.rules().is_empty(), "{:?}", c.rules());
+    }
+
+    #[test]
+    fn objects_new_in_the_change_set_are_exempt() {
+        // Table created by one new migration, indexed and constrained by the next.
+        let c = case(&[], &["create table n (a int, b int);", "create index n_a on n (a);\nalter table n add constraint n_b check (b > 0);\nalter table n alter column a set not null;"]);
+        assert!(c.rules().is_empty(), "{:?}", c.rules());
+        // The same statements against a shipped table fire.
+        let c = case(
+            &["create table n (a int, b int);"],
+            &["create index n_a on n (a);\nalter table n add constraint n_b check (b > 0);"],
+        );
+        assert_eq!(
+            c.rules(),
+            ["add-check-validating", "create-index-non-concurrently"]
+        );
+    }
+
+    #[test]
+    fn names_fold_like_postgresql() {
+        let c = case(
+            &["create table App.Users (id int);"],
+            &["create index i on app.users (id);"],
+        );
+        assert!(c.fires("create-index-non-concurrently"));
+        let c = case(
+            &[],
+            &["create table \"Users\" (id int);\ncreate index i on \"Users\" (id);"],
+        );
+        assert!(!c.fires("create-index-non-concurrently"));
+        let c = case(
+            &[],
+            &["create table public.users (id int);\ncreate index i on users (id);"],
+        );
+        assert!(!c.fires("create-index-non-concurrently"));
+    }
+
+    #[test]
+    fn findings_point_at_the_statement_and_offer_concrete_sql() {
+        let f = case(
+            &[T],
+            &["-- add an index\n\n  create index t_a_idx on t (a);"],
+        )
+        .findings();
+        let f = f
+            .iter()
+            .find(|f| f.rule == "create-index-non-concurrently")
+            .expect("finding");
+        assert_eq!((f.file.as_str(), f.line), ("m/002_m.sql", 3));
+        assert!(
+            f.message.contains("t_a_idx") && f.message.contains("SHARE lock"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.fix.contains("CREATE INDEX CONCURRENTLY t_a_idx ON t"),
+            "{}",
+            f.fix
+        );
+        assert_eq!(
+            f.statement.as_deref(),
+            Some("create index t_a_idx on t (a)")
+        );
+        let f = case(
+            &[T, U],
+            &["alter table t add constraint t_u_fk foreign key (a) references u (id);"],
+        )
+        .findings();
+        assert!(
+            f[0].fix.contains("NOT VALID") && f[0].fix.contains("VALIDATE CONSTRAINT t_u_fk"),
+            "{}",
+            f[0].fix
+        );
+    }
+
+    #[test]
+    fn ignore_directives_silence_one_statement() {
+        let c = case(&[T], &["-- sqlgate:ignore drop-column -- unused since v2\nalter table t drop column a;\nalter table t drop column v;"]);
+        let f = c.findings();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].rule.as_str(), f[0].line), ("drop-column", 3));
+        let c = case(
+            &[T],
+            &["alter table t drop column a;\n-- sqlgate:ignore drop-column\n"],
+        );
+        assert!(c.fires("unused-ignore") && c.fires("drop-column"));
+    }
+
+    #[test]
+    fn placeholders_and_passwords() {
+        let mut c = case(&[], &["create role app login password :'app_password';"]);
+        c.vars.insert("app_password".into(), "s3cret".into());
+        assert!(!c.fires("plaintext-password"));
+        assert!(!c.fires("syntax-error"));
+    }
+
+    #[test]
+    fn only_migrations_in_scope_are_linted() {
+        let c = case(
+            &[
+                "create table n (a int);\ndrop table n;\ncreate table n (a int);",
+                "truncate n;",
+            ],
+            &["select 1;"],
+        );
+        assert!(c.rules().is_empty(), "{:?}", c.rules());
+    }
+}

@@ -1,0 +1,264 @@
+//! SQL validity and transactions: what fails on deploy because of the transaction the
+//! runner wraps a migration in (or does not), and what cannot be parsed.
+
+use super::{alter_table, Ctx, MigrationState};
+use crate::model::{Finding, Rule, Severity};
+use crate::sql::ast::{bool_arg, def_elems};
+use crate::sql::names;
+use pg_query::protobuf::{AlterTableType, ObjectType, TransactionStmtKind};
+use pg_query::NodeEnum;
+
+const CATEGORY: &str = "SQL validity and transactions";
+
+pub static SYNTAX_ERROR: Rule = Rule {
+    id: "syntax-error",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "PostgreSQL's parser rejects the migration.",
+    why: "The migration fails on deploy, after the migrations before it were applied.",
+    fix:
+        "Fix the SQL at the reported position. Placeholders must be defined (`[vars]` or `--var`).",
+    bad: "CREATE TABEL users (id bigint);",
+    good: "CREATE TABLE users (id bigint);",
+};
+
+pub static UNANALYZABLE_STATEMENT: Rule = Rule {
+    id: "unanalyzable-statement",
+    severity: Severity::Info,
+    on: true,
+    category: CATEGORY,
+    summary: "A statement is nested too deeply for sqlgate to analyse; it was not checked.",
+    why: "PostgreSQL accepts it, but none of sqlgate's rules looked at it.",
+    fix: "Review it by hand, or simplify it (fewer nested calls or UNIONs).",
+    bad: "SELECT abs(abs(abs(… 200 levels …)));",
+    good: "SELECT abs(x) FROM …;",
+};
+
+pub static TRANSACTION_CONTROL: Rule = Rule {
+    id: "transaction-control",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "BEGIN/COMMIT/ROLLBACK/SAVEPOINT in a migration that the runner wraps in a transaction.",
+    why: "A COMMIT inside the migration ends the runner's transaction early: the rest runs outside it, and a failure leaves the migration half-applied but unrecorded.",
+    fix: "Remove the transaction statements: sqlgate runs each migration in its own transaction. If the migration must control transactions itself, mark it `-- sqlgate:no-transaction`.",
+    bad: "BEGIN;\nCREATE TABLE products (id bigint);\nCOMMIT;",
+    good: "CREATE TABLE products (id bigint);",
+};
+
+pub static CONCURRENTLY_IN_TRANSACTION: Rule = Rule {
+    id: "concurrently-in-transaction",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY or DETACH PARTITION CONCURRENTLY in a transactional migration.",
+    why: "PostgreSQL refuses these inside a transaction block: the deploy fails.",
+    fix: "Put the statement alone in a migration whose first line is `-- sqlgate:no-transaction`.",
+    bad: "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);  -- in a normal migration",
+    good: "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+};
+
+pub static NON_TRANSACTIONAL_STATEMENT: Rule = Rule {
+    id: "non-transactional-statement",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "VACUUM, CREATE/DROP DATABASE, ALTER SYSTEM, CREATE/DROP TABLESPACE, REINDEX DATABASE/SYSTEM in a transactional migration.",
+    why: "PostgreSQL refuses these inside a transaction block: the deploy fails.",
+    fix: "Move the statement to a migration marked `-- sqlgate:no-transaction`, or out of migrations (maintenance jobs).",
+    bad: "VACUUM ANALYZE orders;",
+    good: "-- sqlgate:no-transaction\nVACUUM ANALYZE orders;",
+};
+
+pub static MIXED_NO_TRANSACTION: Rule = Rule {
+    id: "mixed-no-transaction",
+    severity: Severity::Warning,
+    on: true,
+    category: CATEGORY,
+    summary: "A no-transaction migration has more than one statement.",
+    why: "Without a transaction each statement commits on its own: a failure half-way leaves the migration partly applied, and re-running it repeats what already succeeded.",
+    fix: "One statement per no-transaction migration; make each one idempotent (`IF NOT EXISTS`).",
+    bad: "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON t (a);\nCREATE INDEX CONCURRENTLY b_idx ON t (b);",
+    good: "-- 010: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\n-- 011: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);",
+};
+
+pub static UNUSED_IGNORE: Rule = Rule {
+    id: "unused-ignore",
+    severity: Severity::Warning,
+    on: true,
+    category: CATEGORY,
+    summary: "A `sqlgate:ignore` directive silences nothing (or names an unknown rule).",
+    why: "Stale ignores hide the next real problem in that statement, and a misspelt rule id silences nothing at all.",
+    fix: "Remove the directive, or fix the rule id (`sqlgate explain` lists them).",
+    bad: "-- sqlgate:ignore drop-table -- cleanup\nALTER TABLE users ADD COLUMN bio text;",
+    good: "ALTER TABLE users ADD COLUMN bio text;",
+};
+
+pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
+    match cx.node() {
+        NodeEnum::TransactionStmt(t) if cx.in_tx => {
+            let kind =
+                TransactionStmtKind::try_from(t.kind).unwrap_or(TransactionStmtKind::Undefined);
+            let word = match kind {
+                TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
+                    "BEGIN"
+                }
+                TransactionStmtKind::TransStmtCommit => "COMMIT",
+                TransactionStmtKind::TransStmtRollback => "ROLLBACK",
+                TransactionStmtKind::TransStmtSavepoint => "SAVEPOINT",
+                TransactionStmtKind::TransStmtRelease => "RELEASE SAVEPOINT",
+                TransactionStmtKind::TransStmtRollbackTo => "ROLLBACK TO SAVEPOINT",
+                _ => "a transaction command",
+            };
+            cx.push(
+                out,
+                &TRANSACTION_CONTROL,
+                t.location,
+                format!(
+                    "{word} in `{}`, which the runner already wraps in a transaction",
+                    cx.m.up.path
+                ),
+                None,
+            );
+        }
+        NodeEnum::IndexStmt(s) if s.concurrent && cx.in_tx && s.relation.is_some() => {
+            let table = s
+                .relation
+                .as_ref()
+                .map(names::range_var)
+                .unwrap_or_default();
+            let name = if s.idxname.is_empty() {
+                "an index".to_string()
+            } else {
+                names::ident(&s.idxname)
+            };
+            cx.push(
+                out,
+                &CONCURRENTLY_IN_TRANSACTION,
+                -1,
+                format!(
+                    "CREATE INDEX CONCURRENTLY {name} on {} cannot run inside the migration's transaction",
+                    names::show(&table)
+                ),
+                Some(cx.no_tx_fix(cx.text())),
+            );
+        }
+        NodeEnum::DropStmt(s)
+            if s.concurrent && cx.in_tx && s.remove_type == ObjectType::ObjectIndex as i32 =>
+        {
+            for o in crate::sql::ast::nodes(&s.objects) {
+                let idx = match o {
+                    NodeEnum::List(l) => names::list_key(&l.items),
+                    NodeEnum::String(st) => st.sval.clone(),
+                    _ => continue,
+                };
+                cx.push(
+                    out,
+                    &CONCURRENTLY_IN_TRANSACTION,
+                    -1,
+                    format!(
+                        "DROP INDEX CONCURRENTLY {} cannot run inside the migration's transaction",
+                        names::show(&idx)
+                    ),
+                    Some(cx.no_tx_fix(cx.text())),
+                );
+            }
+        }
+        NodeEnum::DropdbStmt(_) => non_transactional(cx, "DROP DATABASE", out),
+        NodeEnum::CreatedbStmt(_) => non_transactional(cx, "CREATE DATABASE", out),
+        NodeEnum::AlterSystemStmt(_) => non_transactional(cx, "ALTER SYSTEM", out),
+        NodeEnum::CreateTableSpaceStmt(_) => non_transactional(cx, "CREATE TABLESPACE", out),
+        NodeEnum::DropTableSpaceStmt(_) => non_transactional(cx, "DROP TABLESPACE", out),
+        NodeEnum::VacuumStmt(v) if v.is_vacuumcmd => {
+            let full = def_elems(&v.options).any(|d| d.defname == "full" && bool_arg(d));
+            non_transactional(cx, if full { "VACUUM FULL" } else { "VACUUM" }, out);
+        }
+        NodeEnum::ReindexStmt(r) => {
+            use pg_query::protobuf::ReindexObjectType as K;
+            let kind = K::try_from(r.kind).unwrap_or(K::Undefined);
+            if matches!(
+                kind,
+                K::ReindexObjectDatabase | K::ReindexObjectSystem | K::ReindexObjectSchema
+            ) {
+                non_transactional(cx, "REINDEX DATABASE/SCHEMA/SYSTEM", out);
+            }
+            let concurrent =
+                def_elems(&r.params).any(|d| d.defname == "concurrently" && bool_arg(d));
+            if concurrent && cx.in_tx {
+                let target = r
+                    .relation
+                    .as_ref()
+                    .map(names::range_var)
+                    .unwrap_or_else(|| r.name.clone());
+                cx.push(
+                    out,
+                    &CONCURRENTLY_IN_TRANSACTION,
+                    -1,
+                    format!(
+                        "REINDEX … CONCURRENTLY of {} cannot run inside the migration's transaction",
+                        names::show(&target)
+                    ),
+                    Some(cx.no_tx_fix(cx.text())),
+                );
+            }
+        }
+        node => {
+            if let Some(a) = alter_table(node) {
+                detach_concurrently(cx, &a, out);
+            }
+        }
+    }
+    finish(cx, state, out);
+}
+
+fn detach_concurrently(cx: &Ctx, a: &super::AlterTable, out: &mut Vec<Finding>) {
+    if !cx.in_tx {
+        return;
+    }
+    for (_, kind, def) in &a.cmds {
+        if *kind != AlterTableType::AtDetachPartition {
+            continue;
+        }
+        if let Some(NodeEnum::PartitionCmd(p)) = def {
+            if p.concurrent {
+                cx.push(
+                    out,
+                    &CONCURRENTLY_IN_TRANSACTION,
+                    a.rv.location,
+                    format!(
+                        "DETACH PARTITION … CONCURRENTLY on {} cannot run inside the migration's transaction",
+                        names::show(&a.table)
+                    ),
+                    Some(cx.no_tx_fix(cx.text())),
+                );
+            }
+        }
+    }
+}
+
+/// `mixed-no-transaction`, said once, at the second statement of a no-transaction file.
+fn finish(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
+    if cx.m.no_transaction && state.statements == 2 {
+        out.push(cx.finding(
+            &MIXED_NO_TRANSACTION,
+            -1,
+            format!(
+                "`{}` runs without a transaction and has more than one statement: a failure after the first leaves it half-applied",
+                cx.m.up.path
+            ),
+        ));
+    }
+}
+
+fn non_transactional(cx: &Ctx, what: &str, out: &mut Vec<Finding>) {
+    if cx.in_tx {
+        cx.push(
+            out,
+            &NON_TRANSACTIONAL_STATEMENT,
+            -1,
+            format!("{what} cannot run inside the migration's transaction: the deploy fails"),
+            Some(cx.no_tx_fix(cx.text())),
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! The commands that look after the history: `rollback` (down SQL, newest first),
+//! `validate` (applied files against recorded checksums, with diffs), `repair`
+//! (accept a new checksum or clear a failed record — always audited), `baseline`
+//! (mark an existing database as being at a version) and `verify` (connection,
+//! server version, privileges, history health). All run under the migration lock.
+
+use crate::connection::{connect, describe};
+use crate::exec;
+use crate::history::{self, quoted};
+use crate::lock::{connect_locked as locked, unlock};
+use sqlgate_core::catalog::{text, Catalog, Migration, Version};
+use sqlgate_core::model::{Check, Invalid, RecordStatus, RuleId};
+use sqlgate_core::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
+use sqlgate_core::rules::history::unified_diff;
+use sqlgate_core::sql;
+use sqlgate_core::Error;
+use std::collections::HashMap;
+use tokio_postgres::Row;
+
+fn check(what: impl Into<String>, ok: bool, detail: impl Into<String>) -> Check {
+    Check {
+        what: what.into(),
+        ok,
+        detail: detail.into(),
+    }
+}
+
+fn db_err(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
+    move |e| Error::Unreachable(format!("{what}: {}", describe(&e)))
+}
+
+/// Column `i` of a row sqlgate asked for, or an error saying what was unexpected.
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+    what: &str,
+) -> Result<T, Error> {
+    row.try_get(i)
+        .map_err(|e| Error::Usage(format!("unexpected value for {what}: {e}")))
+}
+
+async fn audit(
+    client: &tokio_postgres::Client,
+    table: &str,
+    action: &str,
+    version: &str,
+    detail: &str,
+) -> Result<(), Error> {
+    let audit = quoted(&format!("{table}_audit"));
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {audit} (
+                at timestamptz NOT NULL DEFAULT now(), by_user text NOT NULL DEFAULT current_user,
+                action text NOT NULL, version text NOT NULL, detail text NOT NULL, sqlgate_version text NOT NULL)"
+        ))
+        .await
+        .map_err(db_err("cannot create the audit table"))?;
+    client
+        .execute(
+            &format!("INSERT INTO {audit} (action, version, detail, sqlgate_version) VALUES ($1, $2, $3, $4)"),
+            &[&action, &version, &detail, &env!("CARGO_PKG_VERSION")],
+        )
+        .await
+        .map_err(db_err("cannot write the audit record"))?;
+    Ok(())
+}
+
+/// Which applied migrations `rollback` undoes.
+#[derive(Debug, Clone)]
+pub enum RollbackScope {
+    Count(usize),
+    /// Everything above this version.
+    To(String),
+    /// Everything the last `apply` did.
+    LastBatch,
+}
+
+/// Runs down migrations, newest first, each in a transaction with its history row.
+/// Refuses (changing nothing) when one of them has no down SQL.
+pub async fn rollback(
+    url: &str,
+    table: &str,
+    cat: &Catalog,
+    scope: &RollbackScope,
+    wait: std::time::Duration,
+    vars: &std::collections::BTreeMap<String, String>,
+    say: &mut dyn FnMut(String),
+) -> Result<Vec<String>, Error> {
+    let (client, key) = locked(url, table, wait).await?;
+    let result = async {
+        if !history::exists(&client, table).await? {
+            return Ok(Vec::new());
+        }
+        let rows = history::read(&client, table).await?;
+        let mut applied: Vec<&sqlgate_core::model::Record> = rows
+            .iter()
+            .filter(|r| r.status == RecordStatus::Applied)
+            .collect();
+        applied.sort_by_key(|r| Version::from_digits(&r.version));
+        applied.reverse();
+        let chosen: Vec<&sqlgate_core::model::Record> = match scope {
+            RollbackScope::Count(n) => applied.into_iter().take(*n).collect(),
+            RollbackScope::To(v) => {
+                let to = Version::from_digits(v)
+                    .ok_or_else(|| Error::Usage(format!("--to {v} is not a version number")))?;
+                applied
+                    .into_iter()
+                    .filter(|r| Version::from_digits(&r.version).is_some_and(|x| x > to))
+                    .collect()
+            }
+            RollbackScope::LastBatch => {
+                let last = applied.iter().map(|r| r.batch).max().unwrap_or(0);
+                applied.into_iter().filter(|r| r.batch == last).collect()
+            }
+        };
+        let by_version: HashMap<&str, &Migration> = cat
+            .migrations
+            .iter()
+            .map(|m| (m.version.canonical(), m))
+            .collect();
+        let mut plan = Vec::new();
+        for r in &chosen {
+            let m = by_version.get(r.version.as_str()).ok_or_else(|| {
+                Error::Usage(format!("cannot roll back {}: its file is missing", r.name))
+            })?;
+            let down = m
+                .down
+                .as_ref()
+                .filter(|d| text::has_sql(&d.text))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "cannot roll back {}: it has no down SQL; nothing was rolled back",
+                        m.name
+                    ))
+                })?;
+            plan.push((*m, down));
+        }
+        let mut done = Vec::new();
+        for (m, down) in plan {
+            let parsed = sql::parse(&down.text, vars, down.first_line);
+            client
+                .batch_execute("BEGIN")
+                .await
+                .map_err(db_err("cannot start a transaction"))?;
+            let step = async {
+                exec::run_in_transaction(&client, &parsed)
+                    .await
+                    .map_err(|e| e.error)?;
+                client
+                    .execute(
+                        &format!("DELETE FROM {} WHERE version = $1", quoted(table)),
+                        &[&m.version.canonical()],
+                    )
+                    .await?;
+                client.batch_execute("COMMIT").await
+            }
+            .await;
+            if let Err(e) = step {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(Error::Usage(format!(
+                    "rolling back {} failed ({}); it was left applied: {}",
+                    m.name,
+                    down.path,
+                    describe(&e)
+                )));
+            }
+            say(format!("  rolled back {}", m.name));
+            done.push(m.name.clone());
+        }
+        Ok(done)
+    }
+    .await;
+    unlock(&client, key).await;
+    result
+}
+
+/// Compares applied migrations with their files.
+pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Invalid>, Error> {
+    let client = connect(url).await?;
+    if !history::exists(&client, table).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(&format!("SELECT version, name, checksum, status, up_sql FROM {} ORDER BY length(version), version", quoted(table)), &[])
+        .await
+        .map_err(db_err("cannot read the history table"))?;
+    let by_version: HashMap<&str, &Migration> = cat
+        .migrations
+        .iter()
+        .map(|m| (m.version.canonical(), m))
+        .collect();
+    let mut out = Vec::new();
+    for r in rows {
+        let what = "a row of the history table";
+        let (version, name, checksum, status, recorded): (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+        ) = (
+            get(&r, 0, what)?,
+            get(&r, 1, what)?,
+            get(&r, 2, what)?,
+            get(&r, 3, what)?,
+            get(&r, 4, what)?,
+        );
+        match by_version.get(version.as_str()) {
+            None if status != "baseline" => out.push(Invalid {
+                version,
+                name,
+                problem: RuleId::of(&MISSING_FILE),
+                diff: None,
+            }),
+            Some(m) if status == "failed" => out.push(Invalid {
+                version,
+                name: m.name.clone(),
+                problem: RuleId::of(&FAILED_MIGRATION),
+                diff: None,
+            }),
+            Some(m) if status == "applied" && checksum != m.checksum() => out.push(Invalid {
+                version,
+                name: m.name.clone(),
+                problem: RuleId::of(&CHECKSUM_MISMATCH),
+                diff: recorded.map(|old| unified_diff(&old, &m.up.text, &m.up.path, &m.up.path)),
+            }),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Accepts the file's checksum of an applied version, or clears a failed record.
+pub async fn repair(
+    url: &str,
+    table: &str,
+    cat: &Catalog,
+    versions: &[String],
+    wait: std::time::Duration,
+) -> Result<Vec<String>, Error> {
+    let (client, key) = locked(url, table, wait).await?;
+    let result = async {
+        let by_version: HashMap<&str, &Migration> = cat
+            .migrations
+            .iter()
+            .map(|m| (m.version.canonical(), m))
+            .collect();
+        let mut done = Vec::new();
+        for v in versions {
+            let canon = Version::from_digits(v)
+                .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?;
+            let canon = canon.canonical().to_string();
+            let row = client
+                .query_opt(
+                    &format!(
+                        "SELECT status, checksum FROM {} WHERE version = $1",
+                        quoted(table)
+                    ),
+                    &[&canon],
+                )
+                .await
+                .map_err(db_err("cannot read the history table"))?
+                .ok_or_else(|| Error::Usage(format!("version {v} is not in the history table")))?;
+            let (status, old): (String, String) = (
+                get(&row, 0, "the history row's status")?,
+                get(&row, 1, "the history row's checksum")?,
+            );
+            if status == "failed" {
+                client
+                    .execute(
+                        &format!("DELETE FROM {} WHERE version = $1", quoted(table)),
+                        &[&canon],
+                    )
+                    .await
+                    .map_err(db_err("cannot clear the failed record"))?;
+                audit(
+                    &client,
+                    table,
+                    "clear-failed",
+                    &canon,
+                    "failed record removed; the migration will run again",
+                )
+                .await?;
+                done.push(format!(
+                    "{v}: failed record cleared (the migration runs again on the next apply)"
+                ));
+                continue;
+            }
+            let m = by_version.get(canon.as_str()).ok_or_else(|| {
+                Error::Usage(format!("version {v} has no file to take the checksum from"))
+            })?;
+            if old == m.checksum() {
+                done.push(format!("{v}: already matches its file"));
+                continue;
+            }
+            client
+                .execute(
+                    &format!(
+                        "UPDATE {} SET checksum = $2, up_sql = $3 WHERE version = $1",
+                        quoted(table)
+                    ),
+                    &[&canon, &m.checksum(), &m.up.text],
+                )
+                .await
+                .map_err(db_err("cannot update the checksum"))?;
+            audit(
+                &client,
+                table,
+                "accept-checksum",
+                &canon,
+                &format!("{old} -> {}", m.checksum()),
+            )
+            .await?;
+            done.push(format!(
+                "{v}: checksum {}… accepted (was {}…)",
+                &m.checksum()[..12],
+                &old[..old.len().min(12)]
+            ));
+        }
+        Ok(done)
+    }
+    .await;
+    unlock(&client, key).await;
+    result
+}
+
+/// Marks the database as being at `version` without running anything.
+pub async fn baseline(
+    url: &str,
+    table: &str,
+    version: &str,
+    wait: std::time::Duration,
+) -> Result<(), Error> {
+    let v = Version::from_digits(version)
+        .ok_or_else(|| Error::Usage(format!("{version} is not a version number")))?;
+    let (client, key) = locked(url, table, wait).await?;
+    let result = async {
+        history::ensure(&client, table).await?;
+        let rows = history::read(&client, table).await?;
+        if !rows.is_empty() {
+            return Err(Error::Usage(format!(
+                "the history table already has {} record(s); baseline is for databases sqlgate has never migrated",
+                rows.len()
+            )));
+        }
+        client
+            .execute(
+                &format!("INSERT INTO {} (version, name, checksum, status, batch, sqlgate_version) VALUES ($1, 'baseline', '', 'baseline', 0, $2)", quoted(table)),
+                &[&v.canonical(), &env!("CARGO_PKG_VERSION")],
+            )
+            .await
+            .map_err(db_err("cannot write the baseline"))?;
+        audit(&client, table, "baseline", v.canonical(), "database marked as at this version").await
+    }
+    .await;
+    unlock(&client, key).await;
+    result
+}
+
+/// What `verify` checked.
+pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
+    let client = connect(url).await?;
+    let mut out = Vec::new();
+    let row = client
+        .query_one("SHOW server_version", &[])
+        .await
+        .map_err(db_err("cannot read the server version"))?;
+    let v: String = get(&row, 0, "server_version")?;
+    out.push(check("connection", true, format!("PostgreSQL {v}")));
+    let schema = table
+        .split_once('.')
+        .map_or("public", |(s, _)| s)
+        .to_string();
+    let row = client
+        .query_one(
+            "SELECT current_user::text,
+                    coalesce(has_schema_privilege(n.oid, 'CREATE'), has_database_privilege(current_database(), 'CREATE'))
+               FROM (SELECT (SELECT oid FROM pg_namespace WHERE nspname = $1) AS oid) n",
+            &[&schema],
+        )
+        .await
+        .map_err(db_err("cannot check privileges"))?;
+    let (user, can_create): (String, bool) = (
+        get(&row, 0, "current_user")?,
+        get(&row, 1, "the privilege check")?,
+    );
+    out.push(check(
+        "privileges",
+        can_create,
+        format!(
+            "{user} {} create objects in schema {schema}",
+            if can_create { "can" } else { "cannot" }
+        ),
+    ));
+    if history::exists(&client, table).await? {
+        let row = client
+            .query_one(
+                "SELECT obj_description(to_regclass($1), 'pg_class')",
+                &[&quoted(table)],
+            )
+            .await
+            .map_err(db_err("cannot read the history table comment"))?;
+        let comment: Option<String> = get(&row, 0, "the history table comment")?;
+        let layout_ok = comment.as_deref() == Some(history::LAYOUT);
+        out.push(check(
+            "history layout",
+            layout_ok,
+            comment.unwrap_or_else(|| "no layout comment".into()),
+        ));
+        let rows = history::read(&client, table).await?;
+        let failed: Vec<String> = rows
+            .iter()
+            .filter(|r| r.status == RecordStatus::Failed)
+            .map(|r| r.name.clone())
+            .collect();
+        out.push(check(
+            "history records",
+            failed.is_empty(),
+            if failed.is_empty() {
+                format!("{} record(s), none failed", rows.len())
+            } else {
+                format!("failed: {}", failed.join(", "))
+            },
+        ));
+    } else {
+        out.push(check(
+            "history table",
+            true,
+            format!(
+                "{} does not exist yet (created by the first apply)",
+                quoted(table)
+            ),
+        ));
+    }
+    Ok(out)
+}

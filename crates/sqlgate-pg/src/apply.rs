@@ -1,0 +1,487 @@
+//! `apply` and `status`: running the pending migrations under the migration lock, each
+//! in its own transaction together with its history row (or all in one with
+//! `--single-transaction`; no-transaction migrations statement by statement), and
+//! reading the history for `status`. What to run is decided by `sqlgate_core::plan`;
+//! statements run through [`crate::exec`].
+
+use crate::connection::{connect, describe};
+use crate::exec::{self, StatementError};
+use crate::{history, lock};
+use sqlgate_core::catalog::{display_path, Catalog, Migration, Version};
+use sqlgate_core::model::{Applied, ApplyReport, Failure, Finding, StatusLine};
+use sqlgate_core::plan::plan;
+use sqlgate_core::sql::{self, Parsed};
+use sqlgate_core::Error;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+/// Options of `apply`.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub dry_run: bool,
+    pub to: Option<String>,
+    pub count: Option<usize>,
+    pub allow_out_of_order: bool,
+    /// All pending migrations in one transaction: all or nothing.
+    pub single_transaction: bool,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    pub lock_retries: u32,
+    pub lock_wait: Duration,
+    pub vars: BTreeMap<String, String>,
+    pub git_commit: Option<String>,
+    pub ci_run_url: Option<String>,
+}
+
+/// Where `apply` reports what it is doing.
+pub trait Progress {
+    /// One line of the run's log (stdout).
+    fn say(&mut self, line: String);
+    /// A migration is about to run (`index` counts from 0), for a progress bar.
+    fn started(&mut self, _index: usize, _total: usize, _name: &str) {}
+    /// The migration that started last has ended.
+    fn ended(&mut self) {}
+}
+
+impl<F: FnMut(String)> Progress for F {
+    fn say(&mut self, line: String) {
+        self(line)
+    }
+}
+
+fn pg_duration(d: Option<Duration>) -> String {
+    d.map_or("0".into(), |d| format!("{}ms", d.as_millis()))
+}
+
+/// Applies pending migrations.
+pub async fn apply(
+    url: &str,
+    table: &str,
+    cat: &Catalog,
+    dir: &str,
+    opts: &ApplyOptions,
+    progress: &mut dyn Progress,
+) -> Result<ApplyReport, Error> {
+    let client = connect(url).await?;
+    let key = history::lock_key(table);
+    // SIGINT/SIGTERM (a cancelled workflow): cancel the running statement on the
+    // server; the migration then fails, rolls back, and nothing after it starts.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let flag = interrupted.clone();
+        let cancel = client.cancel_token();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            flag.store(true, Ordering::SeqCst);
+            let _ = cancel.cancel_query(tokio_postgres::NoTls).await;
+        })
+    };
+    lock::lock(&client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
+    let result = apply_locked(&client, table, cat, dir, opts, &interrupted, progress).await;
+    watcher.abort();
+    lock::unlock(&client, key).await;
+    result
+}
+
+/// The history row written with each migration.
+struct Recorder {
+    insert: String,
+    batch: i32,
+}
+
+async fn apply_locked(
+    client: &Client,
+    table: &str,
+    cat: &Catalog,
+    dir: &str,
+    opts: &ApplyOptions,
+    interrupted: &AtomicBool,
+    progress: &mut dyn Progress,
+) -> Result<ApplyReport, Error> {
+    history::ensure(client, table).await?;
+    let rows = history::read(client, table).await?;
+    let plan = plan(cat, &rows, dir, opts.allow_out_of_order);
+    let mut report = ApplyReport {
+        blockers: plan.blockers,
+        ..Default::default()
+    };
+    if !report.blockers.is_empty() {
+        report.pending_after = plan.pending.len();
+        return Ok(report);
+    }
+    let mut pending: Vec<&Migration> = plan.pending;
+    if let Some(to) = &opts.to {
+        let to = Version::from_digits(to)
+            .ok_or_else(|| Error::Usage(format!("--to {to} is not a version number")))?;
+        pending.retain(|m| m.version <= to);
+    }
+    if let Some(n) = opts.count {
+        pending.truncate(n);
+    }
+    let q = history::quoted(table);
+    let recorder = Recorder {
+        insert: format!(
+            "INSERT INTO {q} (version, name, checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url, statements_done, error, up_sql)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = EXCLUDED.status,
+               batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
+               error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
+        ),
+        batch: rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1,
+    };
+    let total = pending.len();
+    if opts.single_transaction && !opts.dry_run && !pending.is_empty() {
+        if let Some(m) = pending.iter().find(|m| m.no_transaction) {
+            return Err(Error::Usage(format!(
+                "--single-transaction cannot include {}, which must run outside a transaction; apply up to the version before it first (--to)",
+                m.name
+            )));
+        }
+        return apply_all_or_nothing(client, &pending, &recorder, opts, progress, report).await;
+    }
+    for (i, m) in pending.iter().enumerate() {
+        if interrupted.load(Ordering::SeqCst) {
+            report.interrupted = true;
+            report.pending_after = total - i;
+            return Ok(report);
+        }
+        if opts.dry_run {
+            progress.say(format!(
+                "would apply {} ({}){}",
+                m.name,
+                display_path(dir, &m.up.path),
+                if m.no_transaction {
+                    " without a transaction"
+                } else {
+                    ""
+                }
+            ));
+            progress.say(
+                m.up_sql(&opts.vars)
+                    .trim_end()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            continue;
+        }
+        let started = Instant::now();
+        progress.started(i, total, &m.name);
+        let parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        let outcome = if m.no_transaction {
+            run_without_transaction(client, m, &parsed, opts).await
+        } else {
+            run_in_transaction(client, m, &parsed, opts, &recorder, progress).await
+        };
+        let ms = started.elapsed().as_millis() as u64;
+        progress.ended();
+        match outcome {
+            Ok(()) => {
+                if m.no_transaction {
+                    record(client, &recorder, m, "applied", ms, opts, None, None).await?;
+                }
+                progress.say(format!(
+                    "  applied {} ({} ms) [{}/{}]",
+                    m.name,
+                    ms,
+                    i + 1,
+                    total
+                ));
+                report.applied.push(Applied {
+                    version: m.version.raw().into(),
+                    name: m.name.clone(),
+                    execution_ms: ms,
+                });
+            }
+            Err(failure) => {
+                report.interrupted = interrupted.load(Ordering::SeqCst);
+                if m.no_transaction {
+                    let done = failure.statements_done.unwrap_or(0);
+                    record(
+                        client,
+                        &recorder,
+                        m,
+                        "failed",
+                        ms,
+                        opts,
+                        Some(done as i32),
+                        Some(failure.message.clone()),
+                    )
+                    .await?;
+                }
+                report.failure = Some(failure);
+                report.pending_after = total - i;
+                return Ok(report);
+            }
+        }
+    }
+    report.pending_after = if opts.dry_run { total } else { 0 };
+    Ok(report)
+}
+
+/// A failure of migration `m` at the position of a failing statement.
+fn failure(m: &Migration, e: &StatementError) -> Failure {
+    Failure {
+        migration: m.name.clone(),
+        file: m.up.path.clone(),
+        line: e.line,
+        column: e.column,
+        message: describe(&e.error),
+        statements_done: None,
+    }
+}
+
+/// A failure of migration `m` outside its statements (BEGIN, SET, recording, COMMIT).
+fn failure_around(m: &Migration, parsed: &Parsed, e: &tokio_postgres::Error) -> Failure {
+    let (line, column) = parsed.whole_error_position(exec::pg_position(e));
+    Failure {
+        migration: m.name.clone(),
+        file: m.up.path.clone(),
+        line,
+        column,
+        message: describe(e),
+        statements_done: None,
+    }
+}
+
+/// `--single-transaction`: every pending migration and its history row in one
+/// transaction; a failure anywhere leaves the database as it was.
+async fn apply_all_or_nothing(
+    client: &Client,
+    pending: &[&Migration],
+    recorder: &Recorder,
+    opts: &ApplyOptions,
+    progress: &mut dyn Progress,
+    mut report: ApplyReport,
+) -> Result<ApplyReport, Error> {
+    let begin = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout)
+    );
+    client
+        .batch_execute(&begin)
+        .await
+        .map_err(|e| Error::Unreachable(describe(&e)))?;
+    let mut done = Vec::new();
+    for m in pending {
+        let started = Instant::now();
+        let parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        let step = match exec::run_in_transaction(client, &parsed).await {
+            Err(e) => Err(failure(m, &e)),
+            Ok(()) => {
+                let ms = started.elapsed().as_millis() as i64;
+                insert_row(client, recorder, m, "applied", ms, opts, None, None)
+                    .await
+                    .map_err(|e| {
+                        let mut f = failure_around(m, &parsed, &e);
+                        (f.line, f.column) = (m.up.first_line, 1);
+                        f
+                    })
+                    .map(|_| ())
+            }
+        };
+        if let Err(f) = step {
+            let _ = client.batch_execute("ROLLBACK").await;
+            report.failure = Some(f);
+            report.pending_after = pending.len() + 1;
+            progress.say(format!(
+                "  rolled back all {} migration(s) of this run",
+                done.len() + 1
+            ));
+            return Ok(report);
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        progress.say(format!("  ran {} ({} ms)", m.name, ms));
+        done.push(Applied {
+            version: m.version.raw().into(),
+            name: m.name.clone(),
+            execution_ms: ms,
+        });
+    }
+    client.batch_execute("COMMIT").await.map_err(|e| {
+        Error::Unreachable(format!(
+            "COMMIT failed; nothing was applied: {}",
+            describe(&e)
+        ))
+    })?;
+    report.applied = done;
+    Ok(report)
+}
+
+/// Writes one history row (the statement is an upsert on `version`).
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    client: &Client,
+    recorder: &Recorder,
+    m: &Migration,
+    status: &str,
+    ms: i64,
+    opts: &ApplyOptions,
+    done: Option<i32>,
+    error: Option<String>,
+) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute(
+            &recorder.insert,
+            &[
+                &m.version.canonical(),
+                &m.name,
+                &m.checksum(),
+                &status,
+                &recorder.batch,
+                &ms,
+                &env!("CARGO_PKG_VERSION"),
+                &opts.git_commit,
+                &opts.ci_run_url,
+                &done,
+                &error,
+                &m.up.text,
+            ],
+        )
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    client: &Client,
+    recorder: &Recorder,
+    m: &Migration,
+    status: &str,
+    ms: u64,
+    opts: &ApplyOptions,
+    done: Option<i32>,
+    error: Option<String>,
+) -> Result<(), Error> {
+    insert_row(client, recorder, m, status, ms as i64, opts, done, error)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            Error::Unreachable(format!(
+                "cannot record {} in the history table: {}",
+                m.name,
+                describe(&e)
+            ))
+        })
+}
+
+/// One transaction: the statements, then the history row; retried when a lock could
+/// not be had within lock_timeout.
+async fn run_in_transaction(
+    client: &Client,
+    m: &Migration,
+    parsed: &Parsed,
+    opts: &ApplyOptions,
+    recorder: &Recorder,
+    progress: &mut dyn Progress,
+) -> Result<(), Failure> {
+    let mut attempt = 0;
+    loop {
+        let started = Instant::now();
+        let result: Result<(), Result<StatementError, tokio_postgres::Error>> = async {
+            client.batch_execute("BEGIN").await.map_err(Err)?;
+            client
+                .batch_execute(&format!(
+                    "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+                    pg_duration(opts.lock_timeout),
+                    pg_duration(opts.statement_timeout)
+                ))
+                .await
+                .map_err(Err)?;
+            exec::run_in_transaction(client, parsed).await.map_err(Ok)?;
+            let ms = started.elapsed().as_millis() as i64;
+            insert_row(client, recorder, m, "applied", ms, opts, None, None)
+                .await
+                .map_err(Err)?;
+            client.batch_execute("COMMIT").await.map_err(Err)?;
+            Ok(())
+        }
+        .await;
+        let Err(err) = result else { return Ok(()) };
+        let _ = client.batch_execute("ROLLBACK").await;
+        let e = match &err {
+            Ok(s) => &s.error,
+            Err(e) => e,
+        };
+        let lock_timeout = e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+        if lock_timeout && attempt < opts.lock_retries {
+            attempt += 1;
+            let backoff = Duration::from_secs(1 << attempt.min(5));
+            progress.say(format!(
+                "  {} could not get its lock within lock_timeout; retry {attempt}/{} in {}s",
+                m.name,
+                opts.lock_retries,
+                backoff.as_secs()
+            ));
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        return Err(match err {
+            Ok(s) => failure(m, &s),
+            Err(e) => {
+                let mut f = failure_around(m, parsed, &e);
+                f.message = format!("while recording or committing: {}", f.message);
+                f
+            }
+        });
+    }
+}
+
+/// A no-transaction migration: session timeouts, then the statements one by one; a
+/// failure says how many ran before it.
+async fn run_without_transaction(
+    client: &Client,
+    m: &Migration,
+    parsed: &Parsed,
+    opts: &ApplyOptions,
+) -> Result<(), Failure> {
+    let set = format!(
+        "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout)
+    );
+    if let Err(e) = client.batch_execute(&set).await {
+        return Err(failure_around(m, parsed, &e));
+    }
+    let Ok(result) = exec::run_each(client, parsed, &mut exec::Quiet).await;
+    if let Err(e) = result {
+        let mut f = failure(m, &e);
+        f.statements_done = Some(e.done);
+        return Err(f);
+    }
+    let _ = client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout")
+        .await;
+    Ok(())
+}
+
+/// Reads the history (without creating it) and compares it with the catalog.
+pub async fn status(
+    url: &str,
+    table: &str,
+    cat: &Catalog,
+    dir: &str,
+) -> Result<(Vec<StatusLine>, Vec<Finding>), Error> {
+    let client = connect(url).await?;
+    let rows = if history::exists(&client, table).await? {
+        history::read(&client, table).await?
+    } else {
+        Vec::new()
+    };
+    let p = plan(cat, &rows, dir, false);
+    Ok((p.status, p.blockers))
+}

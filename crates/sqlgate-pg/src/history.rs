@@ -1,0 +1,140 @@
+//! The history table: one row per applied, failed or baselined migration (see
+//! docs/history-table.md). Created on first use; its layout version is kept in the
+//! table comment (`sqlgate:history:v1`) so later releases can upgrade it. Rows are
+//! read with checked access: a hand-edited table is a clear error, never a panic.
+
+use crate::connection::describe;
+use sqlgate_core::model::{Record, RecordStatus};
+use sqlgate_core::Error;
+use tokio_postgres::Row;
+
+/// Layout version written into the table comment.
+pub const LAYOUT: &str = "sqlgate:history:v1";
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `"schema"."table"` for a configured `schema.table` or `table` (schema `public`).
+pub fn quoted(table: &str) -> String {
+    match table.split_once('.') {
+        Some((schema, name)) => format!("{}.{}", quote_ident(schema), quote_ident(name)),
+        None => format!("{}.{}", quote_ident("public"), quote_ident(table)),
+    }
+}
+
+fn schema_of(table: &str) -> &str {
+    table.split_once('.').map_or("public", |(s, _)| s)
+}
+
+/// Creates the history table (and its schema) when missing.
+pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), Error> {
+    let t = quoted(table);
+    let sql = format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {t} (
+            version          text PRIMARY KEY,
+            name             text NOT NULL,
+            checksum         text NOT NULL,
+            status           text NOT NULL CHECK (status IN ('applied', 'failed', 'baseline')),
+            batch            integer NOT NULL,
+            applied_at       timestamptz NOT NULL DEFAULT now(),
+            execution_ms     bigint NOT NULL DEFAULT 0,
+            applied_by       text NOT NULL DEFAULT current_user,
+            sqlgate_version  text NOT NULL,
+            git_commit       text,
+            ci_run_url       text,
+            statements_done  integer,
+            error            text,
+            up_sql           text
+         );
+         COMMENT ON TABLE {t} IS '{LAYOUT}';",
+        schema = quote_ident(schema_of(table)),
+    );
+    client.batch_execute(&sql).await.map_err(|e| {
+        Error::Unreachable(format!(
+            "cannot create the history table {t}: {}",
+            describe(&e)
+        ))
+    })
+}
+
+/// Every row, in version order.
+pub async fn read(client: &tokio_postgres::Client, table: &str) -> Result<Vec<Record>, Error> {
+    let sql = format!(
+        "SELECT version, name, checksum, status, batch, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                execution_ms, applied_by, statements_done, error
+           FROM {} ORDER BY length(version), version",
+        quoted(table)
+    );
+    let rows = client.query(&sql, &[]).await.map_err(|e| {
+        Error::Unreachable(format!("cannot read the history table: {}", describe(&e)))
+    })?;
+    rows.iter().map(|r| record(r, table)).collect()
+}
+
+/// One column of a history row, or an error naming the row and column.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    index: usize,
+    name: &str,
+    table: &str,
+    version: &str,
+) -> Result<T, Error> {
+    row.try_get(index).map_err(|e| {
+        Error::Usage(format!(
+            "the history table {} has an unexpected value in column `{name}` of the row for version {version}: {e}. Fix the row by hand (or restore the table), then run again.",
+            quoted(table)
+        ))
+    })
+}
+
+fn record(r: &Row, table: &str) -> Result<Record, Error> {
+    let version: String = column(r, 0, "version", table, "(unknown)")?;
+    let v = version.as_str();
+    let status: String = column(r, 3, "status", table, v)?;
+    let status = RecordStatus::parse(&status).ok_or_else(|| {
+        Error::Usage(format!(
+            "the history table {} records version {v} with status `{status}`, which sqlgate does not know (applied, failed, baseline). Fix the row by hand, then run again.",
+            quoted(table)
+        ))
+    })?;
+    Ok(Record {
+        name: column(r, 1, "name", table, v)?,
+        checksum: column(r, 2, "checksum", table, v)?,
+        status,
+        batch: column(r, 4, "batch", table, v)?,
+        applied_at: column(r, 5, "applied_at", table, v)?,
+        execution_ms: column(r, 6, "execution_ms", table, v)?,
+        applied_by: column(r, 7, "applied_by", table, v)?,
+        statements_done: column(r, 8, "statements_done", table, v)?,
+        error: column(r, 9, "error", table, v)?,
+        version,
+    })
+}
+
+/// True when the table exists.
+pub async fn exists(client: &tokio_postgres::Client, table: &str) -> Result<bool, Error> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quoted(table)])
+        .await
+        .map_err(|e| {
+            Error::Unreachable(format!(
+                "cannot inspect the history table: {}",
+                describe(&e)
+            ))
+        })?;
+    row.try_get(0)
+        .map_err(|e| Error::Unreachable(format!("cannot inspect the history table: {e}")))
+}
+
+/// The advisory-lock key of a history table (stable across runs and releases).
+pub fn lock_key(table: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("sqlgate:{}", quoted(table)).as_bytes());
+    let mut b = [0u8; 8];
+    for (to, from) in b.iter_mut().zip(d.iter()) {
+        *to = *from;
+    }
+    i64::from_be_bytes(b)
+}

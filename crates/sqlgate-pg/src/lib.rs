@@ -1,0 +1,17 @@
+//! sqlgate's PostgreSQL side: connecting ([`connection`], [`tls`]), the history table
+//! ([`history`]), the migration lock ([`lock`]), the one statement runner every path
+//! uses ([`exec`]), applying and the admin commands ([`apply`], [`admin`]), the scratch
+//! replay ([`replay`]) and private throwaway servers ([`scratch`]).
+
+pub mod admin;
+pub mod apply;
+pub mod connection;
+pub mod exec;
+pub mod history;
+pub mod lock;
+pub mod replay;
+pub mod scratch;
+mod tls;
+
+pub use connection::{connect, describe, mask, passwords};
+pub use sqlgate_core::Error;

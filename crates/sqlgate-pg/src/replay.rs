@@ -1,0 +1,432 @@
+//! Scratch replay (`check --scratch`, PRODUCT §5): on a throwaway database, runs the
+//! migrations that already shipped, then the new ones statement by statement, and
+//! observes each new statement: failure (with PostgreSQL's position, message, detail,
+//! hint), duration, the locks it took on tables that existed before the change
+//! (`pg_locks`), and rewrites (`pg_class.relfilenode` changed). Also captures the
+//! schema before and after the change as normalized text and diffs it.
+//! `judge` (observations + static findings → findings) is pure.
+
+use crate::connection::{connect, describe, mask};
+use crate::exec::{self, Observer};
+use crate::scratch::LocalServer;
+use sqlgate_core::catalog::{display_path, Catalog, Migration};
+use sqlgate_core::model::replay::BLOCKING_LOCKS;
+use sqlgate_core::model::{Finding, Replay, Severity, Step};
+use sqlgate_core::rules::history::unified_diff;
+use sqlgate_core::rules::replay::REPLAY_ERROR;
+use sqlgate_core::sql::{self, Parsed, Statement};
+use sqlgate_core::Error;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+use tokio_postgres::Client;
+
+/// Where to replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scratch {
+    /// A private server from local PostgreSQL binaries, removed afterwards.
+    Auto,
+    /// A uniquely named database created (and dropped) on this server.
+    Url(String),
+}
+
+impl Scratch {
+    /// `auto`, `none` (→ `None`) or a connection string.
+    pub fn parse(s: &str) -> Option<Scratch> {
+        match s.trim() {
+            "" | "none" | "off" => None,
+            "auto" => Some(Scratch::Auto),
+            url => Some(Scratch::Url(url.to_string())),
+        }
+    }
+}
+
+/// Runs the replay. `is_new` tells the migrations of this change from shipped ones.
+pub fn run(
+    scratch: &Scratch,
+    cat: &Catalog,
+    is_new: &dyn Fn(&Migration) -> bool,
+    vars: &BTreeMap<String, String>,
+    dir: &str,
+) -> Result<(Replay, Vec<Finding>), Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let name = format!(
+        "sqlgate_replay_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let (_server, admin, shown) = match scratch {
+        Scratch::Auto => {
+            let s = LocalServer::start()?;
+            let url = s.url("postgres");
+            (
+                Some(s),
+                url,
+                "auto (a private server from local binaries)".to_string(),
+            )
+        }
+        Scratch::Url(u) => (None, u.clone(), mask(u)),
+    };
+    rt.block_on(async {
+        let admin_client = connect(&admin).await?;
+        admin_client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .map_err(|e| {
+                Error::Unreachable(format!(
+                    "cannot create the scratch database on {shown}: {}",
+                    describe(&e)
+                ))
+            })?;
+        let result = replay_on(&with_database(&admin, &name), cat, is_new, vars, dir).await;
+        let _ = admin_client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await;
+        result.map(|(mut r, f)| {
+            r.server = shown.clone();
+            (r, f)
+        })
+    })
+}
+
+/// The connection string for another database on the same server.
+fn with_database(conn: &str, db: &str) -> String {
+    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+        let (base, query) = match conn.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (conn, None),
+        };
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let host_part = match base[scheme_end..].find('/') {
+            Some(i) => &base[..scheme_end + i],
+            None => base,
+        };
+        match query {
+            Some(q) => format!("{host_part}/{db}?{q}"),
+            None => format!("{host_part}/{db}"),
+        }
+    } else {
+        let kept: Vec<&str> = conn
+            .split_whitespace()
+            .filter(|kv| !kv.to_ascii_lowercase().starts_with("dbname="))
+            .collect();
+        format!("{} dbname={db}", kept.join(" "))
+    }
+}
+
+struct Relation {
+    name: String,
+    kind: String,
+    filenode: i64,
+}
+
+async fn relations(c: &Client) -> Result<HashMap<i64, Relation>, Error> {
+    let rows = c
+        .query(
+            "SELECT c.oid::bigint, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relfilenode::bigint \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
+               AND n.nspname NOT LIKE 'pg\\_temp%' AND c.relkind IN ('r', 'p', 'm', 'i')",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::Unreachable(format!("scratch replay: reading pg_class: {}", describe(&e))))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.try_get::<_, i64>(0).ok()?,
+                Relation {
+                    name: r.try_get(1).ok()?,
+                    kind: r.try_get(2).ok()?,
+                    filenode: r.try_get(3).ok()?,
+                },
+            ))
+        })
+        .collect())
+}
+
+async fn locks(c: &Client) -> Result<BTreeSet<(i64, String)>, Error> {
+    let rows = c
+        .query(
+            "SELECT relation::bigint, mode FROM pg_locks \
+             WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted",
+            &[],
+        )
+        .await
+        .map_err(|e| {
+            Error::Unreachable(format!(
+                "scratch replay: reading pg_locks: {}",
+                describe(&e)
+            ))
+        })?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+        .collect())
+}
+
+/// The user-visible schema as sorted, normalized lines.
+async fn schema(c: &Client) -> Result<String, Error> {
+    let q = "\
+        SELECT 'TABLE ' || c.oid::regclass::text || E'\\n' || coalesce(string_agg('  ' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
+               || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END \
+               || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), ''), E'\\n' ORDER BY a.attnum), '') \
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+        LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
+        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        GROUP BY c.oid \
+        UNION ALL \
+        SELECT 'CONSTRAINT ' || conrelid::regclass::text || '.' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid) \
+        FROM pg_constraint WHERE conrelid <> 0 AND connamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema')) \
+        UNION ALL \
+        SELECT 'INDEX ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        UNION ALL \
+        SELECT CASE c.relkind WHEN 'v' THEN 'VIEW ' ELSE 'MATERIALIZED VIEW ' END || c.oid::regclass::text || ' AS' || E'\\n' || pg_get_viewdef(c.oid) \
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        UNION ALL \
+        SELECT 'TYPE ' || t.oid::regtype::text || ' AS ENUM (' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) || ')' \
+        FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid \
+        UNION ALL \
+        SELECT 'FUNCTION ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        UNION ALL \
+        SELECT 'SEQUENCE ' || c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+    let rows = c.query(q, &[]).await.map_err(|e| {
+        Error::Unreachable(format!(
+            "scratch replay: reading the schema: {}",
+            describe(&e)
+        ))
+    })?;
+    let mut lines: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<_, Option<String>>(0).ok().flatten())
+        .collect();
+    lines.sort();
+    Ok(lines.join("\n") + "\n")
+}
+
+fn error_finding(
+    m: &Migration,
+    dir: &str,
+    line: u32,
+    column: u32,
+    e: &tokio_postgres::Error,
+    shipped: bool,
+) -> Finding {
+    let what = if shipped {
+        format!(
+            "shipped migration `{}` fails on a fresh scratch database, so the new migrations were not replayed (a different PostgreSQL version or a missing extension on the scratch server?): {}",
+            m.name,
+            describe(e)
+        )
+    } else {
+        format!("fails on the scratch database: {}", describe(e))
+    };
+    let mut f = Finding::new(&REPLAY_ERROR, display_path(dir, &m.up.path), what)
+        .at(line, column)
+        .version(m.version.to_string());
+    if shipped {
+        // Not this change's fault: say so without blocking it.
+        f.severity = Severity::Warning;
+    }
+    f
+}
+
+/// Records, for every statement of a new migration, its duration, the locks it took
+/// and the relations it rewrote among those that existed before the change.
+struct Watch<'a> {
+    existing: &'a HashMap<i64, Relation>,
+    in_tx: bool,
+    file: String,
+    files_before: HashMap<i64, Relation>,
+    locks_before: BTreeSet<(i64, String)>,
+    steps: &'a mut Vec<Step>,
+}
+
+impl Observer for Watch<'_> {
+    type Error = Error;
+
+    async fn before(&mut self, c: &Client) -> Result<(), Error> {
+        self.files_before = relations(c).await?;
+        self.locks_before = if self.in_tx {
+            locks(c).await?
+        } else {
+            BTreeSet::new()
+        };
+        Ok(())
+    }
+
+    async fn after(
+        &mut self,
+        c: &Client,
+        parsed: &Parsed,
+        stmt: &Statement,
+        elapsed: Duration,
+    ) -> Result<(), Error> {
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        let mut taken = Vec::new();
+        let mut blocking = false;
+        if self.in_tx {
+            for (oid, mode) in locks(c).await?.difference(&self.locks_before) {
+                if let Some(r) = self.existing.get(oid).filter(|r| r.kind != "i") {
+                    blocking |= BLOCKING_LOCKS.contains(&mode.as_str());
+                    taken.push(format!("{}: {mode}", r.name));
+                }
+            }
+        }
+        let files_after = relations(c).await?;
+        let mut rewrites: Vec<String> = self
+            .existing
+            .iter()
+            .filter_map(|(oid, r)| {
+                let old = self.files_before.get(oid)?;
+                let new = files_after.get(oid)?;
+                (old.filenode != 0 && new.filenode != old.filenode).then(|| r.name.clone())
+            })
+            .collect();
+        rewrites.sort();
+        taken.sort();
+        let text = parsed.substituted_text(stmt);
+        let end_line = stmt.line + u32::try_from(text.matches('\n').count()).unwrap_or(0);
+        self.steps.push(Step {
+            file: self.file.clone(),
+            line: stmt.line,
+            column: stmt.column,
+            end_line,
+            duration_ms: (duration_ms * 100.0).round() / 100.0,
+            locks: taken,
+            rewrites,
+            blocking,
+        });
+        Ok(())
+    }
+}
+
+/// Runs one migration on the scratch database, in its transaction unless it is a
+/// no-transaction one; with `before` (the relations that existed before the change),
+/// records each statement's locks and rewrites.
+async fn run_migration(
+    c: &Client,
+    m: &Migration,
+    vars: &BTreeMap<String, String>,
+    dir: &str,
+    before: Option<&HashMap<i64, Relation>>,
+    steps: &mut Vec<Step>,
+) -> Result<Result<(), Finding>, Error> {
+    let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+    let in_tx = !m.no_transaction;
+    let fail = |e: &tokio_postgres::Error, line: u32, column: u32| {
+        error_finding(m, dir, line, column, e, before.is_none())
+    };
+    if !parsed.problems.is_empty() || parsed.statements.is_empty() {
+        // Unparseable here (the static rules report it): let PostgreSQL judge it whole.
+        if let Err(e) = exec::run_whole(c, &parsed).await {
+            return Ok(Err(fail(&e.error, m.up.first_line, 1)));
+        }
+        return Ok(Ok(()));
+    }
+    if in_tx {
+        c.batch_execute("BEGIN")
+            .await
+            .map_err(|e| Error::Unreachable(format!("scratch replay: {}", describe(&e))))?;
+    }
+    let result = match before {
+        Some(existing) => {
+            let mut watch = Watch {
+                existing,
+                in_tx,
+                file: display_path(dir, &m.up.path),
+                files_before: HashMap::new(),
+                locks_before: BTreeSet::new(),
+                steps,
+            };
+            exec::run_each(c, &parsed, &mut watch).await?
+        }
+        None => {
+            let Ok(result) = exec::run_each(c, &parsed, &mut exec::Quiet).await;
+            result
+        }
+    };
+    if let Err(e) = result {
+        if in_tx {
+            let _ = c.batch_execute("ROLLBACK").await;
+        }
+        return Ok(Err(fail(&e.error, e.line, e.column)));
+    }
+    if in_tx {
+        if let Err(e) = c.batch_execute("COMMIT").await {
+            return Ok(Err(fail(&e, m.up.first_line, 1)));
+        }
+    }
+    Ok(Ok(()))
+}
+
+async fn replay_on(
+    url: &str,
+    cat: &Catalog,
+    is_new: &dyn Fn(&Migration) -> bool,
+    vars: &BTreeMap<String, String>,
+    dir: &str,
+) -> Result<(Replay, Vec<Finding>), Error> {
+    let c = connect(url).await?;
+    let mut replay = Replay::default();
+    let mut steps = Vec::new();
+    for m in cat.migrations.iter().filter(|m| !is_new(m)) {
+        if let Err(f) = run_migration(&c, m, vars, dir, None, &mut steps).await? {
+            return Ok((replay, vec![f]));
+        }
+    }
+    let existing = relations(&c).await?;
+    let schema_before = schema(&c).await?;
+    let mut findings = Vec::new();
+    let mut completed = true;
+    for m in cat.migrations.iter().filter(|m| is_new(m)) {
+        if let Err(f) = run_migration(&c, m, vars, dir, Some(&existing), &mut steps).await? {
+            findings.push(f);
+            completed = false;
+            break;
+        }
+    }
+    let schema_after = schema(&c).await?;
+    replay.completed = completed;
+    replay.steps = steps;
+    if schema_before != schema_after {
+        replay.schema_diff = unified_diff(
+            &schema_before,
+            &schema_after,
+            "schema before",
+            "schema after",
+        );
+    }
+    Ok((replay, findings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_urls() {
+        assert_eq!(Scratch::parse("none"), None);
+        assert_eq!(Scratch::parse("auto"), Some(Scratch::Auto));
+        assert_eq!(
+            with_database("postgres://u:p@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h:5/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            with_database("host=h dbname=postgres user=u", "x"),
+            "host=h user=u dbname=x"
+        );
+    }
+}

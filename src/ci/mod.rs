@@ -1,0 +1,480 @@
+//! `sqlgate ci`: the GitHub Actions entry point. Reads the event, then:
+//! on a pull request, `check` against the base commit, annotations, the sticky comment,
+//! the job summary and step outputs; on a push or a manual dispatch, `apply`, then the
+//! apply report on the pull request(s) the pushed commits came from. Comment failures
+//! are warnings: they never change the verdict or fail an apply that succeeded.
+
+mod apply;
+mod check;
+mod status;
+
+use crate::config::{Overrides, Settings};
+use sqlgate_core::model::{Counts, Finding};
+use sqlgate_core::report::markdown;
+use sqlgate_core::Error;
+use sqlgate_github::api::{Api, RetryPolicy};
+use sqlgate_github::commands;
+use sqlgate_github::comment::{self, Identity, Kind};
+use sqlgate_github::context::{Context, Event, PullRequest};
+use std::path::{Path, PathBuf};
+
+/// What `ci` should do; `auto` chooses from the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Auto,
+    Check,
+    Apply,
+    Status,
+}
+
+/// Options of `sqlgate ci`.
+#[derive(Debug, Clone)]
+pub struct CiOptions {
+    pub mode: Mode,
+    pub overrides: Overrides,
+    pub environment: Option<String>,
+    /// Post the sticky comment.
+    pub comment: bool,
+    pub database_url: Option<String>,
+    /// Connect to the database even for a pull request from a fork.
+    pub allow_fork_database: bool,
+    /// Apply only on pushes to this branch (others are checked).
+    pub deploy_branch: Option<String>,
+    pub allow_out_of_order: bool,
+    /// Where to write the JSON report.
+    pub report_file: Option<PathBuf>,
+}
+
+/// What the event and mode come down to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Check {
+        base: Option<String>,
+        pr: Option<PullRequest>,
+    },
+    Apply,
+    Status,
+}
+
+/// Chooses the action for an event (pure).
+pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
+    let has_db = opts.database_url.is_some();
+    let need_db = |what: &str| {
+        Error::Usage(format!(
+            "`{what}` needs a database: set the action's `database-url` input (DATABASE_URL), usually from a secret"
+        ))
+    };
+    let action = match event {
+        Event::PullRequest { name, pr } => match opts.mode {
+            Mode::Apply => {
+                return Err(Error::Usage(format!(
+                    "refusing to apply migrations on a `{name}` event: code under review must not change a database. \
+                     Migrations are applied after the merge, by `sqlgate ci` on a `push` to the deploy branch (or `workflow_dispatch`)."
+                )))
+            }
+            Mode::Status => Action::Status,
+            Mode::Auto | Mode::Check => Action::Check {
+                base: Some(pr.base_sha.clone()),
+                pr: Some(pr.clone()),
+            },
+        },
+        Event::Push {
+            git_ref, before, ..
+        } => {
+            let check = Action::Check {
+                base: before.clone(),
+                pr: None,
+            };
+            match opts.mode {
+                Mode::Apply => Action::Apply,
+                Mode::Status => Action::Status,
+                Mode::Check => check,
+                Mode::Auto => {
+                    let on_deploy_branch = opts.deploy_branch.as_deref().is_none_or(|b| {
+                        git_ref == b || git_ref.strip_prefix("refs/heads/") == Some(b)
+                    });
+                    if on_deploy_branch && has_db {
+                        Action::Apply
+                    } else {
+                        check
+                    }
+                }
+            }
+        }
+        Event::Dispatch { .. } | Event::Other { .. } => match opts.mode {
+            Mode::Apply => Action::Apply,
+            Mode::Status => Action::Status,
+            Mode::Check => Action::Check {
+                base: None,
+                pr: None,
+            },
+            Mode::Auto => match (event, has_db) {
+                (Event::Dispatch { .. }, true) => Action::Apply,
+                (_, true) => Action::Status,
+                (_, false) => Action::Check {
+                    base: None,
+                    pr: None,
+                },
+            },
+        },
+    };
+    match action {
+        Action::Apply if !has_db => Err(need_db("apply")),
+        Action::Status if !has_db => Err(need_db("status")),
+        a => Ok(a),
+    }
+}
+
+/// Runs `sqlgate ci`; returns the exit code.
+pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
+    // Secrets are masked before anything else is printed.
+    if let Some(url) = &opts.database_url {
+        for pw in sqlgate_pg::passwords(url) {
+            if let Some(line) = commands::add_mask(&pw) {
+                println!("{line}");
+            }
+        }
+    }
+    let ctx = Context::from_env()?;
+    let mut settings = Settings::load(config, &opts.overrides)?;
+    if opts.environment.is_some() {
+        settings.environment = opts.environment.clone();
+    }
+    let action = choose(&ctx.event, &opts)?;
+    let mut run = Run {
+        ctx,
+        settings,
+        opts,
+        warnings: Vec::new(),
+        outputs: Vec::new(),
+        prefix: repo_prefix(),
+    };
+    let code = match action {
+        Action::Check { base, pr } => run.check(base, pr.as_ref())?,
+        Action::Apply => run.apply()?,
+        Action::Status => run.status()?,
+    };
+    run.finish()?;
+    Ok(code)
+}
+
+/// The path of the working directory inside the repository (`git rev-parse
+/// --show-prefix`), so annotations and links name files from the repository root.
+fn repo_prefix() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--show-prefix"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// One `sqlgate ci` run: the context, the settings, and what it collects for the
+/// summary and the step outputs. `check`, `apply` and `status` live in the submodules.
+struct Run {
+    ctx: Context,
+    settings: Settings,
+    opts: CiOptions,
+    /// Problems with GitHub itself (comment not posted …), for the summary.
+    warnings: Vec<String>,
+    outputs: Vec<(&'static str, String)>,
+    prefix: String,
+}
+
+impl Run {
+    /// A file path as GitHub knows it (relative to the repository root).
+    fn repo_path(&self, file: &str) -> String {
+        let mut f = file.trim_start_matches("./").to_string();
+        if let Some(ws) = &self.ctx.workspace {
+            if let Ok(rel) = Path::new(&f).strip_prefix(ws) {
+                return rel.display().to_string();
+            }
+        }
+        if !Path::new(&f).is_absolute() && !self.prefix.is_empty() {
+            f = format!("{}{f}", self.prefix);
+        }
+        f
+    }
+
+    fn environment(&self) -> Option<String> {
+        self.settings.environment.clone()
+    }
+
+    fn footer(&self) -> String {
+        let mut s = format!("sqlgate {}", env!("CARGO_PKG_VERSION"));
+        if let (Some(url), Some(id)) = (self.ctx.run_url(), &self.ctx.run_id) {
+            s.push_str(&format!(" · [run {id}]({url})"));
+        }
+        s.push_str(&format!(" · `{}`", self.ctx.event.name()));
+        s
+    }
+
+    fn report_path(&self, kind: &str) -> PathBuf {
+        if let Some(p) = &self.opts.report_file {
+            return p.clone();
+        }
+        let mut slug: String = self
+            .settings
+            .dir_display
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        if let Some(e) = self.environment() {
+            slug.push('-');
+            slug.extend(
+                e.chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }),
+            );
+        }
+        let name = format!("sqlgate-{kind}-{}.json", slug.trim_matches('-'));
+        match &self.ctx.runner_temp {
+            Some(t) => t.join(name),
+            None => PathBuf::from(name),
+        }
+    }
+
+    fn full_report_hint(&self, json: &Path) -> String {
+        let run = self
+            .ctx
+            .run_url()
+            .map(|u| format!("the job summary of [this run]({u}) and "))
+            .unwrap_or_default();
+        format!(
+            "The full report is in {run}the JSON report `{}`.",
+            json.display()
+        )
+    }
+
+    fn warn(&mut self, title: &str, text: String) {
+        println!("{}", commands::message("warning", title, &text));
+        self.warnings.push(text);
+    }
+
+    fn api(&mut self, rt: &tokio::runtime::Runtime) -> Option<Api> {
+        // The HTTP client spawns onto the runtime it is built in.
+        let _guard = rt.enter();
+        let Some(token) = self.ctx.token.clone() else {
+            self.warn(
+                "sqlgate: no GitHub token",
+                "no GitHub token (the action's `github-token` input, GITHUB_TOKEN or SQLGATE_GITHUB_TOKEN): nothing is posted to the pull request; the report is in the job summary".into(),
+            );
+            return None;
+        };
+        match Api::new(&self.ctx.api_url, &token, retry_policy()) {
+            Ok(api) => Some(api),
+            Err(e) => {
+                self.warn("sqlgate: GitHub API", e);
+                None
+            }
+        }
+    }
+
+    /// Posts (or updates) the sticky comment on each pull request; failures are warnings.
+    fn post(&mut self, rt: &tokio::runtime::Runtime, prs: &[u64], kind: Kind, body: &str) {
+        if !self.opts.comment || prs.is_empty() {
+            return;
+        }
+        let Some(api) = self.api(rt) else { return };
+        let marker = comment::marker(
+            &self.repo_path(&self.settings.dir_display),
+            self.environment().as_deref(),
+            kind,
+        );
+        let repo = self.ctx.repository.clone();
+        let mut urls = Vec::new();
+        let me = match rt.block_on(api.viewer()) {
+            Some(login) => Identity::Login(login),
+            None => Identity::ActionsBot,
+        };
+        for &number in prs {
+            let result = rt.block_on(comment::upsert(&api, &repo, number, &marker, body, &me));
+            match result {
+                Ok(outcome) => {
+                    let verb = match outcome {
+                        comment::Outcome::Created(_) => "created",
+                        comment::Outcome::Updated(_) => "updated",
+                    };
+                    println!(
+                        "sqlgate: pull request #{number}: comment {verb} {}",
+                        outcome.url()
+                    );
+                    urls.push(outcome.url().to_string());
+                }
+                Err(e) => self.warn(
+                    "sqlgate: comment not posted",
+                    format!(
+                        "the report could not be posted on pull request #{number}: {e}. The verdict is unchanged; the report is in the job summary."
+                    ),
+                ),
+            }
+        }
+        if !urls.is_empty() {
+            self.outputs.push(("comment-url", urls.join("\n")));
+        }
+    }
+
+    fn summary(&mut self, render: &dyn Fn(usize) -> String) -> Result<(), Error> {
+        let Some(path) = self.ctx.step_summary.clone() else {
+            return Ok(());
+        };
+        let notes: String = self
+            .warnings
+            .iter()
+            .map(|w| format!("\n> ⚠️ {}\n", markdown::cell(w)))
+            .collect();
+        let room = commands::summary_room(&path).saturating_sub(notes.len() + 16);
+        let mut text = render(room);
+        text.push_str(&notes);
+        text.push('\n');
+        // The summary is a courtesy: failing to write it never changes the verdict.
+        if let Err(e) = commands::append(&path, &text) {
+            println!(
+                "{}",
+                commands::message("warning", "sqlgate: job summary", &e.to_string())
+            );
+        }
+        Ok(())
+    }
+
+    fn write_json(&mut self, path: &Path, json: &str) {
+        match std::fs::write(path, json) {
+            Ok(()) => self.outputs.push(("report", path.display().to_string())),
+            Err(e) => self.warn(
+                "sqlgate: JSON report",
+                format!("cannot write the JSON report `{}`: {e}", path.display()),
+            ),
+        }
+    }
+
+    fn counts_outputs(&mut self, c: Counts) {
+        self.outputs.push(("errors", c.error.to_string()));
+        self.outputs.push(("warnings", c.warning.to_string()));
+        self.outputs.push(("infos", c.info.to_string()));
+        self.outputs.push(("findings", c.total().to_string()));
+    }
+
+    fn annotate(&self, findings: &[Finding]) {
+        let (lines, skipped) = commands::annotations(findings);
+        for l in lines {
+            println!("{l}");
+        }
+        if skipped > 0 {
+            println!(
+                "sqlgate: {skipped} more finding(s) are not annotated (GitHub shows 10 per level per step); all are in the comment and the job summary"
+            );
+        }
+    }
+
+    fn links(&self, pr: Option<&PullRequest>) -> markdown::Links {
+        let base = format!("{}/{}", self.ctx.server_url, self.ctx.repository);
+        match (pr, &self.ctx.sha) {
+            (Some(pr), _) => markdown::Links::PullDiff(format!("{base}/pull/{}/files", pr.number)),
+            (None, Some(sha)) => markdown::Links::Blob(format!("{base}/blob/{sha}/")),
+            (None, None) => markdown::Links::None,
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), Error> {
+        if let Some(path) = self.ctx.output.clone() {
+            let text = commands::format_outputs(&self.outputs, &commands::nonce());
+            if let Err(e) = commands::append(&path, &text) {
+                println!(
+                    "{}",
+                    commands::message("warning", "sqlgate: step outputs", &e.to_string())
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn retry_policy() -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    if let Some(d) = std::env::var("SQLGATE_GITHUB_MAX_WAIT")
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+    {
+        p.max_wait = d.unwrap_or_default();
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(mode: Mode, db: bool) -> CiOptions {
+        CiOptions {
+            mode,
+            overrides: Overrides::default(),
+            environment: None,
+            comment: true,
+            database_url: db.then(|| "postgres://u:p@h/d".to_string()),
+            allow_fork_database: false,
+            deploy_branch: None,
+            allow_out_of_order: false,
+            report_file: None,
+        }
+    }
+
+    fn pr_event() -> Event {
+        Event::PullRequest {
+            name: "pull_request".into(),
+            pr: PullRequest {
+                number: 1,
+                base_sha: "b".into(),
+                base_ref: "main".into(),
+                head_sha: "h".into(),
+                head_repo: Some("o/r".into()),
+                base_repo: "o/r".into(),
+                html_url: None,
+            },
+        }
+    }
+
+    fn push(r: &str) -> Event {
+        Event::Push {
+            git_ref: r.into(),
+            before: Some("a".into()),
+            after: "c".into(),
+            commits: vec!["c".into()],
+        }
+    }
+
+    #[test]
+    fn pull_requests_are_checked_never_applied() {
+        assert!(matches!(
+            choose(&pr_event(), &opts(Mode::Auto, true)).unwrap(),
+            Action::Check { base: Some(b), pr: Some(_) } if b == "b"
+        ));
+        let e = choose(&pr_event(), &opts(Mode::Apply, true)).unwrap_err();
+        assert!(e.to_string().contains("refusing to apply"), "{e}");
+    }
+
+    #[test]
+    fn pushes_apply_with_a_database_and_on_the_deploy_branch() {
+        assert_eq!(
+            choose(&push("refs/heads/main"), &opts(Mode::Auto, true)).unwrap(),
+            Action::Apply
+        );
+        assert!(matches!(
+            choose(&push("refs/heads/main"), &opts(Mode::Auto, false)).unwrap(),
+            Action::Check { .. }
+        ));
+        let mut o = opts(Mode::Auto, true);
+        o.deploy_branch = Some("main".into());
+        assert_eq!(choose(&push("refs/heads/main"), &o).unwrap(), Action::Apply);
+        assert!(matches!(
+            choose(&push("refs/heads/dev"), &o).unwrap(),
+            Action::Check { .. }
+        ));
+        let e = choose(&push("refs/heads/main"), &opts(Mode::Apply, false)).unwrap_err();
+        assert!(e.to_string().contains("database-url"), "{e}");
+        assert_eq!(
+            choose(&Event::Dispatch { git_ref: None }, &opts(Mode::Auto, true)).unwrap(),
+            Action::Apply
+        );
+    }
+}

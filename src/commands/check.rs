@@ -1,0 +1,84 @@
+//! `sqlgate check`: reads the directory (and the base branch's copy of it), judges it
+//! with the core, replays it on a scratch database when asked, and prints the report.
+
+use crate::app;
+use crate::config::Settings;
+use crate::source;
+use sqlgate_core::catalog::{self, CatalogOptions, Migration};
+use sqlgate_core::check::{self, Base};
+use sqlgate_core::model::Report;
+use sqlgate_core::report;
+use sqlgate_core::Error;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Runs the check on the configured directory; `all` judges every migration.
+pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
+    let (files, head) = app::read_catalog(settings)?;
+    let opts = app::check_options(settings);
+    let Some(reference) = &settings.base else {
+        let mut report = check::evaluate(&head, &files, None, &opts, all);
+        if let Some(scratch) = &settings.scratch {
+            let (observed, found) = sqlgate_pg::replay::run(
+                scratch,
+                &head,
+                &|_: &Migration| true,
+                &settings.vars,
+                &settings.dir_display,
+            )?;
+            check::merge_replay(&mut report, observed, found, &opts);
+        }
+        return Ok(report);
+    };
+    let tree = source::git::load_base(&settings.dir, reference)?;
+    let base_opts = CatalogOptions {
+        numbering: Some(head.numbering),
+        ..app::catalog_options(settings)
+    };
+    let base_catalog = catalog::build(&tree.files, &base_opts);
+    let base = Base {
+        name: reference,
+        files: &tree.files,
+        catalog: &base_catalog,
+        merge_base_paths: tree.merge_base_paths.as_ref(),
+    };
+    let mut report = check::evaluate(&head, &files, Some(&base), &opts, all);
+    if let Some(scratch) = &settings.scratch {
+        let shipped = check::shipped_paths(&files, &tree.files);
+        let is_new = |m: &Migration| !shipped.contains(&m.up.path);
+        let (observed, found) = sqlgate_pg::replay::run(
+            scratch,
+            &head,
+            &is_new,
+            &settings.vars,
+            &settings.dir_display,
+        )?;
+        check::merge_replay(&mut report, observed, found, &opts);
+    }
+    Ok(report)
+}
+
+/// `sqlgate check`: prints (or writes) the report; exit 1 when it fails.
+pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i32, Error> {
+    let rep = report(settings, all)?;
+    let color = output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let rendered = report::render(&rep, settings.format, color);
+    match output {
+        Some(path) => {
+            std::fs::write(path, rendered)
+                .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))?;
+            let c = rep.counts();
+            eprintln!(
+                "sqlgate: {} errors, {} warnings, {} info; report written to {}",
+                c.error,
+                c.warning,
+                c.info,
+                path.display()
+            );
+        }
+        None => app::print(&rendered)?,
+    }
+    Ok(i32::from(rep.failed()))
+}

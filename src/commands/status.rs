@@ -1,0 +1,41 @@
+//! `sqlgate status`: every migration against the database's history.
+
+use super::findings_report;
+use crate::app;
+use crate::config::Settings;
+use sqlgate_core::model::State;
+use sqlgate_core::report::{json, text};
+use sqlgate_core::Error;
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(settings: &Settings, url: &str, format: Format, exit_code: bool) -> Result<i32, Error> {
+    let cat = app::load_catalog(settings)?;
+    let (lines, blockers) = app::runtime()?.block_on(sqlgate_pg::apply::status(
+        url,
+        &settings.history_table,
+        &cat,
+        &settings.dir_display,
+    ))?;
+    let pending = lines.iter().filter(|l| l.state == State::Pending).count();
+    match format {
+        Format::Json => app::print(&json::status(&lines, &blockers))?,
+        Format::Text => {
+            app::print(&text::status(
+                &sqlgate_pg::mask(url),
+                &lines,
+                blockers.len(),
+            ))?;
+            if !blockers.is_empty() {
+                let rep = findings_report(settings, &cat, blockers);
+                app::print(&text::render(&rep, false))?;
+            }
+        }
+    }
+    Ok(i32::from(exit_code && pending > 0))
+}

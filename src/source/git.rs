@@ -1,0 +1,281 @@
+//! Reads the migration directory as it is on a base git ref, in a fixed number of git
+//! processes (`ls-tree` + `cat-file --batch`), fetching the base commit into a shallow
+//! clone when it is missing.
+
+use sqlgate_core::catalog::{is_candidate, Content, SourceFile};
+use sqlgate_core::Error;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The migration directory at the base ref.
+#[derive(Debug)]
+pub struct BaseTree {
+    /// Candidate files, paths relative to the migration directory.
+    pub files: Vec<SourceFile>,
+    /// Candidate file paths at the merge base of the base and `HEAD`, when git can
+    /// compute it (not in a shallow clone that lacks the history).
+    pub merge_base_paths: Option<HashSet<String>>,
+}
+
+fn git(top: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(top).env("GIT_TERMINAL_PROMPT", "0");
+    c
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<Vec<u8>, Error> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git to {what}: {e}. Is git installed?")))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(Error::Git(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+fn trimmed(bytes: Vec<u8>) -> String {
+    String::from_utf8_lossy(&bytes).trim().to_string()
+}
+
+/// The repository's top-level directory and the migration directory relative to it.
+pub fn locate(dir: &Path) -> Result<(PathBuf, String), Error> {
+    let top = run(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"]),
+        "find the git repository",
+    )
+    .map_err(|e| {
+        Error::Git(format!(
+            "`{}` is not inside a git repository, which --base needs ({e})",
+            dir.display()
+        ))
+    })?;
+    let top = PathBuf::from(trimmed(top));
+    let canon_top = top.canonicalize().unwrap_or_else(|_| top.clone());
+    let canon_dir = dir
+        .canonicalize()
+        .map_err(|e| Error::Usage(format!("cannot resolve `{}`: {e}", dir.display())))?;
+    let rel = canon_dir.strip_prefix(&canon_top).map_err(|_| {
+        Error::Git(format!(
+            "`{}` is outside the repository `{}`",
+            dir.display(),
+            top.display()
+        ))
+    })?;
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok((canon_top, rel))
+}
+
+fn resolve(top: &Path, reference: &str) -> Option<String> {
+    run(
+        git(top).args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ]),
+        "resolve the base ref",
+    )
+    .ok()
+    .map(trimmed)
+    .filter(|s| !s.is_empty())
+}
+
+fn is_sha(s: &str) -> bool {
+    s.len() >= 7 && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Resolves `reference` to a commit, fetching it from `origin` when the clone lacks
+/// it (GitHub's default checkout is a shallow clone of one commit).
+pub fn resolve_or_fetch(top: &Path, reference: &str) -> Result<String, Error> {
+    if let Some(c) = resolve(top, reference) {
+        return Ok(c);
+    }
+    let shallow = run(
+        git(top).args(["rev-parse", "--is-shallow-repository"]),
+        "inspect the clone",
+    )
+    .map(trimmed)
+    .unwrap_or_default()
+        == "true";
+    let branch = reference.strip_prefix("origin/").unwrap_or(reference);
+    let mut targets = Vec::new();
+    if is_sha(reference) {
+        targets.push(reference.to_string());
+    } else {
+        targets.push(format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"));
+        targets.push(format!("+refs/tags/{branch}:refs/tags/{branch}"));
+    }
+    let mut last_error = String::from("no remote tried");
+    for target in &targets {
+        let mut cmd = git(top);
+        cmd.args(["fetch", "--quiet", "--no-tags"]);
+        if shallow {
+            cmd.arg("--depth=1");
+        }
+        cmd.args(["origin", target]);
+        match run(&mut cmd, "fetch the base ref") {
+            Ok(_) => {
+                if let Some(c) = resolve(top, reference).or_else(|| resolve(top, "FETCH_HEAD")) {
+                    return Ok(c);
+                }
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    Err(Error::Git(format!(
+        "the base ref `{reference}` is not in this clone and could not be fetched from `origin` ({last_error}). \
+         In GitHub Actions use `actions/checkout` with `fetch-depth: 0`, or run `git fetch origin {branch}` before sqlgate."
+    )))
+}
+
+/// Lists `(oid, path relative to rel_dir)` of candidate blobs under `rel_dir` at `commit`.
+fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut cmd = git(top);
+    cmd.args(["ls-tree", "-r", "-z", "--full-tree", commit]);
+    if !rel_dir.is_empty() {
+        cmd.args(["--", rel_dir]);
+    }
+    let out = run(&mut cmd, "list the base tree")?;
+    let prefix = if rel_dir.is_empty() {
+        String::new()
+    } else {
+        format!("{rel_dir}/")
+    };
+    let mut entries = Vec::new();
+    for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let Some((meta, path)) = record.split_once('\t') else {
+            continue;
+        };
+        let mut parts = meta.split(' ');
+        let (Some(mode), Some(kind), Some(oid)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        if kind != "blob" || mode == "120000" {
+            continue;
+        }
+        let Some(rel) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if is_candidate(rel) {
+            entries.push((oid.to_string(), rel.to_string()));
+        }
+    }
+    Ok(entries)
+}
+
+/// Reads many blobs in one `git cat-file --batch` process.
+fn cat_blobs(top: &Path, oids: &[&str]) -> Result<Vec<Vec<u8>>, Error> {
+    let mut child = git(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Git(format!("cannot run git cat-file: {e}")))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| Error::Git("git cat-file has no stdin".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::Git("git cat-file has no stdout".into()))?;
+    let result = std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut buf = String::with_capacity(oids.len() * 41);
+            for oid in oids {
+                buf.push_str(oid);
+                buf.push('\n');
+            }
+            let r = stdin.write_all(buf.as_bytes());
+            drop(stdin);
+            r
+        });
+        let mut reader = BufReader::with_capacity(1 << 16, stdout);
+        let mut blobs = Vec::with_capacity(oids.len());
+        let mut header = Vec::new();
+        for oid in oids {
+            header.clear();
+            reader
+                .read_until(b'\n', &mut header)
+                .map_err(|e| Error::Git(format!("reading git cat-file: {e}")))?;
+            let h = String::from_utf8_lossy(&header);
+            let mut f = h.split_whitespace();
+            let size = match (f.next(), f.next(), f.next()) {
+                (Some(_), Some("blob"), Some(size)) => size.parse::<usize>().map_err(|_| {
+                    Error::Git(format!("unexpected git cat-file header `{}`", h.trim()))
+                })?,
+                _ => {
+                    return Err(Error::Git(format!(
+                        "git cat-file could not read {oid}: `{}`",
+                        h.trim()
+                    )))
+                }
+            };
+            let mut blob = vec![0u8; size + 1];
+            reader
+                .read_exact(&mut blob)
+                .map_err(|e| Error::Git(format!("reading git cat-file: {e}")))?;
+            blob.pop();
+            blobs.push(blob);
+        }
+        let written = writer.join();
+        match written {
+            Ok(Ok(())) => Ok(blobs),
+            Ok(Err(e)) => Err(Error::Git(format!("writing to git cat-file: {e}"))),
+            Err(_) => Err(Error::Git("the git cat-file writer stopped".into())),
+        }
+    });
+    let status = child
+        .wait()
+        .map_err(|e| Error::Git(format!("git cat-file: {e}")))?;
+    let blobs = result?;
+    if !status.success() {
+        return Err(Error::Git("git cat-file failed".into()));
+    }
+    Ok(blobs)
+}
+
+/// Loads the migration directory `dir` as it is at `reference`.
+pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
+    let (top, rel) = locate(dir)?;
+    let commit = resolve_or_fetch(&top, reference)?;
+    let entries = ls_tree(&top, &commit, &rel)?;
+    let oids: Vec<&str> = entries.iter().map(|(o, _)| o.as_str()).collect();
+    let blobs = cat_blobs(&top, &oids)?;
+    let files = entries
+        .into_iter()
+        .zip(blobs)
+        .map(|((_, path), bytes)| SourceFile {
+            path,
+            content: Content::Bytes(bytes),
+        })
+        .collect();
+    let merge_base_paths = run(
+        git(&top).args(["merge-base", &commit, "HEAD"]),
+        "find the merge base",
+    )
+    .ok()
+    .map(trimmed)
+    .and_then(|mb| ls_tree(&top, &mb, &rel).ok())
+    .map(|entries| entries.into_iter().map(|(_, p)| p).collect());
+    Ok(BaseTree {
+        files,
+        merge_base_paths,
+    })
+}

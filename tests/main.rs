@@ -1,0 +1,15 @@
+//! sqlgate's integration tests, one binary: the real `sqlgate` binary run on real
+//! files, real git repositories, a real PostgreSQL (one private server shared by all
+//! tests, or `SQLGATE_TEST_DATABASE_URL`) and a fake GitHub API over real HTTP.
+
+mod support;
+
+mod action;
+mod apply;
+mod bad_input;
+mod check_cli;
+mod ci;
+mod corpora;
+mod create_cli;
+mod git_base;
+mod replay;

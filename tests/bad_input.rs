@@ -1,4 +1,4 @@
-//! PRODUCT §7 bad input: every case gives a clear finding or error, never a panic.
+//! Bad input: every case gives a clear finding or error, never a panic.
 
 use crate::support::*;
 use std::time::Instant;

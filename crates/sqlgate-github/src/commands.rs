@@ -81,7 +81,7 @@ pub fn nonce() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let digest = Sha256::digest(format!("{now}:{}", std::process::id()).as_bytes());
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    format!("{digest:x}").chars().take(24).collect()
 }
 
 /// Appends text to an environment file (`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`).

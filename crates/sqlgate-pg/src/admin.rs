@@ -205,27 +205,24 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
             get(&r, 3, what)?,
             get(&r, 4, what)?,
         );
-        match by_version.get(version.as_str()) {
-            None if status != "baseline" => out.push(Invalid {
-                version,
-                name,
-                problem: RuleId::of(&MISSING_FILE),
-                diff: None,
-            }),
-            Some(m) if status == "failed" => out.push(Invalid {
-                version,
-                name: m.name.clone(),
-                problem: RuleId::of(&FAILED_MIGRATION),
-                diff: None,
-            }),
-            Some(m) if status == "applied" && checksum != m.checksum() => out.push(Invalid {
-                version,
-                name: m.name.clone(),
-                problem: RuleId::of(&CHECKSUM_MISMATCH),
-                diff: recorded.map(|old| unified_diff(&old, &m.up.text, &m.up.path, &m.up.path)),
-            }),
-            _ => {}
-        }
+        let status = RecordStatus::parse(&status);
+        let (problem, name, diff) = match (by_version.get(version.as_str()), status) {
+            (None, Some(RecordStatus::Baseline)) => continue,
+            (None, _) => (&MISSING_FILE, name, None),
+            (Some(m), Some(RecordStatus::Failed)) => (&FAILED_MIGRATION, m.name.clone(), None),
+            (Some(m), Some(RecordStatus::Applied)) if checksum != m.checksum() => (
+                &CHECKSUM_MISMATCH,
+                m.name.clone(),
+                recorded.map(|old| unified_diff(&old, &m.up.text, &m.up.path, &m.up.path)),
+            ),
+            _ => continue,
+        };
+        out.push(Invalid {
+            version,
+            name,
+            problem: RuleId::of(problem),
+            diff,
+        });
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod apply;
 pub mod connection;
+pub mod conninfo;
 pub mod exec;
 pub mod history;
 pub mod lock;

@@ -1,4 +1,4 @@
-//! Scratch replay (`check --scratch`, PRODUCT §5): on a throwaway database, runs the
+//! Scratch replay (`check --scratch`): on a throwaway database, runs the
 //! migrations that already shipped, then the new ones statement by statement, and
 //! observes each new statement: failure (with PostgreSQL's position, message, detail,
 //! hint), duration, the locks it took on tables that existed before the change
@@ -6,7 +6,7 @@
 //! schema before and after the change as normalized text and diffs it.
 //! `judge` (observations + static findings → findings) is pure.
 
-use crate::connection::{connect, describe, mask};
+use crate::connection::{connect, describe, mask, ConnInfo};
 use crate::exec::{self, Observer};
 use crate::scratch::LocalServer;
 use sqlgate_core::catalog::{display_path, Catalog, Migration};
@@ -83,7 +83,14 @@ pub fn run(
                     describe(&e)
                 ))
             })?;
-        let result = replay_on(&with_database(&admin, &name), cat, is_new, vars, dir).await;
+        let result = replay_on(
+            &ConnInfo::parse(&admin).with_database(&name),
+            cat,
+            is_new,
+            vars,
+            dir,
+        )
+        .await;
         let _ = admin_client
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
             .await;
@@ -92,31 +99,6 @@ pub fn run(
             (r, f)
         })
     })
-}
-
-/// The connection string for another database on the same server.
-fn with_database(conn: &str, db: &str) -> String {
-    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
-        let (base, query) = match conn.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
-            None => (conn, None),
-        };
-        let scheme_end = base.find("://").map_or(0, |i| i + 3);
-        let host_part = match base[scheme_end..].find('/') {
-            Some(i) => &base[..scheme_end + i],
-            None => base,
-        };
-        match query {
-            Some(q) => format!("{host_part}/{db}?{q}"),
-            None => format!("{host_part}/{db}"),
-        }
-    } else {
-        let kept: Vec<&str> = conn
-            .split_whitespace()
-            .filter(|kv| !kv.to_ascii_lowercase().starts_with("dbname="))
-            .collect();
-        format!("{} dbname={db}", kept.join(" "))
-    }
 }
 
 struct Relation {
@@ -419,14 +401,5 @@ mod tests {
     fn scratch_urls() {
         assert_eq!(Scratch::parse("none"), None);
         assert_eq!(Scratch::parse("auto"), Some(Scratch::Auto));
-        assert_eq!(
-            with_database("postgres://u:p@h:5/postgres?sslmode=disable", "x"),
-            "postgres://u:p@h:5/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
-        assert_eq!(
-            with_database("host=h dbname=postgres user=u", "x"),
-            "host=h user=u dbname=x"
-        );
     }
 }

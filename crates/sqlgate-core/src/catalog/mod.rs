@@ -3,8 +3,11 @@
 //! checksums and directives. Detects the layout and numbering policy. Pure: takes
 //! [`SourceFile`]s in, gives a [`Catalog`] out; the binary's `source` module reads them.
 
+mod layouts;
 pub mod text;
 pub mod version;
+
+use layouts::{Role, SCHEMES};
 
 pub use crate::model::{Layout, Numbering};
 use regex::Regex;
@@ -25,14 +28,6 @@ pub enum Content {
     Bytes(Vec<u8>),
     /// The file exists but could not be read (the reason, e.g. "Permission denied").
     Unreadable(String),
-}
-
-fn family(layout: Layout) -> Family {
-    match layout {
-        Layout::Flat | Layout::Markers | Layout::Rollback => Family::Flat,
-        Layout::Pairs => Family::Pairs,
-        Layout::Folders => Family::Folders,
-    }
 }
 
 /// Auto-detection: versions of 10 or more digits are timestamps (dates like
@@ -163,23 +158,6 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Family {
-    Folders,
-    Pairs,
-    Flat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Up,
-    Down,
-    /// A `_rollback` sibling: the down of a flat migration.
-    Rollback,
-    /// A folder's `metadata.toml`.
-    Meta,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dialect {
     Neutral,
@@ -190,7 +168,8 @@ enum Dialect {
 #[derive(Debug)]
 struct Classified<'a> {
     file: &'a SourceFile,
-    family: Family,
+    /// The naming scheme (index in `layouts::SCHEMES`).
+    family: usize,
     role: Role,
     /// Key shared by an up and its down: file stem or folder name, dialect removed.
     stem: String,
@@ -223,52 +202,11 @@ fn split_dialect(stem: &str) -> (String, Dialect) {
     (stem.to_string(), Dialect::Neutral)
 }
 
-fn strip_suffix_ci<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
-    let n = name.len().checked_sub(suffix.len())?;
-    if name.is_char_boundary(n) && name[n..].eq_ignore_ascii_case(suffix) {
-        Some(&name[..n])
-    } else {
-        None
-    }
-}
-
 /// True for paths a migration directory reader should load: top-level `.sql` files and
 /// `up.sql` / `down.sql` / `metadata.toml` one level down. Everything else (README,
 /// `.keep`, nested folders) is not a migration.
 pub fn is_candidate(path: &str) -> bool {
-    classify_path(path).is_some()
-}
-
-fn classify_path(path: &str) -> Option<(Family, Role, String)> {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        [name] => {
-            if let Some(stem) = strip_suffix_ci(name, ".up.sql") {
-                Some((Family::Pairs, Role::Up, stem.to_string()))
-            } else if let Some(stem) = strip_suffix_ci(name, ".down.sql") {
-                Some((Family::Pairs, Role::Down, stem.to_string()))
-            } else if let Some(stem) = strip_suffix_ci(name, "_rollback.sql")
-                .or_else(|| strip_suffix_ci(name, ".rollback.sql"))
-            {
-                Some((Family::Flat, Role::Rollback, stem.to_string()))
-            } else {
-                strip_suffix_ci(name, ".sql").map(|stem| (Family::Flat, Role::Up, stem.to_string()))
-            }
-        }
-        [folder, file] => {
-            if !folder.starts_with(|c: char| c.is_ascii_digit()) {
-                return None;
-            }
-            let role = match file.to_ascii_lowercase().as_str() {
-                "up.sql" => Role::Up,
-                "down.sql" => Role::Down,
-                "metadata.toml" => Role::Meta,
-                _ => return None,
-            };
-            Some((Family::Folders, role, folder.to_string()))
-        }
-        _ => None,
-    }
+    layouts::classify(path).is_some()
 }
 
 fn date_version_re() -> &'static Regex {
@@ -375,7 +313,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
     let mut problems = Vec::new();
     let mut classified = Vec::new();
     for file in files {
-        let Some((family, role, raw_stem)) = classify_path(&file.path) else {
+        let Some((family, role, raw_stem)) = layouts::classify(&file.path) else {
             continue;
         };
         if let Content::Unreadable(reason) = &file.content {
@@ -386,10 +324,10 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             ));
             continue;
         }
-        let (stem, dialect) = if family == Family::Folders {
-            (raw_stem, Dialect::Neutral)
-        } else {
+        let (stem, dialect) = if SCHEMES[family].has_dialects() {
             split_dialect(&raw_stem)
+        } else {
+            (raw_stem, Dialect::Neutral)
         };
         if dialect == Dialect::Other {
             continue; // another database's variant (kratos' `.mysql.up.sql`)
@@ -404,25 +342,24 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
     }
 
     // Layout family: forced, or the one most files use.
-    let mut family_counts: BTreeMap<Family, usize> = BTreeMap::new();
+    let mut family_counts: BTreeMap<usize, usize> = BTreeMap::new();
     for c in &classified {
         if c.role != Role::Meta {
             *family_counts.entry(c.family).or_default() += 1;
         }
     }
     let family = match opts.layout {
-        Some(l) => family(l),
+        Some(l) => layouts::of(l),
         None => family_counts
             .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .max_by(|a, b| {
+                a.1.cmp(b.1)
+                    .then(SCHEMES[*b.0].rank().cmp(&SCHEMES[*a.0].rank()))
+            })
             .map(|(f, _)| *f)
-            .unwrap_or(Family::Flat),
+            .unwrap_or(layouts::of(Layout::Flat)),
     };
-    let layout_name = |f: Family| match f {
-        Family::Folders => "one folder per migration",
-        Family::Pairs => "`.up.sql`/`.down.sql` pairs",
-        Family::Flat => "flat `.sql` files",
-    };
+    let layout_name = |f: usize| SCHEMES[f].name();
 
     // Group up/down by stem, keeping the PostgreSQL variant when a neutral one exists.
     #[derive(Default)]
@@ -510,7 +447,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         let mut down_part = None;
         let decoded = decode_file(bytes);
         no_transaction = false;
-        if family == Family::Flat && text::has_markers(&decoded.text) {
+        if SCHEMES[family].has_markers() && text::has_markers(&decoded.text) {
             let sections = text::split_sections(&decoded.text);
             any_markers |= sections.has_markers;
             no_transaction = sections.up_no_transaction;
@@ -553,13 +490,9 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
     }
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
 
-    let layout = opts.layout.unwrap_or(match family {
-        Family::Folders => Layout::Folders,
-        Family::Pairs => Layout::Pairs,
-        Family::Flat if any_rollback => Layout::Rollback,
-        Family::Flat if any_markers => Layout::Markers,
-        Family::Flat => Layout::Flat,
-    });
+    let layout = opts
+        .layout
+        .unwrap_or_else(|| SCHEMES[family].layout(any_markers, any_rollback));
     let numbering = opts
         .numbering
         .unwrap_or_else(|| detect_numbering(migrations.iter().map(|m| &m.version)));

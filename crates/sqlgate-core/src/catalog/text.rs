@@ -32,12 +32,7 @@ pub fn normalize(bytes: &[u8]) -> Vec<u8> {
 
 /// SHA-256 (lower-case hex) of already-normalized bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// Decodes normalized bytes. Invalid UTF-8 yields lossy text plus the 1-based

@@ -8,6 +8,7 @@
 
 use crate::model::{ApplyReport, State, StatusLine};
 use crate::model::{Finding, Report, Severity};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// GitHub's limit for an issue comment body (65,536), with room for the marker.
 pub const COMMENT_LIMIT: usize = 65_000;
@@ -114,28 +115,22 @@ fn fence(body: &str, lang: &str) -> String {
 pub fn link(links: &Links, file: &str, line: u32) -> Option<String> {
     let path: String = file
         .split('/')
-        .map(|seg| {
-            seg.replace('%', "%25")
-                .replace(' ', "%20")
-                .replace('#', "%23")
-                .replace('(', "%28")
-                .replace(')', "%29")
-        })
+        .map(|seg| utf8_percent_encode(seg, PATH_SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/");
     match links {
         Links::None => None,
         Links::Blob(prefix) => Some(format!("{prefix}{path}#L{line}")),
-        Links::PullDiff(files) => {
-            use sha2::{Digest, Sha256};
-            let digest: String = Sha256::digest(file.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            Some(format!("{files}#diff-{digest}R{line}"))
-        }
+        Links::PullDiff(files) => Some(format!(
+            "{files}#diff-{}R{line}",
+            crate::catalog::text::sha256_hex(file.as_bytes())
+        )),
     }
 }
+
+/// What a path segment of a link escapes: `%`, spaces and what would end the link or
+/// start a fragment in markdown (`#`, parentheses), and control characters.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS.add(b'%').add(b' ').add(b'#').add(b'(').add(b')');
 
 fn location(f: &Finding, opts: &Options) -> String {
     let text = format!("{}:{}", f.file, f.line);

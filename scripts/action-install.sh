@@ -85,7 +85,18 @@ else
 fi
 expected="$(printf '%s' "$expected" | tr 'A-F' 'a-f')"
 [ "$actual" = "$expected" ] || fail "SHA-256 mismatch for $asset: expected $expected, got $actual; refusing to run it"
-tar -xzf "$dest/$asset" -C "$dest"
-chmod +x "$dest/sqlgate"
-"$dest/sqlgate" --version
-out "$dest/sqlgate"
+# Only the member named `sqlgate`, into an empty directory, and only when it is a
+# regular file: a link in the archive is never followed, and nothing is executable
+# before the checksum matched (above).
+extract="$dest/extract"
+rm -rf "$extract" && mkdir -p "$extract"
+tar -xzf "$dest/$asset" -C "$extract" --no-same-owner --no-same-permissions sqlgate 2>/dev/null \
+  || fail "$asset has no file named sqlgate"
+bin="$extract/sqlgate"
+if [ -L "$bin" ] || [ ! -f "$bin" ]; then
+  rm -rf "$extract"
+  fail "the sqlgate in $asset is not a regular file (a link or a directory); refusing to run it"
+fi
+chmod 0755 "$bin"
+"$bin" --version
+out "$bin"

@@ -8,6 +8,7 @@ use sqlgate_core::catalog::{self, Catalog, CatalogOptions, SourceFile};
 use sqlgate_core::check::CheckOptions;
 use sqlgate_core::Error;
 use std::io::Write;
+use std::sync::OnceLock;
 
 /// A current-thread Tokio runtime for one command's database or HTTP work.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
@@ -17,15 +18,63 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))
 }
 
-/// Writes to standard output. A reader that closed the pipe (`sqlgate … | head`) is
-/// not an error.
-pub fn print(s: &str) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
+/// Under `sqlgate ci`: the token of `::stop-commands::` blocks, set once.
+static WORKFLOW: OnceLock<String> = OnceLock::new();
+
+/// From now on, output is read by GitHub Actions: text that came from data is kept
+/// from being taken as a workflow command.
+pub fn workflow_output() {
+    let _ = WORKFLOW.set(sqlgate_github::commands::nonce());
+}
+
+/// Text for the log: control characters shown escaped, and under `sqlgate ci` any
+/// text with a line GitHub could read as a workflow command (`::…`, `##[…`) wrapped
+/// in a `::stop-commands::` block, so a file name or an SQL literal cannot forge an
+/// annotation, a mask or an output.
+fn neutralised(s: &str) -> String {
+    let Some(token) = WORKFLOW.get() else {
+        return s.to_string();
+    };
+    let s = sqlgate_core::report::clean(s);
+    let forgeable = s.lines().any(|l| {
+        let t = l.trim_start();
+        t.starts_with("::") || t.contains("##[")
+    });
+    if !forgeable {
+        return s.into_owned();
+    }
+    let nl = if s.ends_with('\n') { "" } else { "\n" };
+    format!("::stop-commands::{token}\n{s}{nl}::{token}::\n")
+}
+
+fn write(mut out: impl Write, s: &str, what: &str) -> Result<(), Error> {
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
+        // `sqlgate … | head` closing the pipe is not an error: the output just ends.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Io(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::Io(format!("cannot write to {what}: {e}"))),
     }
+}
+
+/// Writes text to standard output (see [`neutralised`]). A reader that closed the
+/// pipe is not an error.
+pub fn print(s: &str) -> Result<(), Error> {
+    write(std::io::stdout().lock(), &neutralised(s), "standard output")
+}
+
+/// Writes text to standard error, neutralised like [`print`]; failures are ignored
+/// (there is nowhere left to say so).
+pub fn eprint(s: &str) {
+    let _ = write(std::io::stderr().lock(), &neutralised(s), "standard error");
+}
+
+/// Writes one workflow command that sqlgate built (its data already escaped).
+pub fn command(line: &str) {
+    let _ = write(
+        std::io::stdout().lock(),
+        &format!("{line}\n"),
+        "standard output",
+    );
 }
 
 /// Catalog options from settings.
@@ -52,7 +101,12 @@ pub fn check_options(settings: &Settings) -> CheckOptions<'_> {
 
 /// Reads the configured directory: its files and the catalog built from them.
 pub fn read_catalog(settings: &Settings) -> Result<(Vec<SourceFile>, Catalog), Error> {
-    let files = source::fs::read_dir(&settings.dir)?;
+    let files = source::fs::read_dir(
+        &settings.dir,
+        source::fs::Limits {
+            max_file_size: settings.max_file_size,
+        },
+    )?;
     let cat = catalog::build(&files, &catalog_options(settings));
     Ok((files, cat))
 }

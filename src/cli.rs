@@ -331,7 +331,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sqlgate: error: {e}");
+            crate::app::eprint(&format!("sqlgate: error: {e}\n"));
             e.exit_code()
         }
     }

@@ -33,8 +33,10 @@ struct FileConfig {
     statement_timeout: Option<Spanned<String>>,
     lock_retries: Option<Spanned<i64>>,
     lock_wait: Option<Spanned<String>>,
+    max_file_size: Option<Spanned<String>>,
     environment: Option<String>,
     scratch: Option<String>,
+    scratch_extensions: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
     #[serde(default)]
@@ -75,9 +77,13 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     pub lock_retries: u32,
     pub lock_wait: Duration,
+    /// Migration files larger than this are not read (`unreadable-file`).
+    pub max_file_size: u64,
     pub environment: Option<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
+    /// Extensions created by the scratch server's administrator before a replay.
+    pub scratch_extensions: Vec<String>,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
 }
@@ -111,6 +117,37 @@ pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
     Ok(if d.is_zero() { None } else { Some(d) })
 }
 
+/// The default `max_file_size`: far above any real migration (the largest in the
+/// corpora is under 1 MB), low enough that a hostile file cannot exhaust memory.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+
+/// Parses a size such as `64MiB`, `100MB`, `512KiB` or a number of bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (use e.g. `64MiB`, `100MB` or bytes)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" | "k" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{s}` has an unknown unit (use B, KiB, MiB, GiB, KB, MB or GB)"
+            ))
+        }
+    };
+    n.checked_mul(factor)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("`{s}` is not a usable size"))
+}
+
 fn valid_var_name(n: &str) -> bool {
     let mut chars = n.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -133,6 +170,50 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
 }
 
 impl Settings {
+    /// For a pull request under `sqlgate ci`: the settings that widen what a run may
+    /// do (`scratch`, `scratch_extensions`) come from the workflow (flags and
+    /// environment) or from the base branch's configuration file `base_file`, never
+    /// from the pull request's own. Returns warnings for values the pull request's file
+    /// tried to change.
+    pub fn restrict_trust(&mut self, base_file: Option<&str>, cli: &Overrides) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let base: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
+            Some(Ok(fc)) => fc,
+            Some(Err(e)) => {
+                warnings.push(format!(
+                    "the base branch's {DEFAULT_FILE} cannot be read ({}): its trusted settings are not used",
+                    e.to_string().trim_end()
+                ));
+                FileConfig::default()
+            }
+            None => FileConfig::default(),
+        };
+        let scratch = cli
+            .scratch
+            .clone()
+            .or(base.scratch.clone())
+            .and_then(|s| Scratch::parse(&s));
+        if scratch != self.scratch {
+            warnings.push(
+                "the pull request's sqlgate.toml sets `scratch`, which only the workflow (the `scratch` input) or the base branch's sqlgate.toml may set: ignored".into(),
+            );
+            self.scratch = scratch;
+        }
+        let extensions: Vec<String> = base
+            .scratch_extensions
+            .iter()
+            .flatten()
+            .map(|e| e.get_ref().clone())
+            .collect();
+        if extensions != self.scratch_extensions {
+            warnings.push(
+                "the pull request's sqlgate.toml changes `scratch_extensions`, which only the base branch's sqlgate.toml may set: ignored".into(),
+            );
+            self.scratch_extensions = extensions;
+        }
+        warnings
+    }
+
     /// Reads the configuration file (the given one, or `sqlgate.toml` in the working
     /// directory when present) and applies flag/environment overrides.
     pub fn load(config: Option<&Path>, cli: &Overrides) -> Result<Settings, Error> {
@@ -264,6 +345,10 @@ impl Settings {
         let statement_timeout = duration(&fc.statement_timeout, "statement_timeout", None)?;
         let lock_wait = duration(&fc.lock_wait, "lock_wait", Some(Duration::from_secs(600)))?
             .unwrap_or(Duration::ZERO);
+        let max_file_size = match &fc.max_file_size {
+            Some(v) => parse_size(v.get_ref()).map_err(|m| bad(v.span(), "max_file_size", m))?,
+            None => DEFAULT_MAX_FILE_SIZE,
+        };
         let lock_retries = match fc.lock_retries {
             Some(v) => {
                 let n = *v.get_ref();
@@ -278,6 +363,23 @@ impl Settings {
             }
             None => 3,
         };
+
+        let mut scratch_extensions = Vec::new();
+        for ext in fc.scratch_extensions.iter().flatten() {
+            let name = ext.get_ref();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(bad(
+                    ext.span(),
+                    "scratch_extensions",
+                    format!("`{name}` is not an extension name"),
+                ));
+            }
+            scratch_extensions.push(name.clone());
+        }
 
         let mut vars = BTreeMap::new();
         for (k, v) in fc.vars {
@@ -343,12 +445,14 @@ impl Settings {
             statement_timeout,
             lock_retries,
             lock_wait,
+            max_file_size,
             environment: fc.environment,
             scratch: cli
                 .scratch
                 .clone()
                 .or(fc.scratch)
                 .and_then(|s| Scratch::parse(&s)),
+            scratch_extensions,
             vars,
             rules: rule_overrides,
         })

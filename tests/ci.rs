@@ -10,11 +10,11 @@ use fake::{FakeGitHub, Fault};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-const TOKEN: &str = "ghs_FAKEtoken0123456789abcdefSECRET";
+pub(crate) const TOKEN: &str = "ghs_FAKEtoken0123456789abcdefSECRET";
 
 /// A repository whose `main` has two shipped migrations, and a pull-request branch
 /// adding `extra` new ones. Returns (tempdir, path, base sha, head sha).
-fn pr_repo(extra: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String, String) {
+pub(crate) fn pr_repo(extra: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String, String) {
     let (t, dir) = repo();
     write(
         dir.join("migrations/001_users.sql"),
@@ -36,7 +36,7 @@ fn pr_repo(extra: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String, Strin
     (t, dir, base, head)
 }
 
-struct Actions {
+pub(crate) struct Actions {
     event: PathBuf,
     summary: PathBuf,
     output: PathBuf,
@@ -44,7 +44,7 @@ struct Actions {
 }
 
 impl Actions {
-    fn new(payload: &Value) -> Actions {
+    pub(crate) fn new(payload: &Value) -> Actions {
         let temp = tempfile::tempdir().expect("tempdir");
         let event = temp.path().join("event.json");
         std::fs::write(&event, payload.to_string()).expect("write event");
@@ -56,12 +56,12 @@ impl Actions {
         }
     }
 
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         std::fs::read_to_string(&self.summary).unwrap_or_default()
     }
 
     /// Step outputs parsed (both `k=v` and heredoc forms).
-    fn outputs(&self) -> Vec<(String, String)> {
+    pub(crate) fn outputs(&self) -> Vec<(String, String)> {
         let text = std::fs::read_to_string(&self.output).unwrap_or_default();
         let mut out = Vec::new();
         let mut lines = text.lines();
@@ -82,7 +82,7 @@ impl Actions {
         out
     }
 
-    fn output(&self, key: &str) -> Option<String> {
+    pub(crate) fn output(&self, key: &str) -> Option<String> {
         self.outputs()
             .into_iter()
             .rev()
@@ -91,7 +91,7 @@ impl Actions {
     }
 }
 
-fn pr_payload(number: u64, base: &str, head: &str, head_repo: &str) -> Value {
+pub(crate) fn pr_payload(number: u64, base: &str, head: &str, head_repo: &str) -> Value {
     // The real payload shape (octocrab's recorded fixture), adjusted to this repository.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/github/pull_request_opened_webhook_event.json");
@@ -111,7 +111,13 @@ fn pr_payload(number: u64, base: &str, head: &str, head_repo: &str) -> Value {
     v
 }
 
-fn ci(dir: &Path, gh: &FakeGitHub, event_name: &str, a: &Actions, extra: &[(&str, &str)]) -> Run {
+pub(crate) fn ci(
+    dir: &Path,
+    gh: &FakeGitHub,
+    event_name: &str,
+    a: &Actions,
+    extra: &[(&str, &str)],
+) -> Run {
     let mut c = sqlgate(dir);
     c.arg("ci")
         .env("GITHUB_ACTIONS", "true")

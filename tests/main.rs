@@ -13,3 +13,4 @@ mod corpora;
 mod create_cli;
 mod git_base;
 mod replay;
+mod untrusted;

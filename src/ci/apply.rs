@@ -35,11 +35,11 @@ impl Run {
             .environment()
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
-        println!(
-            "sqlgate ci: apply {} → {}{env}",
+        app::print(&format!(
+            "sqlgate ci: apply {} → {}{env}\n",
             self.settings.dir_display,
             sqlgate_pg::mask(&url)
-        );
+        ))?;
         let started = std::time::Instant::now();
         let result = rt.block_on(sqlgate_pg::apply::apply(
             &url,
@@ -47,7 +47,9 @@ impl Run {
             &cat,
             &self.settings.dir_display,
             &apply_opts,
-            &mut |line| println!("{line}"),
+            &mut |line| {
+                let _ = app::print(&format!("{line}\n"));
+            },
         ));
         let (mut rep, code, error) = match result {
             Ok(rep) => {
@@ -55,10 +57,7 @@ impl Run {
                 (rep, code, None)
             }
             Err(e) => {
-                println!(
-                    "{}",
-                    workflow::message("error", "sqlgate apply", &e.to_string())
-                );
+                app::command(&workflow::message("error", "sqlgate apply", &e.to_string()));
                 (ApplyReport::default(), e.exit_code(), Some(e.to_string()))
             }
         };
@@ -70,7 +69,7 @@ impl Run {
                 &self.settings.dir_display,
                 &f.file,
             ));
-            println!("{}", github::failure_annotation(f, &f.file));
+            app::command(&github::failure_annotation(f, &f.file));
         }
         self.annotate(&rep.blockers);
 
@@ -164,10 +163,10 @@ impl Run {
             merged
         };
         if numbers.is_empty() {
-            println!(
-                "sqlgate: no pull request is associated with {}; the report is in the job summary",
+            let _ = app::print(&format!(
+                "sqlgate: no pull request is associated with {}; the report is in the job summary\n",
                 commits.first().map(String::as_str).unwrap_or("this commit")
-            );
+            ));
         }
         numbers
     }

@@ -21,13 +21,12 @@ impl Run {
             && self.opts.database_url.is_some()
             && !self.opts.allow_fork_database;
         if fork_refused {
-            println!(
-                "{}",
-                workflow::message(
+            app::command(
+                &workflow::message(
                     "error",
                     "sqlgate: database refused for a fork",
                     "this pull request comes from a fork, and a database URL is configured: sqlgate does not connect to a database with secrets on behalf of code from a fork, because that code could read or change it. The static check still runs. Remove `database-url` from pull-request workflows (secrets are meant for the deploy), or, if the database is a disposable scratch server, set `allow-fork-database: true`."
-                )
+                ),
             );
         }
         if base.is_some() {
@@ -48,9 +47,12 @@ impl Run {
         for f in &mut rep.findings {
             f.file = self.repo_path(&f.file);
         }
-        println!("::group::sqlgate check: {}", rep.dir);
+        app::command(&format!(
+            "::group::sqlgate check: {}",
+            report::github::escape_data(&rep.dir)
+        ));
         app::print(&report::text::render(&rep, false))?;
-        println!("::endgroup::");
+        app::command("::endgroup::");
         self.annotate(&rep.findings);
 
         let json_path = self.report_path("report");

@@ -17,6 +17,7 @@ use sqlgate_github::commands;
 use sqlgate_github::comment::{self, Identity, Kind};
 use sqlgate_github::context::{Context, Event, PullRequest};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What `ci` should do; `auto` chooses from the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,11 +128,14 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
 
 /// Runs `sqlgate ci`; returns the exit code.
 pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
-    // Secrets are masked before anything else is printed.
-    if let Some(url) = &opts.database_url {
+    crate::app::workflow_output();
+    // Secrets are masked before anything else is printed: the database's password,
+    // and a scratch server's.
+    let scratch = std::env::var("SQLGATE_SCRATCH").ok();
+    for url in opts.database_url.iter().chain(scratch.iter()) {
         for pw in sqlgate_pg::passwords(url) {
             if let Some(line) = commands::add_mask(&pw) {
-                println!("{line}");
+                crate::app::command(&line);
             }
         }
     }
@@ -141,6 +145,22 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
         settings.environment = opts.environment.clone();
     }
     let action = choose(&ctx.event, &opts)?;
+    // A pull request's own sqlgate.toml may not widen trust: replay targets and
+    // extensions come from the workflow or the base branch.
+    let mut warnings = Vec::new();
+    if let Action::Check { pr: Some(pr), .. } = &action {
+        let path = config.unwrap_or(Path::new(crate::config::DEFAULT_FILE));
+        let base_file = match crate::source::git::file_at(path, &pr.base_sha) {
+            Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+            Err(e) => {
+                warnings.push(format!(
+                    "the base branch's configuration could not be read ({e}): no replay settings are trusted"
+                ));
+                None
+            }
+        };
+        warnings.extend(settings.restrict_trust(base_file.as_deref(), &opts.overrides));
+    }
     let mut run = Run {
         ctx,
         settings,
@@ -148,7 +168,11 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
         warnings: Vec::new(),
         outputs: Vec::new(),
         prefix: repo_prefix(),
+        api: None,
     };
+    for w in warnings {
+        run.warn("sqlgate: pull request configuration", w);
+    }
     let code = match action {
         Action::Check { base, pr } => run.check(base, pr.as_ref())?,
         Action::Apply => run.apply()?,
@@ -181,6 +205,8 @@ struct Run {
     warnings: Vec<String>,
     outputs: Vec<(&'static str, String)>,
     prefix: String,
+    /// The run's one GitHub client (its time budget covers every call), once made.
+    api: Option<Rc<Api>>,
 }
 
 impl Run {
@@ -248,11 +274,14 @@ impl Run {
     }
 
     fn warn(&mut self, title: &str, text: String) {
-        println!("{}", commands::message("warning", title, &text));
+        crate::app::command(&commands::message("warning", title, &text));
         self.warnings.push(text);
     }
 
-    fn api(&mut self, rt: &tokio::runtime::Runtime) -> Option<Api> {
+    fn api(&mut self, rt: &tokio::runtime::Runtime) -> Option<Rc<Api>> {
+        if let Some(api) = &self.api {
+            return Some(api.clone());
+        }
         // The HTTP client spawns onto the runtime it is built in.
         let _guard = rt.enter();
         let Some(token) = self.ctx.token.clone() else {
@@ -263,7 +292,11 @@ impl Run {
             return None;
         };
         match Api::new(&self.ctx.api_url, &token, retry_policy()) {
-            Ok(api) => Some(api),
+            Ok(api) => {
+                let api = Rc::new(api);
+                self.api = Some(api.clone());
+                Some(api)
+            }
             Err(e) => {
                 self.warn("sqlgate: GitHub API", e);
                 None
@@ -289,17 +322,24 @@ impl Run {
             None => Identity::ActionsBot,
         };
         for &number in prs {
-            let result = rt.block_on(comment::upsert(&api, &repo, number, &marker, body, &me));
+            let result = rt.block_on(comment::upsert(
+                api.as_ref(),
+                &repo,
+                number,
+                &marker,
+                body,
+                &me,
+            ));
             match result {
                 Ok(outcome) => {
                     let verb = match outcome {
                         comment::Outcome::Created(_) => "created",
                         comment::Outcome::Updated(_) => "updated",
                     };
-                    println!(
-                        "sqlgate: pull request #{number}: comment {verb} {}",
+                    let _ = crate::app::print(&format!(
+                        "sqlgate: pull request #{number}: comment {verb} {}\n",
                         outcome.url()
-                    );
+                    ));
                     urls.push(outcome.url().to_string());
                 }
                 Err(e) => self.warn(
@@ -330,10 +370,11 @@ impl Run {
         text.push('\n');
         // The summary is a courtesy: failing to write it never changes the verdict.
         if let Err(e) = commands::append(&path, &text) {
-            println!(
-                "{}",
-                commands::message("warning", "sqlgate: job summary", &e.to_string())
-            );
+            crate::app::command(&commands::message(
+                "warning",
+                "sqlgate: job summary",
+                &e.to_string(),
+            ));
         }
         Ok(())
     }
@@ -358,12 +399,12 @@ impl Run {
     fn annotate(&self, findings: &[Finding]) {
         let (lines, skipped) = commands::annotations(findings);
         for l in lines {
-            println!("{l}");
+            crate::app::command(&l);
         }
         if skipped > 0 {
-            println!(
-                "sqlgate: {skipped} more finding(s) are not annotated (GitHub shows 10 per level per step); all are in the comment and the job summary"
-            );
+            let _ = crate::app::print(&format!(
+                "sqlgate: {skipped} more finding(s) are not annotated (GitHub shows 10 per level per step); all are in the comment and the job summary\n"
+            ));
         }
     }
 
@@ -380,23 +421,35 @@ impl Run {
         if let Some(path) = self.ctx.output.clone() {
             let text = commands::format_outputs(&self.outputs, &commands::nonce());
             if let Err(e) = commands::append(&path, &text) {
-                println!(
-                    "{}",
-                    commands::message("warning", "sqlgate: step outputs", &e.to_string())
-                );
+                crate::app::command(&commands::message(
+                    "warning",
+                    "sqlgate: step outputs",
+                    &e.to_string(),
+                ));
             }
         }
         Ok(())
     }
 }
 
+/// The GitHub client's limits: the defaults, or `SQLGATE_GITHUB_MAX_WAIT` (the run's
+/// rate-limit waits together), `SQLGATE_GITHUB_TIMEOUT` (one request) and
+/// `SQLGATE_GITHUB_BUDGET` (everything the run does with GitHub).
 fn retry_policy() -> RetryPolicy {
     let mut p = RetryPolicy::default();
-    if let Some(d) = std::env::var("SQLGATE_GITHUB_MAX_WAIT")
-        .ok()
-        .and_then(|v| crate::config::parse_duration(&v).ok())
-    {
+    let duration = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| crate::config::parse_duration(&v).ok())
+    };
+    if let Some(d) = duration("SQLGATE_GITHUB_MAX_WAIT") {
         p.max_wait = d.unwrap_or_default();
+    }
+    if let Some(Some(d)) = duration("SQLGATE_GITHUB_TIMEOUT") {
+        p.request_timeout = d;
+    }
+    if let Some(Some(d)) = duration("SQLGATE_GITHUB_BUDGET") {
+        p.budget = d;
     }
     p
 }

@@ -31,9 +31,11 @@ impl Run {
         }
         let pending = lines.iter().filter(|l| l.state == State::Pending).count();
         let applied = lines.iter().filter(|l| l.state.is_in_database()).count();
-        for l in &lines {
-            println!("  {:<50} {}", l.name, l.state);
-        }
+        let listing: String = lines
+            .iter()
+            .map(|l| format!("  {:<50} {}\n", l.name, l.state))
+            .collect();
+        app::print(&listing)?;
         self.annotate(&blockers);
         let fail_on = self.settings.fail_on;
         let failed = blockers.iter().any(|b| fail_on.fails(b.severity));

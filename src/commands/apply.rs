@@ -80,6 +80,6 @@ pub fn finish(
         started.elapsed().as_millis(),
     );
     app::print(&end.stdout)?;
-    eprint!("{}", end.stderr);
+    app::eprint(&end.stderr);
     Ok(end.code)
 }

@@ -25,6 +25,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
                 &|_: &Migration| true,
                 &settings.vars,
                 &settings.dir_display,
+                &settings.scratch_extensions,
             )?;
             check::merge_replay(&mut report, observed, found, &opts);
         }
@@ -52,6 +53,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
             &is_new,
             &settings.vars,
             &settings.dir_display,
+            &settings.scratch_extensions,
         )?;
         check::merge_replay(&mut report, observed, found, &opts);
     }
@@ -70,13 +72,13 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
             std::fs::write(path, rendered)
                 .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))?;
             let c = rep.counts();
-            eprintln!(
-                "sqlgate: {} errors, {} warnings, {} info; report written to {}",
+            app::eprint(&format!(
+                "sqlgate: {} errors, {} warnings, {} info; report written to {}\n",
                 c.error,
                 c.warning,
                 c.info,
                 path.display()
-            );
+            ));
         }
         None => app::print(&rendered)?,
     }

@@ -2,6 +2,7 @@
 //! processes (`ls-tree` + `cat-file --batch`), fetching the base commit into a shallow
 //! clone when it is missing.
 
+use sqlgate_core::catalog::text::escape_name;
 use sqlgate_core::catalog::{is_candidate, Content, SourceFile};
 use sqlgate_core::Error;
 use std::collections::HashSet;
@@ -79,6 +80,31 @@ pub fn locate(dir: &Path) -> Result<(PathBuf, String), Error> {
     Ok((canon_top, rel))
 }
 
+/// The content of the file at `path` (relative to the working directory) as it is at
+/// `reference`; `None` when the file does not exist there.
+pub fn file_at(path: &Path, reference: &str) -> Result<Option<Vec<u8>>, Error> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Io(format!("cannot read the working directory: {e}")))?;
+    let full = cwd.join(path);
+    let parent = full.parent().unwrap_or(&cwd).to_path_buf();
+    let (top, rel_dir) = locate(&parent)?;
+    let name = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rel = if rel_dir.is_empty() {
+        name
+    } else {
+        format!("{rel_dir}/{name}")
+    };
+    let commit = resolve_or_fetch(&top, reference)?;
+    let out = git(&top)
+        .args(["cat-file", "blob", &format!("{commit}:{rel}")])
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git cat-file: {e}")))?;
+    Ok(out.status.success().then_some(out.stdout))
+}
+
 fn resolve(top: &Path, reference: &str) -> Option<String> {
     run(
         git(top).args([
@@ -142,8 +168,9 @@ pub fn resolve_or_fetch(top: &Path, reference: &str) -> Result<String, Error> {
     )))
 }
 
-/// Lists `(oid, path relative to rel_dir)` of candidate blobs under `rel_dir` at `commit`.
-fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, String)>, Error> {
+/// Lists `(oid, path relative to rel_dir, name not UTF-8)` of candidate blobs under
+/// `rel_dir` at `commit`. Symlinks (mode 120000) are not migrations.
+fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, String, bool)>, Error> {
     let mut cmd = git(top);
     cmd.args(["ls-tree", "-r", "-z", "--full-tree", commit]);
     if !rel_dir.is_empty() {
@@ -157,10 +184,11 @@ fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, Strin
     };
     let mut entries = Vec::new();
     for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-        let record = String::from_utf8_lossy(record);
-        let Some((meta, path)) = record.split_once('\t') else {
+        let Some(tab) = record.iter().position(|&b| b == b'\t') else {
             continue;
         };
+        let meta = String::from_utf8_lossy(&record[..tab]);
+        let (path, not_utf8) = escape_name(&record[tab + 1..]);
         let mut parts = meta.split(' ');
         let (Some(mode), Some(kind), Some(oid)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
@@ -172,7 +200,7 @@ fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, Strin
             continue;
         };
         if is_candidate(rel) {
-            entries.push((oid.to_string(), rel.to_string()));
+            entries.push((oid.to_string(), rel.to_string(), not_utf8));
         }
     }
     Ok(entries)
@@ -256,14 +284,15 @@ pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
     let (top, rel) = locate(dir)?;
     let commit = resolve_or_fetch(&top, reference)?;
     let entries = ls_tree(&top, &commit, &rel)?;
-    let oids: Vec<&str> = entries.iter().map(|(o, _)| o.as_str()).collect();
+    let oids: Vec<&str> = entries.iter().map(|(o, ..)| o.as_str()).collect();
     let blobs = cat_blobs(&top, &oids)?;
     let files = entries
         .into_iter()
         .zip(blobs)
-        .map(|((_, path), bytes)| SourceFile {
+        .map(|((_, path, name_not_utf8), bytes)| SourceFile {
             path,
             content: Content::Bytes(bytes),
+            name_not_utf8,
         })
         .collect();
     let merge_base_paths = run(
@@ -273,7 +302,7 @@ pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
     .ok()
     .map(trimmed)
     .and_then(|mb| ls_tree(&top, &mb, &rel).ok())
-    .map(|entries| entries.into_iter().map(|(_, p)| p).collect());
+    .map(|entries| entries.into_iter().map(|(_, p, _)| p).collect());
     Ok(BaseTree {
         files,
         merge_base_paths,

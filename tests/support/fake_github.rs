@@ -69,6 +69,8 @@ struct State {
     requests: Vec<Request>,
     /// Comment listings are held until this many have arrived (a barrier).
     list_barrier: usize,
+    /// Answers are sent one byte at a time, this long apart (a server that drips).
+    drip: Option<std::time::Duration>,
     lists_arrived: usize,
 }
 
@@ -149,6 +151,10 @@ impl FakeGitHub {
             s.list_barrier = n;
             s.lists_arrived = 0;
         });
+    }
+    /// From now on every answer trickles out one byte per `every`.
+    pub fn drip(&self, every: std::time::Duration) {
+        self.with(|s| s.drip = Some(every));
     }
     pub fn fault(&self, f: Fault) {
         self.with(|s| s.faults.push(f));
@@ -287,6 +293,15 @@ fn serve(
     out.push_str("\r\n");
     out.push_str(&text);
     let mut w = stream;
+    let drip = state.lock().unwrap_or_else(|e| e.into_inner()).drip;
+    if let Some(every) = drip {
+        for b in out.as_bytes() {
+            w.write_all(&[*b])?;
+            w.flush()?;
+            std::thread::sleep(every);
+        }
+        return Ok(());
+    }
     w.write_all(out.as_bytes())?;
     w.flush()
 }

@@ -46,7 +46,7 @@ pub fn plan<'a>(
             None if r.status != RecordStatus::Baseline => {
                 out.blockers.push(Finding::new(
                     &MISSING_FILE,
-                    format!("{dir}/"),
+                    display_path(dir, &r.name),
                     format!(
                         "version {} ({}) is recorded as {} in the database but has no file",
                         r.version, r.name, r.status

@@ -7,15 +7,21 @@
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How hard to try.
+/// How hard to try, and for how long at most.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub attempts: u32,
     /// Delay before the first retry; doubles after each.
     pub first_delay: Duration,
-    /// The longest rate-limit wait sqlgate accepts; longer ones fail the request.
+    /// Rate-limit waits of the whole run together; a wait beyond what is left fails
+    /// the request.
     pub max_wait: Duration,
+    /// One request, from sending to the last byte of the answer (a server that drips
+    /// a byte at a time cannot hold it open longer).
+    pub request_timeout: Duration,
+    /// Everything the client does in a run (requests, backoff, waits).
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -24,9 +30,15 @@ impl Default for RetryPolicy {
             attempts: 5,
             first_delay: Duration::from_millis(500),
             max_wait: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(15),
+            budget: Duration::from_secs(100),
         }
     }
 }
+
+/// The largest response body read (a page of 100 comments of 65,536 characters
+/// each, JSON-escaped, stays below it).
+pub const MAX_BODY: usize = 48 << 20;
 
 /// Why a call failed, for messages and for deciding what to do next.
 #[derive(Debug, Clone)]
@@ -197,7 +209,7 @@ pub struct PullRef {
     pub html_url: String,
 }
 
-/// The client.
+/// The client. One per run: its time budget covers every call.
 pub struct Api {
     client: octocrab::Octocrab,
     /// `host:port` of the API, to refuse following links elsewhere with the token.
@@ -205,6 +217,9 @@ pub struct Api {
     /// Path prefix of the API (`/api/v3` on GitHub Enterprise Server, else empty).
     base_path: String,
     policy: RetryPolicy,
+    started: std::time::Instant,
+    /// Rate-limit waits so far.
+    waited: std::sync::Mutex<Duration>,
 }
 
 const PER_PAGE: usize = 100;
@@ -214,6 +229,11 @@ impl Api {
     /// A client for `api_url` (e.g. `https://api.github.com`, `https://ghe/api/v3`).
     /// Must be called inside a tokio runtime.
     pub fn new(api_url: &str, token: &str, policy: RetryPolicy) -> Result<Api, String> {
+        if token.is_empty() || !token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(
+                "the GitHub token contains spaces, line breaks or other characters a token never has: check the secret behind the `github-token` input".into(),
+            );
+        }
         let (origin, server, base_path) = split_url(api_url)
             .ok_or_else(|| format!("GITHUB_API_URL=`{api_url}` is not an http(s) URL"))?;
         let root = format!("{origin}{base_path}");
@@ -235,6 +255,8 @@ impl Api {
             server,
             base_path,
             policy,
+            started: std::time::Instant::now(),
+            waited: std::sync::Mutex::new(Duration::ZERO),
         })
     }
 
@@ -243,7 +265,34 @@ impl Api {
         format!("{}{route}", self.base_path)
     }
 
+    /// What is left of the run's budget.
+    fn remaining(&self) -> Duration {
+        self.policy.budget.saturating_sub(self.started.elapsed())
+    }
+
     async fn once(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, String> {
+        let limit = self.policy.request_timeout.min(self.remaining());
+        if limit.is_zero() {
+            return Err(format!(
+                "GitHub did not answer within the {} s sqlgate gives it per run",
+                self.policy.budget.as_secs()
+            ));
+        }
+        match tokio::time::timeout(limit, self.exchange(method, path, body)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "no complete answer within {} s",
+                limit.as_secs_f64().ceil()
+            )),
+        }
+    }
+
+    async fn exchange(
         &self,
         method: &str,
         path: &str,
@@ -268,11 +317,19 @@ impl Api {
         let retry_after = header("retry-after");
         let ratelimit_remaining = header("x-ratelimit-remaining");
         let ratelimit_reset = header("x-ratelimit-reset");
-        let body = self
-            .client
-            .body_to_string(res)
+        use http_body_util::BodyExt;
+        let bytes = http_body_util::Limited::new(res.into_body(), MAX_BODY)
+            .collect()
             .await
-            .map_err(|e| describe_octocrab(&e))?;
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    format!("the answer is larger than {} MiB; not read", MAX_BODY >> 20)
+                } else {
+                    format!("the answer could not be read: {e}")
+                }
+            })?
+            .to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Ok(Response {
             status,
             body,
@@ -323,8 +380,17 @@ impl Api {
                 }
                 Ok(res) => {
                     if let Some(wait) = res.rate_limit_wait(SystemTime::now()) {
-                        if wait > self.policy.max_wait {
+                        let waited = self.waited.lock().map(|w| *w).unwrap_or_default();
+                        let allowed = self
+                            .policy
+                            .max_wait
+                            .saturating_sub(waited)
+                            .min(self.remaining());
+                        if wait > allowed {
                             return Err(ApiError::RateLimited { wait, what });
+                        }
+                        if let Ok(mut w) = self.waited.lock() {
+                            *w += wait;
                         }
                         if last {
                             return Ok(res);
@@ -350,7 +416,7 @@ impl Api {
                     }
                 }
             }
-            tokio::time::sleep(delay).await;
+            tokio::time::sleep(delay.min(self.remaining())).await;
             delay = delay.saturating_mul(2);
             attempt += 1;
         }

@@ -191,20 +191,12 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
         .collect();
     let mut out = Vec::new();
     for r in rows {
-        let what = "a row of the history table";
-        let (version, name, checksum, status, recorded): (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-        ) = (
-            get(&r, 0, what)?,
-            get(&r, 1, what)?,
-            get(&r, 2, what)?,
-            get(&r, 3, what)?,
-            get(&r, 4, what)?,
-        );
+        let version: String = history::column(&r, 0, "version", table, "(unknown)")?;
+        let v = version.as_str();
+        let name: String = history::column(&r, 1, "name", table, v)?;
+        let checksum: String = history::column(&r, 2, "checksum", table, v)?;
+        let status: String = history::column(&r, 3, "status", table, v)?;
+        let recorded: Option<String> = history::column(&r, 4, "up_sql", table, v)?;
         let status = RecordStatus::parse(&status);
         let (problem, name, diff) = match (by_version.get(version.as_str()), status) {
             (None, Some(RecordStatus::Baseline)) => continue,
@@ -404,21 +396,79 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
             layout_ok,
             comment.unwrap_or_else(|| "no layout comment".into()),
         ));
-        let rows = history::read(&client, table).await?;
-        let failed: Vec<String> = rows
-            .iter()
-            .filter(|r| r.status == RecordStatus::Failed)
-            .map(|r| r.name.clone())
-            .collect();
-        out.push(check(
-            "history records",
-            failed.is_empty(),
-            if failed.is_empty() {
-                format!("{} record(s), none failed", rows.len())
-            } else {
-                format!("failed: {}", failed.join(", "))
-            },
-        ));
+        let q = quoted(table);
+        // A hand-edited table: rows apply cannot trust.
+        let duplicates: Vec<String> = client
+            .query(
+                &format!("SELECT version::text FROM {q} GROUP BY version HAVING count(*) > 1"),
+                &[],
+            )
+            .await
+            .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+            .unwrap_or_default();
+        let unknown: Vec<String> = client
+            .query(
+                &format!(
+                    "SELECT coalesce(version::text, 'NULL') || ' (' || coalesce(status::text, 'NULL') || ')' FROM {q}
+                      WHERE status IS NULL OR status::text NOT IN ('applied', 'failed', 'baseline')"
+                ),
+                &[],
+            )
+            .await
+            .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+            .unwrap_or_default();
+        let unique_key = client
+            .query_one(
+                "SELECT EXISTS (SELECT FROM pg_index WHERE indrelid = to_regclass($1) AND indisunique)",
+                &[&q],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.try_get::<_, bool>(0).ok())
+            .unwrap_or(false);
+        if !duplicates.is_empty() || !unique_key {
+            out.push(check(
+                "history versions",
+                false,
+                if duplicates.is_empty() {
+                    "the table has no unique key on version (was its primary key dropped?): apply cannot record migrations".to_string()
+                } else {
+                    format!(
+                        "versions recorded more than once: {}; delete the extra rows by hand",
+                        duplicates.join(", ")
+                    )
+                },
+            ));
+        }
+        if !unknown.is_empty() {
+            out.push(check(
+                "history states",
+                false,
+                format!(
+                    "rows with a state sqlgate does not know (applied, failed, baseline): {}",
+                    unknown.join(", ")
+                ),
+            ));
+        }
+        match history::read(&client, table).await {
+            Err(e) => out.push(check("history records", false, e.to_string())),
+            Ok(rows) => {
+                let failed: Vec<String> = rows
+                    .iter()
+                    .filter(|r| r.status == RecordStatus::Failed)
+                    .map(|r| r.name.clone())
+                    .collect();
+                out.push(check(
+                    "history records",
+                    failed.is_empty(),
+                    if failed.is_empty() {
+                        format!("{} record(s), none failed", rows.len())
+                    } else {
+                        format!("failed: {}", failed.join(", "))
+                    },
+                ));
+            }
+        }
     } else {
         out.push(check(
             "history table",

@@ -5,6 +5,7 @@
 pub use crate::conninfo::ConnInfo;
 use crate::tls;
 use sqlgate_core::Error;
+use std::time::Duration;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 
@@ -52,15 +53,34 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
             describe(&e)
         ))
     };
+    // The whole handshake, not only the TCP connect (which is all `connect_timeout`
+    // bounds in the driver): a server that accepts and never answers cannot hang a run.
+    let limit = info
+        .param("connect_timeout")
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |s| Duration::from_secs(s.max(2)));
+    let timed_out = || {
+        Error::Unreachable(format!(
+            "cannot connect to {shown} (sslmode={mode}): no answer within {} s (set connect_timeout in the URL to wait longer)",
+            limit.as_secs()
+        ))
+    };
     let client = if ssl == SslMode::Disable {
-        let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+        let (client, connection) = tokio::time::timeout(limit, config.connect(NoTls))
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(failed)?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
         client
     } else {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls::config(mode, rootcert)?);
-        let (client, connection) = config.connect(tls).await.map_err(failed)?;
+        let (client, connection) = tokio::time::timeout(limit, config.connect(tls))
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(failed)?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -68,6 +88,9 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
     };
     Ok(client)
 }
+
+/// How long connecting (TCP, TLS and the startup handshake) may take by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A PostgreSQL error as people read it: code, message, detail, hint.
 pub fn describe(e: &tokio_postgres::Error) -> String {

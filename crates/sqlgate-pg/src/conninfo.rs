@@ -351,6 +351,39 @@ impl ConnInfo {
         }
     }
 
+    /// The same server and database as another role with a password.
+    pub fn with_user(&self, user: &str, password: &str) -> String {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        match &self.form {
+            Form::Url { authority, .. } => {
+                let rest = &self.text[*authority..];
+                let after = rest.rfind('@').map_or(*authority, |at| authority + at + 1);
+                format!(
+                    "{}{}:{}@{}",
+                    &self.text[..*authority],
+                    utf8_percent_encode(user, NON_ALPHANUMERIC),
+                    utf8_percent_encode(password, NON_ALPHANUMERIC),
+                    &self.text[after..]
+                )
+            }
+            Form::KeyValue { .. } => {
+                let kept: Vec<&str> = self
+                    .params
+                    .iter()
+                    .filter(|p| p.key != "user" && p.key != "password")
+                    .map(|p| &self.text[p.token.clone()])
+                    .collect();
+                let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+                format!(
+                    "{} user={} password={}",
+                    kept.join(" "),
+                    quote(user),
+                    quote(password)
+                )
+            }
+        }
+    }
+
     /// True for the URL form.
     pub fn is_url(&self) -> bool {
         matches!(self.form, Form::Url { .. })
@@ -469,6 +502,22 @@ mod tests {
         let kv = ConnInfo::parse("host=b sslmode=disable user=a");
         assert_eq!(kv.param("sslmode"), Some("disable"));
         assert_eq!(kv.without(&["sslmode"]), "host=b user=a");
+    }
+
+    #[test]
+    fn another_role_on_the_same_server() {
+        assert_eq!(
+            ConnInfo::parse("postgres://admin:pw@h:5/db?sslmode=disable").with_user("r", "p/w"),
+            "postgres://r:p%2Fw@h:5/db?sslmode=disable"
+        );
+        assert_eq!(
+            ConnInfo::parse("postgres://h/db").with_user("r", "x"),
+            "postgres://r:x@h/db"
+        );
+        assert_eq!(
+            ConnInfo::parse("host=h user=admin password=pw dbname=d").with_user("r", "it's"),
+            "host=h dbname=d user='r' password='it\\'s'"
+        );
     }
 
     #[test]

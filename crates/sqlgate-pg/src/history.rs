@@ -74,7 +74,7 @@ pub async fn read(client: &tokio_postgres::Client, table: &str) -> Result<Vec<Re
 }
 
 /// One column of a history row, or an error naming the row and column.
-fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+pub(crate) fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     index: usize,
     name: &str,

@@ -40,26 +40,21 @@ impl Scratch {
     }
 }
 
-/// Runs the replay. `is_new` tells the migrations of this change from shipped ones.
+/// Runs the replay. `is_new` tells the migrations of this change from shipped ones;
+/// `extensions` are created by the server's administrator before the migrations run
+/// (for extensions an unprivileged owner cannot create, e.g. postgis).
 pub fn run(
     scratch: &Scratch,
     cat: &Catalog,
     is_new: &dyn Fn(&Migration) -> bool,
     vars: &BTreeMap<String, String>,
     dir: &str,
+    extensions: &[String],
 ) -> Result<(Replay, Vec<Finding>), Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
-    let name = format!(
-        "sqlgate_replay_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    );
     let (_server, admin, shown) = match scratch {
         Scratch::Auto => {
             let s = LocalServer::start()?;
@@ -73,32 +68,166 @@ pub fn run(
         Scratch::Url(u) => (None, u.clone(), mask(u)),
     };
     rt.block_on(async {
-        let admin_client = connect(&admin).await?;
-        admin_client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .map_err(|e| {
-                Error::Unreachable(format!(
-                    "cannot create the scratch database on {shown}: {}",
-                    describe(&e)
-                ))
-            })?;
-        let result = replay_on(
-            &ConnInfo::parse(&admin).with_database(&name),
-            cat,
-            is_new,
-            vars,
-            dir,
-        )
-        .await;
-        let _ = admin_client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await;
+        let sandbox = Sandbox::create(&admin, &shown, extensions).await?;
+        let result = replay_on(&sandbox.url, cat, is_new, vars, dir).await;
+        sandbox.drop().await;
         result.map(|(mut r, f)| {
             r.server = shown.clone();
             (r, f)
         })
     })
+}
+
+/// A unique name for this run's database and role.
+fn unique_name() -> String {
+    format!(
+        "sqlgate_replay_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// A random password for the replay's role (never printed).
+fn random_password() -> Result<String, Error> {
+    use std::io::Read;
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Error::Io(format!("cannot read /dev/urandom for a password: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Where the pull request's SQL runs: a database of its own, owned by a role with no
+/// rights outside it — not a superuser, not a member of `pg_execute_server_program`,
+/// `pg_read_server_files` or `pg_write_server_files`. When the server's URL names
+/// such a privileged role, a temporary unprivileged role is created (and dropped);
+/// an unprivileged URL role (with CREATEDB) is used as it is.
+struct Sandbox {
+    admin: Client,
+    db: String,
+    role: Option<String>,
+    /// How the replay connects.
+    url: String,
+}
+
+impl Sandbox {
+    async fn create(admin_url: &str, shown: &str, extensions: &[String]) -> Result<Sandbox, Error> {
+        let admin = connect(admin_url).await?;
+        let failed = |what: &str, e: tokio_postgres::Error| {
+            Error::Unreachable(format!("cannot {what} on {shown}: {}", describe(&e)))
+        };
+        let privileged = admin
+            .query_one(
+                "SELECT r.rolsuper OR EXISTS (
+                     SELECT FROM pg_roles p
+                      WHERE p.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
+                        AND pg_has_role(current_user, p.oid, 'MEMBER'))
+                   FROM pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.try_get::<_, bool>(0).ok())
+            .unwrap_or(true);
+        let name = unique_name();
+        let info = ConnInfo::parse(admin_url);
+        let (role, url) = if privileged {
+            let password = random_password()?;
+            admin
+                .batch_execute(&format!(
+                    "CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '{password}'"
+                ))
+                .await
+                .map_err(|e| failed("create the replay's unprivileged role", e))?;
+            let url = ConnInfo::parse(&info.with_database(&name)).with_user(&name, &password);
+            (Some(name.clone()), url)
+        } else {
+            (None, info.with_database(&name))
+        };
+        let mut sandbox = Sandbox {
+            admin,
+            db: name.clone(),
+            role,
+            url,
+        };
+        let owner = sandbox
+            .role
+            .as_ref()
+            .map(|r| format!(" OWNER {r}"))
+            .unwrap_or_default();
+        if let Err(e) = sandbox
+            .admin
+            .batch_execute(&format!("CREATE DATABASE {name}{owner}"))
+            .await
+        {
+            let err = failed("create the scratch database", e);
+            sandbox.db.clear();
+            sandbox.drop().await;
+            return Err(err);
+        }
+        if !extensions.is_empty() {
+            // The administrator creates what the unprivileged owner may not.
+            let result = async {
+                let c = connect(&info.with_database(&name)).await?;
+                for ext in extensions {
+                    c.batch_execute(&format!(
+                        "CREATE EXTENSION IF NOT EXISTS {} CASCADE",
+                        quote_ident(ext)
+                    ))
+                    .await
+                    .map_err(|e| failed(&format!("create the extension {ext}"), e))?;
+                }
+                Ok::<(), Error>(())
+            }
+            .await;
+            if let Err(e) = result {
+                sandbox.drop().await;
+                return Err(e);
+            }
+        }
+        if sandbox.role.is_some() {
+            if let Err(e) = connect(&sandbox.url).await {
+                sandbox.drop().await;
+                return Err(Error::Unreachable(format!(
+                    "the scratch server {shown} refused a password login of the replay's temporary unprivileged role ({e}). \
+                     Allow password logins from this host in its pg_hba.conf, or put an unprivileged role with CREATEDB in the scratch URL: \
+                     sqlgate never runs a pull request's SQL as a superuser."
+                )));
+            }
+        }
+        Ok(sandbox)
+    }
+
+    /// Drops the database and the role (best effort; the server may be gone).
+    async fn drop(self) {
+        if !self.db.is_empty() {
+            // The replay's own session may still be closing: FORCE (PostgreSQL 13+)
+            // ends it; older servers get a few tries.
+            let force = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db);
+            if self.admin.batch_execute(&force).await.is_err() {
+                for _ in 0..20 {
+                    let plain = format!("DROP DATABASE IF EXISTS {}", self.db);
+                    if self.admin.batch_execute(&plain).await.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        if let Some(role) = &self.role {
+            let _ = self
+                .admin
+                .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+                .await;
+        }
+    }
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 struct Relation {

@@ -1,8 +1,9 @@
 //! A private PostgreSQL server from the local server binaries: `initdb` + `pg_ctl`
 //! into a temporary directory, a free port on 127.0.0.1, a private socket directory,
-//! fast settings. Works as root (the server runs as an unprivileged user), and is
-//! removed at the end — by `Drop`, and by a watchdog process if this process dies.
-//! The test suite and `--scratch auto` use it.
+//! fast settings, and an environment cleared of everything but `PATH`, `LC_ALL` and
+//! `TZ` (no token or password of the runner reaches it). Works as root (the server
+//! runs as an unprivileged user), and is removed at the end — by `Drop`, and by a
+//! watchdog process if this process dies. The test suite and `--scratch auto` use it.
 
 use sqlgate_core::Error;
 use std::path::{Path, PathBuf};
@@ -212,7 +213,15 @@ impl LocalServer {
 
     fn run(&self, tool: &str, args: &[&str]) -> Result<(), Error> {
         let mut cmd = Command::new(self.bin.join(tool));
-        cmd.args(args).stdin(Stdio::null()).current_dir(&self.root);
+        // The server gets nothing of this process's environment (tokens, database
+        // URLs): only what PostgreSQL needs to run.
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .current_dir(&self.root)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC");
         if let Some((uid, gid)) = self.run_as {
             use std::os::unix::process::CommandExt;
             cmd.uid(uid).gid(gid);

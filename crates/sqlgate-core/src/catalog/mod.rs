@@ -19,8 +19,22 @@ pub use version::Version;
 /// One file of a migration directory, path relative to the directory with `/`.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
+    /// The path as shown (`text::escape_name` when it is not valid UTF-8).
     pub path: String,
     pub content: Content,
+    /// True when the file's name is not valid UTF-8 (`path` escapes its bytes).
+    pub name_not_utf8: bool,
+}
+
+impl SourceFile {
+    /// A file with a valid UTF-8 name and these bytes.
+    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            content: Content::Bytes(bytes.into()),
+            name_not_utf8: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +151,8 @@ pub enum ProblemKind {
     OrphanDown,
     /// The file exists but cannot be read.
     Unreadable,
+    /// The file's name is not valid UTF-8.
+    NameNotUtf8,
 }
 
 /// A file the catalog could not use, and why.
@@ -316,6 +332,16 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         let Some((family, role, raw_stem)) = layouts::classify(&file.path) else {
             continue;
         };
+        if file.name_not_utf8 {
+            problems.push(Problem::new(
+                ProblemKind::NameNotUtf8,
+                opts.display_path(&file.path),
+                format!(
+                    "the file name `{}` is not valid UTF-8 (its invalid bytes are shown as \\xHH); rename it",
+                    file.path
+                ),
+            ));
+        }
         if let Content::Unreadable(reason) = &file.content {
             problems.push(Problem::new(
                 ProblemKind::Unreadable,
@@ -527,6 +553,7 @@ mod tests {
         SourceFile {
             path: path.into(),
             content: Content::Bytes(content.as_bytes().to_vec()),
+            name_not_utf8: false,
         }
     }
 
@@ -545,6 +572,7 @@ mod tests {
                 ProblemKind::MixedLayout => "mixed-layout",
                 ProblemKind::OrphanDown => "orphan-down",
                 ProblemKind::Unreadable => "unreadable-file",
+                ProblemKind::NameNotUtf8 => "not-utf8",
             })
             .collect()
     }
@@ -732,6 +760,7 @@ mod tests {
                 SourceFile {
                     path: "002_secret.sql".into(),
                     content: Content::Unreadable("Permission denied".into()),
+                    name_not_utf8: false,
                 },
             ],
             &opts(),
@@ -775,6 +804,7 @@ mod tests {
             &[SourceFile {
                 path: "001_a.sql".into(),
                 content: Content::Bytes(b"select 1;\nselect '\xff';\n".to_vec()),
+                name_not_utf8: false,
             }],
             &opts(),
         );

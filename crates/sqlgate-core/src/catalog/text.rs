@@ -30,6 +30,25 @@ pub fn normalize(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A file name as sqlgate shows and identifies it: valid UTF-8 as it is; otherwise
+/// each byte that is not part of valid UTF-8 as `\xHH`, so two different names never
+/// look the same. `None` for the escape when the name is valid UTF-8.
+pub fn escape_name(bytes: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), false),
+        Err(_) => {
+            let mut out = String::new();
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+            }
+            (out, true)
+        }
+    }
+}
+
 /// SHA-256 (lower-case hex) of already-normalized bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))

@@ -3,11 +3,16 @@
 
 use crate::model::{Failure, Finding, Report, Severity};
 
-/// Escapes the message part of a workflow command.
+/// Escapes the message part of a workflow command (control characters shown as
+/// escapes first, then GitHub's own `%`, CR and LF escapes).
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    // `##[` would start an old-style command anywhere in a line.
+    let escaped = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        .replace("##[", "##%5B");
+    super::clean(&escaped).into_owned()
 }
 
 /// Escapes a property value (`file=`, `title=`) of a workflow command.

@@ -60,10 +60,37 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
+/// Data as an inline code span that cannot end early, break a table or a line:
+/// backticks become `'`, `|` is escaped, line breaks become spaces.
+pub fn code(s: &str) -> String {
+    format!(
+        "`{}`",
+        super::clean(s)
+            .replace('`', "'")
+            .replace('|', "\\|")
+            .replace(['\r', '\n'], " ")
+            // Never the start or end of an HTML comment, even inside a code span.
+            .replace("<!--", "<\u{200B}!--")
+            .replace("-->", "--\u{200B}>")
+    )
+}
+
+/// Data inside HTML (a `<summary>`), where markdown does not apply: `&`, `<`, `>` and
+/// quotes as entities, line breaks as spaces.
+pub fn html(s: &str) -> String {
+    super::clean(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace(['\r', '\n'], " ")
+}
+
 /// Escapes text for a table cell or a one-line list item. Text between backticks
 /// stays a code span (only `|` and line breaks change there, so `<name>` reads as
 /// written); elsewhere HTML and table syntax are neutralised.
 pub fn cell(s: &str) -> String {
+    let s = super::clean(s);
     let parts: Vec<&str> = s.split('`').collect();
     let balanced = parts.len() % 2 == 1;
     let mut out = String::with_capacity(s.len() + 8);
@@ -72,7 +99,13 @@ pub fn cell(s: &str) -> String {
             out.push('`');
         }
         if balanced && i % 2 == 1 {
-            out.push_str(&part.replace('|', "\\|").replace(['\r', '\n'], " "));
+            out.push_str(
+                &part
+                    .replace('|', "\\|")
+                    .replace(['\r', '\n'], " ")
+                    .replace("<!--", "<\u{200B}!--")
+                    .replace("-->", "--\u{200B}>"),
+            );
         } else {
             out.push_str(
                 &part
@@ -94,16 +127,21 @@ fn detail(s: &str) -> String {
     match s.split_once('\n') {
         None => cell(s),
         Some((first, rest)) => {
-            let code: String = rest
+            let body: String = rest
                 .lines()
-                .map(|l| format!("    {}\n", l.trim_start()))
+                .map(|l| format!("{}\n", l.trim_start()))
                 .collect();
-            format!("{}\n\n    ```sql\n{code}    ```\n", cell(first))
+            let block: String = fence(&body, "sql")
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect();
+            format!("{}\n\n{block}", cell(first))
         }
     }
 }
 
 fn fence(body: &str, lang: &str) -> String {
+    let body = super::clean(body);
     let mut ticks = "```".to_string();
     while body.contains(&ticks) {
         ticks.push('`');
@@ -135,8 +173,8 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS.add(b'%').add(b' ').add(b'#').add(b'('
 fn location(f: &Finding, opts: &Options) -> String {
     let text = format!("{}:{}", f.file, f.line);
     match link(&opts.links, &f.file, f.line) {
-        Some(url) => format!("[`{}`]({url})", text.replace('`', "'")),
-        None => format!("`{}`", text.replace('`', "'")),
+        Some(url) => format!("[{}]({url})", code(&text)),
+        None => code(&text),
     }
 }
 
@@ -170,11 +208,11 @@ fn head_with(report: &Report, opts: &Options) -> String {
     let base = report
         .base
         .as_deref()
-        .map(|b| format!(" · compared with `{b}`"))
+        .map(|b| format!(" · compared with {}", code(b)))
         .unwrap_or_default();
     format!(
-        "### {verdict}\n\n`{}`{} · {} migrations, {} new · layout {} · numbering {}{base} · fail-on `{}`\n\n| 🔴 errors | 🟡 warnings | 🔵 info |\n|---:|---:|---:|\n| {} | {} | {} |\n",
-        report.dir,
+        "### {verdict}\n\n{}{} · {} migrations, {} new · layout {} · numbering {}{base} · fail-on `{}`\n\n| 🔴 errors | 🟡 warnings | 🔵 info |\n|---:|---:|---:|\n| {} | {} | {} |\n",
+        code(&report.dir),
         env_label(opts),
         report.migrations,
         report.new_migrations,
@@ -213,7 +251,7 @@ fn body(report: &Report, opts: &Options, level: u8, max_rows: usize) -> String {
                 if let Some(diff) = &f.diff {
                     out.push_str(&format!(
                         "\n<details><summary>Diff of <code>{}</code> ({})</summary>\n\n{}\n</details>\n",
-                        cell(&f.file),
+                        html(&f.file),
                         f.rule,
                         fence(diff, "diff")
                     ));
@@ -280,8 +318,8 @@ fn replay_section(r: &crate::model::Replay, opts: &Options, level: u8) -> String
         for s in &r.steps {
             let loc = format!("{}:{}", s.file, s.line);
             let shown = match link(&opts.links, &s.file, s.line) {
-                Some(url) => format!("[`{loc}`]({url})"),
-                None => format!("`{loc}`"),
+                Some(url) => format!("[{}]({url})", code(&loc)),
+                None => code(&loc),
             };
             out.push_str(&format!(
                 "| {shown} | {} | {} | {} |\n",
@@ -378,8 +416,8 @@ fn apply_body(
         )
     } else if let Some(f) = &rep.failure {
         format!(
-            "❌ **sqlgate apply failed at `{}`** — {} applied before it, {} not run",
-            cell(&f.migration),
+            "❌ **sqlgate apply failed at {}** — {} applied before it, {} not run",
+            code(&f.migration),
             rep.applied.len(),
             rep.pending_after.saturating_sub(1)
         )
@@ -399,9 +437,9 @@ fn apply_body(
         )
     };
     let mut out = format!(
-        "### {verdict}\n\n`{}` → `{}`{env}{commit}\n\n| ✅ applied | ⏳ pending | ❌ failed |\n|---:|---:|---:|\n| {} | {} | {} |\n",
-        cell(&ctx.dir),
-        cell(&ctx.target),
+        "### {verdict}\n\n{} → {}{env}{commit}\n\n| ✅ applied | ⏳ pending | ❌ failed |\n|---:|---:|---:|\n| {} | {} | {} |\n",
+        code(&ctx.dir),
+        code(&ctx.target),
         rep.applied.len(),
         if rep.failure.is_some() { rep.pending_after.saturating_sub(1) } else { rep.pending_after },
         usize::from(rep.failure.is_some() || ctx.error.is_some()),
@@ -412,16 +450,16 @@ fn apply_body(
     if let Some(f) = &rep.failure {
         let loc = format!("{}:{}:{}", f.file, f.line, f.column);
         let shown = match link(&opts.links, &f.file, f.line) {
-            Some(url) => format!("[`{loc}`]({url})"),
-            None => format!("`{loc}`"),
+            Some(url) => format!("[{}]({url})", code(&loc)),
+            None => code(&loc),
         };
         let state = match f.statements_done {
             Some(n) => format!("It ran without a transaction: {n} statement(s) before the failing one stayed applied, and it is recorded as failed until `sqlgate repair`."),
             None => "Its transaction was rolled back: nothing of it was applied.".to_string(),
         };
         out.push_str(&format!(
-            "\n**Failed:** `{}` at {shown}\n\n{}\n{state}\n",
-            cell(&f.migration),
+            "\n**Failed:** {} at {shown}\n\n{}\n{state}\n",
+            code(&f.migration),
             fence(&f.message, "text")
         ));
     }
@@ -447,11 +485,7 @@ fn apply_body(
     if !rep.applied.is_empty() {
         out.push_str("\n| Applied migration | Duration |\n|---|---:|\n");
         for a in rep.applied.iter().take(rows) {
-            out.push_str(&format!(
-                "| `{}` | {} ms |\n",
-                cell(&a.name),
-                a.execution_ms
-            ));
+            out.push_str(&format!("| {} | {} ms |\n", code(&a.name), a.execution_ms));
         }
         if rep.applied.len() > rows {
             out.push_str(&format!("\n…and {} more.\n", rep.applied.len() - rows));
@@ -494,17 +528,17 @@ fn status_body(lines: &[StatusLine], ctx: &StatusContext, opts: &Options, rows: 
     let pending = lines.iter().filter(|l| l.state == State::Pending).count();
     let applied = lines.iter().filter(|l| l.state.is_in_database()).count();
     let mut out = format!(
-        "### sqlgate status: {applied} applied, {pending} pending{}\n\n`{}` → `{}`\n\n| Migration | State | Applied at |\n|---|---|---|\n",
+        "### sqlgate status: {applied} applied, {pending} pending{}\n\n{} → {}\n\n| Migration | State | Applied at |\n|---|---|---|\n",
         env_label(opts),
-        cell(&ctx.dir),
-        cell(&ctx.target)
+        code(&ctx.dir),
+        code(&ctx.target)
     );
     for l in lines.iter().take(rows) {
         out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            cell(&l.name),
+            "| {} | {} | {} |\n",
+            code(&l.name),
             l.state,
-            l.applied_at.as_deref().unwrap_or("")
+            cell(l.applied_at.as_deref().unwrap_or(""))
         ));
     }
     if rows < lines.len() {

@@ -8,6 +8,33 @@ pub mod markdown;
 pub mod text;
 
 use crate::model::Report;
+use std::borrow::Cow;
+
+/// Text from data (file names, SQL, PostgreSQL's messages) made safe to print:
+/// control characters other than newline and tab — escape sequences, carriage
+/// returns, the C1 controls — are shown as `\x1B`-style escapes, so nothing from a
+/// file reaches a terminal as a command or rewrites a line.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}';
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let n = c as u32;
+            if n <= 0xFF {
+                out.push_str(&format!("\\x{n:02X}"));
+            } else {
+                out.push_str(&format!("\\u{{{n:04X}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -50,5 +77,17 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report, &markdown::Options::default()),
         Format::Github => github::render(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(clean("plain\nnext\tcol"), "plain\nnext\tcol");
+        assert_eq!(clean("a\x1b[31mred\rb\u{9b}c"), "a\\x1B[31mred\\x0Db\\x9Bc");
+        assert_eq!(clean("line\u{2028}sep"), "line\\u{2028}sep");
     }
 }

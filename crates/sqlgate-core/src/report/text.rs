@@ -2,6 +2,7 @@
 //! rule, message, why, fix, diff, then a summary; colour only when asked), and what
 //! `status`, `validate`, `verify` and `apply` print.
 
+use super::clean;
 use crate::catalog::display_path;
 use crate::model::{ApplyReport, Check, Invalid, Report, Severity, StatusLine};
 use anstyle::{AnsiColor, Style};
@@ -40,14 +41,27 @@ pub fn render(report: &Report, color: bool) -> String {
             "{}{} {}\n",
             paint(f.severity.as_str(), severity_style(f.severity), color),
             paint(&format!("[{}]", f.rule), bold, color),
-            f.message
+            clean(&f.message)
         ));
-        out.push_str(&format!("  --> {}:{}:{}\n", f.file, f.line, f.column));
+        out.push_str(&format!(
+            "  --> {}:{}:{}\n",
+            clean(&f.file),
+            f.line,
+            f.column
+        ));
         if !f.why.is_empty() {
-            out.push_str(&format!("   {} {}\n", paint("why:", dim, color), f.why));
+            out.push_str(&format!(
+                "   {} {}\n",
+                paint("why:", dim, color),
+                clean(&f.why)
+            ));
         }
         if !f.fix.is_empty() {
-            out.push_str(&format!("   {} {}\n", paint("fix:", dim, color), f.fix));
+            out.push_str(&format!(
+                "   {} {}\n",
+                paint("fix:", dim, color),
+                clean(&f.fix)
+            ));
         }
         if let Some(diff) = &f.diff {
             for line in diff.lines() {
@@ -58,7 +72,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 } else {
                     dim
                 };
-                out.push_str(&format!("   | {}\n", paint(line, style, color)));
+                out.push_str(&format!("   | {}\n", paint(&clean(line), style, color)));
             }
         }
         out.push('\n');
@@ -66,7 +80,7 @@ pub fn render(report: &Report, color: bool) -> String {
     if let Some(r) = &report.replay {
         out.push_str(&format!(
             "replay on {}: {} new statement(s){}\n",
-            r.server,
+            clean(&r.server),
             r.steps.len(),
             if r.completed {
                 ""
@@ -75,7 +89,7 @@ pub fn render(report: &Report, color: bool) -> String {
             }
         ));
         for line in r.schema_diff.lines() {
-            out.push_str(&format!("   | {line}\n"));
+            out.push_str(&format!("   | {}\n", clean(line)));
         }
         out.push('\n');
     }
@@ -83,12 +97,12 @@ pub fn render(report: &Report, color: bool) -> String {
     let against = report
         .base
         .as_deref()
-        .map(|b| format!(", compared with {b}"))
+        .map(|b| format!(", compared with {}", clean(b)))
         .unwrap_or_default();
     out.push_str(&format!(
         "sqlgate: {} in {} ({} new; layout {}, numbering {}{against})\n",
         plural(report.migrations, "migration"),
-        report.dir,
+        clean(&report.dir),
         report.new_migrations,
         report.layout,
         report.numbering,
@@ -122,7 +136,7 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// `sqlgate status`: one line per migration, then the totals.
 pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
-    let mut out = format!("MIGRATION STATUS  {target}\n");
+    let mut out = format!("MIGRATION STATUS  {}\n", clean(target));
     for l in lines {
         let mark = match l.state {
             s if s.is_in_database() => "[x]",
@@ -130,12 +144,12 @@ pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
             _ => "[!]",
         };
         let when = match (&l.applied_at, l.execution_ms) {
-            (Some(at), Some(ms)) => format!("  {at}  {ms} ms"),
+            (Some(at), Some(ms)) => format!("  {}  {ms} ms", clean(at)),
             _ => String::new(),
         };
         out.push_str(&format!(
             "  {mark} {:<50} {:<8}{when}\n",
-            l.name,
+            clean(&l.name),
             l.state.as_str()
         ));
     }
@@ -157,11 +171,13 @@ pub fn validate(problems: &[Invalid]) -> String {
     for p in problems {
         out.push_str(&format!(
             "error[{}] {} (version {})\n",
-            p.problem, p.name, p.version
+            p.problem,
+            clean(&p.name),
+            clean(&p.version)
         ));
         if let Some(d) = &p.diff {
             for l in d.lines() {
-                out.push_str(&format!("   | {l}\n"));
+                out.push_str(&format!("   | {}\n", clean(l)));
             }
         }
     }
@@ -175,13 +191,13 @@ pub fn validate(problems: &[Invalid]) -> String {
 
 /// `sqlgate verify`: one line per check.
 pub fn verify(target: &str, checks: &[Check]) -> String {
-    let mut out = format!("sqlgate verify: {target}\n");
+    let mut out = format!("sqlgate verify: {}\n", clean(target));
     for c in checks {
         out.push_str(&format!(
             "  [{}] {}: {}\n",
             if c.ok { "ok" } else { "!!" },
             c.what,
-            c.detail
+            clean(&c.detail)
         ));
     }
     out
@@ -243,11 +259,11 @@ pub fn apply_end(
         };
         err.push_str(&format!(
             "sqlgate: FAILED: {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.\n",
-            f.migration,
-            display_path(dir, &f.file),
+            clean(&f.migration),
+            clean(&display_path(dir, &f.file)),
             f.line,
             f.column,
-            f.message.replace('\n', "\n  "),
+            clean(&f.message).replace('\n', "\n  "),
             rep.applied.len(),
             rep.pending_after.saturating_sub(1)
         ));

@@ -156,6 +156,7 @@ pub fn catalog_problems(cat: &Catalog) -> Vec<Finding> {
                 ProblemKind::MixedLayout => &MIXED_LAYOUT,
                 ProblemKind::OrphanDown => &ORPHAN_DOWN,
                 ProblemKind::Unreadable => &UNREADABLE_FILE,
+                ProblemKind::NameNotUtf8 => &NOT_UTF8,
             };
             Finding::new(rule, p.file.clone(), p.message.clone())
         })
@@ -331,6 +332,7 @@ mod tests {
             .map(|(p, c)| SourceFile {
                 path: p.to_string(),
                 content: Content::Bytes(c.as_bytes().to_vec()),
+                name_not_utf8: false,
             })
             .collect();
         build(

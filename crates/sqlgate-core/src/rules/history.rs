@@ -313,6 +313,7 @@ mod tests {
             .map(|(p, c)| SourceFile {
                 path: p.to_string(),
                 content: Content::Bytes(c.as_bytes().to_vec()),
+                name_not_utf8: false,
             })
             .collect();
         build(

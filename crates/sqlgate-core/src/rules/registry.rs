@@ -67,6 +67,7 @@ pub static ALL: &[&Rule] = &[
     &sql::security::SECURITY_DEFINER_SEARCH_PATH,
     &sql::security::GRANT_TO_PUBLIC,
     &sql::security::DISABLE_ROW_LEVEL_SECURITY,
+    &sql::security::SERVER_SIDE_ACCESS,
     &sql::style::PREFER_BIGINT,
     &sql::style::PREFER_TEXT,
     &sql::style::PREFER_TIMESTAMPTZ,

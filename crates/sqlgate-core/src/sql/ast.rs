@@ -125,3 +125,18 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
     }
     &s[..cut]
 }
+
+/// The string values of a `DefElem` whose argument is a string or a list of them
+/// (a function's `AS 'body'` or `AS 'obj_file', 'link_symbol'`).
+pub fn strings_of(d: &DefElem) -> Vec<String> {
+    match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::String(s)) => vec![s.sval.clone()],
+        Some(NodeEnum::List(l)) => nodes(&l.items)
+            .filter_map(|n| match n {
+                NodeEnum::String(s) => Some(s.sval.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => string_arg(d).map(str::to_string).into_iter().collect(),
+    }
+}

@@ -58,8 +58,28 @@ pub struct Parsed {
     substituted: String,
     edits: Vec<Edit>,
     line_starts: Vec<usize>,
+    /// UTF-8 continuation bytes before every [`BLOCK`]-th byte of the source, so a
+    /// column is counted in constant time however long the line.
+    continuation: Vec<u32>,
     /// Added to every line number (the section's first line in its file, minus 1).
     line_offset: u32,
+}
+
+/// The longest parser message kept.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// The stride of [`Parsed::continuation`].
+const BLOCK: usize = 1024;
+
+fn continuation_blocks(s: &str) -> Vec<u32> {
+    let mut out = Vec::with_capacity(s.len() / BLOCK + 1);
+    let mut n = 0u32;
+    for chunk in s.as_bytes().chunks(BLOCK) {
+        out.push(n);
+        n += chunk.iter().filter(|&&b| b & 0xC0 == 0x80).count() as u32;
+    }
+    out.push(n);
+    out
 }
 
 fn line_starts(s: &str) -> Vec<usize> {
@@ -113,13 +133,27 @@ impl Parsed {
             .line_starts
             .partition_point(|&s| s <= src)
             .saturating_sub(1);
-        let line_start = self.line_starts[line_idx];
+        let line_start = self.line_starts.get(line_idx).copied().unwrap_or(0);
         let mut cut = src;
         while !self.source.is_char_boundary(cut) {
             cut -= 1;
         }
-        let col = self.source[line_start..cut].chars().count() as u32 + 1;
-        (line_idx as u32 + 1 + self.line_offset, col)
+        let chars = (cut - line_start.min(cut))
+            - (self.continuations_before(cut) - self.continuations_before(line_start.min(cut)));
+        (line_idx as u32 + 1 + self.line_offset, chars as u32 + 1)
+    }
+
+    /// UTF-8 continuation bytes in `source[..offset]`.
+    fn continuations_before(&self, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let counted = self.continuation.get(block).copied().unwrap_or(0) as usize;
+        let from = (block * BLOCK).min(self.source.len());
+        let to = offset.min(self.source.len());
+        counted
+            + self.source.as_bytes()[from..to]
+                .iter()
+                .filter(|&&b| b & 0xC0 == 0x80)
+                .count()
     }
 
     /// Position of a parse-tree `location` of `stmt` (falls back to the statement).
@@ -152,15 +186,14 @@ impl Parsed {
     }
 
     fn substituted_range(&self, stmt: &Statement) -> (usize, usize) {
-        // Find the substituted offsets whose source offsets are the statement's.
+        // The substituted offset of a source offset: shifted by what every edit
+        // before it added or removed (the last such edit's end says it all).
         let to_new = |orig: usize| {
-            let mut delta: isize = 0;
-            for e in &self.edits {
-                if e.orig.1 <= orig {
-                    delta += (e.new.1 - e.new.0) as isize - (e.orig.1 - e.orig.0) as isize;
-                }
+            let i = self.edits.partition_point(|e| e.orig.1 <= orig);
+            match i.checked_sub(1).and_then(|i| self.edits.get(i)) {
+                Some(e) => (orig as isize + e.new.1 as isize - e.orig.1 as isize).max(0) as usize,
+                None => orig,
             }
-            (orig as isize + delta).max(0) as usize
         };
         (to_new(stmt.start), to_new(stmt.end))
     }
@@ -252,7 +285,12 @@ impl Parsed {
         }
     }
 
-    fn problem(&mut self, kind: ProblemKind, message: String, substituted_offset: usize) {
+    fn problem(&mut self, kind: ProblemKind, mut message: String, substituted_offset: usize) {
+        // PostgreSQL quotes the text "near" the error, which for an unterminated
+        // string is the rest of the file.
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            message = message.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
         let (line, column) = self.position(substituted_offset);
         self.problems.push(ParseProblem {
             kind,
@@ -388,6 +426,7 @@ impl Parsed {
             substituted,
             edits,
             line_starts: line_starts(sql),
+            continuation: continuation_blocks(sql),
             line_offset: first_line.saturating_sub(1),
         }
     }
@@ -436,9 +475,9 @@ fn parse_here(
 }
 
 /// Inputs larger than this are parsed in chunks of about [`CHUNK`] bytes, so memory
-/// stays bounded (a 50 MB file parsed whole needs gigabytes for its parse tree).
-pub const LARGE_INPUT: usize = 4 << 20;
-const CHUNK: usize = 1 << 20;
+/// stays bounded (a parse tree takes several hundred times the bytes of its SQL).
+pub const LARGE_INPUT: usize = 256 << 10;
+const CHUNK: usize = 64 << 10;
 
 /// Parses `input[start..end]`; statement locations are made absolute.
 fn parse_range(
@@ -479,7 +518,13 @@ fn parse_chunked(parsed: &mut Parsed, input: &str, sink: &mut Sink) {
     let pieces = match pg_query::split_with_scanner(input).map(|p| ranges(input, &p)) {
         Ok(pieces) => pieces,
         Err(e) => {
-            parsed.problem(ProblemKind::Syntax, e.to_string(), 0);
+            // The scanner only says that it failed; the parser says where (an
+            // unterminated string or comment: where it starts).
+            let (message, at) = match ffi::parse_tree(input) {
+                Err(ParseFailure::Syntax(m, pos)) if pos > 0 => (m, char_to_byte(input, pos)),
+                _ => (e.to_string(), 0),
+            };
+            parsed.problem(ProblemKind::Syntax, message, at);
             return;
         }
     };

@@ -129,35 +129,40 @@ fn relevant_names(
     }
     let mut names = Vec::new();
     for m in cat.migrations.iter().filter(|m| in_scope(m)) {
-        let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+        // Streamed: a huge migration never holds all its parse trees at once.
+        let parsed = sql::parse_streaming(&m.up.text, vars, m.up.first_line, &mut |_, stmt| {
+            collect_names(&stmt.node, &mut names)
+        });
         if !parsed.problems.is_empty() {
             return None;
         }
-        for stmt in &parsed.statements {
-            for (node, ..) in stmt.node.nodes() {
-                match node {
-                    pg_query::NodeRef::RangeVar(rv) => names.push(rv.relname.to_lowercase()),
-                    pg_query::NodeRef::IndexStmt(i) => names.push(i.idxname.to_lowercase()),
-                    pg_query::NodeRef::DropStmt(d) => names.extend(
-                        nodes(&d.objects)
-                            .filter_map(|o| match o {
-                                NodeEnum::List(l) => names::strings(&l.items).pop(),
-                                _ => None,
-                            })
-                            .map(|n| n.to_lowercase()),
-                    ),
-                    pg_query::NodeRef::AlterEnumStmt(e) => {
-                        names.extend(names::strings(&e.type_name).pop())
-                    }
-                    _ => {}
-                }
-            }
-        }
+        names.sort();
+        names.dedup();
     }
     names.retain(|n| !n.is_empty());
     names.sort();
     names.dedup();
     Some(names)
+}
+
+/// The lower-case names of the relations, indexes and types a statement mentions.
+fn collect_names(node: &NodeEnum, names: &mut Vec<String>) {
+    for (node, ..) in node.nodes() {
+        match node {
+            pg_query::NodeRef::RangeVar(rv) => names.push(rv.relname.to_lowercase()),
+            pg_query::NodeRef::IndexStmt(i) => names.push(i.idxname.to_lowercase()),
+            pg_query::NodeRef::DropStmt(d) => names.extend(
+                nodes(&d.objects)
+                    .filter_map(|o| match o {
+                        NodeEnum::List(l) => names::strings(&l.items).pop(),
+                        _ => None,
+                    })
+                    .map(|n| n.to_lowercase()),
+            ),
+            pg_query::NodeRef::AlterEnumStmt(e) => names.extend(names::strings(&e.type_name).pop()),
+            _ => {}
+        }
+    }
 }
 
 fn mentions_any(text: &str, names: &[String]) -> bool {
@@ -456,6 +461,7 @@ mod tests {
                 .map(|(i, sql)| SourceFile {
                     path: format!("{:03}_m.sql", i + 1),
                     content: Content::Bytes(sql.as_bytes().to_vec()),
+                    name_not_utf8: false,
                 })
                 .collect();
             let cat = build(
@@ -545,6 +551,20 @@ mod tests {
         ("security-definer-search-path", &[], "create function f() returns int language sql security definer as $$ select 1 $$;", "create function f() returns int language sql security definer set search_path = pg_catalog, pg_temp as $$ select 1 $$;"),
         ("grant-to-public", &[T], "grant select on t to public;", "grant select on t to reporting;"),
         ("disable-row-level-security", &[T], "alter table t disable row level security;", "alter table t enable row level security;"),
+        ("server-side-access", &[], "copy (select 1) to program 'env > /tmp/env.txt';", "copy t from stdin;"),
+        ("server-side-access", &[T], "copy t to '/tmp/t.csv';", "copy t to stdout;"),
+        ("server-side-access", &[], "select pg_read_file('/etc/passwd');", "select pg_size_pretty(1024::bigint);"),
+        ("server-side-access", &[], "select lo_export(1234, '/tmp/x');", "select lo_create(0);"),
+        ("server-side-access", &[], "create extension plpython3u;", "create extension pgcrypto;"),
+        ("server-side-access", &[], "create extension dblink;", "create extension pg_trgm;"),
+        ("server-side-access", &[], "create function f() returns int language plpython3u as $$ return 1 $$;", "create function f() returns int language sql as $$ select 1 $$;"),
+        ("server-side-access", &[], "create function f() returns void language plpgsql as $$ begin perform pg_read_file('/etc/passwd'); end $$;", "create function f() returns void language plpgsql as $$ begin perform 1; end $$;"),
+        ("server-side-access", &[], "do $$ begin execute 'copy t to program ''id'''; end $$;", "do $$ begin raise notice 'hello'; end $$;"),
+        ("server-side-access", &[], "-- sqlgate:no-transaction\nalter system set work_mem = '1GB';", "set work_mem = '1GB';"),
+        ("server-side-access", &[], "create server other foreign data wrapper postgres_fdw options (host 'evil.example.com');", "create schema other;"),
+        ("server-side-access", &[], "grant pg_execute_server_program to app;", "grant pg_read_all_data to app;"),
+        ("server-side-access", &[], "alter role app superuser;", "alter role app nosuperuser;"),
+        ("server-side-access", &[], "load 'auto_explain';", "select 1;"),
         ("prefer-timestamptz", &[], "create table n (at timestamp);", "create table n (at timestamptz);"),
         ("prefer-jsonb", &[T], "alter table t add column p json;", "alter table t add column p jsonb;"),
         ("ban-char", &[], "create table n (c char(2));", "create table n (c text);"),

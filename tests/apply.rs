@@ -554,7 +554,8 @@ fn rollback_through_each_down_format_and_refusals() {
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
     let r = sg(t.path(), &["rollback", "--database-url", &url]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no down SQL"), "{}", r.stderr);
+    assert!(r.stdout.contains("no down SQL"), "{}", r.stdout);
+    assert!(r.stderr.contains("nothing was rolled back"), "{}", r.stderr);
     assert_eq!(
         query(&url, "select count(*) from sqlgate_migrations"),
         ["1"]

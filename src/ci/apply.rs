@@ -41,16 +41,40 @@ impl Run {
             sqlgate_pg::mask(&url)
         ))?;
         let started = std::time::Instant::now();
-        let result = rt.block_on(sqlgate_pg::apply::apply(
-            &url,
-            &self.settings.history_table,
+        // The pre-flight, as for `sqlgate apply` (`SQLGATE_ALLOW`: rules to run past).
+        let allow: Vec<String> = std::env::var("SQLGATE_ALLOW")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect();
+        commands::apply::check_allow(&allow)?;
+        let blocked = sqlgate_core::plan::directory_blockers(
             &cat,
-            &self.settings.dir_display,
-            &apply_opts,
-            &mut |line| {
-                let _ = app::print(&format!("{line}\n"));
-            },
-        ));
+            &app::check_options(&self.settings),
+            &allow,
+        );
+        let settings = self.settings.clone();
+        let preflight = commands::apply::sql_preflight(&settings, &cat, &allow, false);
+        let result = if blocked.is_empty() {
+            rt.block_on(sqlgate_pg::apply::apply(
+                &url,
+                &self.settings.history_table,
+                &cat,
+                &self.settings.dir_display,
+                &apply_opts,
+                &preflight,
+                &mut |line| {
+                    let _ = app::print(&format!("{line}\n"));
+                },
+            ))
+        } else {
+            Ok(ApplyReport {
+                blockers: blocked,
+                refused: true,
+                ..Default::default()
+            })
+        };
         let (mut rep, code, error) = match result {
             Ok(rep) => {
                 let code = commands::apply::finish(&self.settings, &cat, &rep, false, started)?;

@@ -1,9 +1,11 @@
-//! `sqlgate status`: every migration against the database's history.
+//! `sqlgate status`: every migration against the database's history, and what would
+//! stop an apply (listed, never refused).
 
 use super::findings_report;
 use crate::app;
 use crate::config::Settings;
 use sqlgate_core::model::State;
+use sqlgate_core::plan;
 use sqlgate_core::report::{json, text};
 use sqlgate_core::Error;
 
@@ -23,6 +25,23 @@ pub fn run(settings: &Settings, url: &str, format: Format, exit_code: bool) -> R
         &settings.dir_display,
     ))?;
     let pending = lines.iter().filter(|l| l.state == State::Pending).count();
+    // What would stop an apply, listed next to the migrations (status never refuses).
+    let mut blockers = blockers;
+    let opts = app::check_options(settings);
+    blockers.extend(plan::directory_blockers(&cat, &opts, &[]));
+    let pending_versions: std::collections::HashSet<&str> = lines
+        .iter()
+        .filter(|l| l.state == State::Pending)
+        .map(|l| l.version.as_str())
+        .collect();
+    blockers.extend(plan::sql_blockers(
+        &cat,
+        &|m| pending_versions.contains(m.version.raw()),
+        false,
+        &opts,
+        &[],
+    ));
+    let blocked = !blockers.is_empty();
     match format {
         Format::Json => app::print(&json::status(&lines, &blockers))?,
         Format::Text => {
@@ -37,5 +56,5 @@ pub fn run(settings: &Settings, url: &str, format: Format, exit_code: bool) -> R
             }
         }
     }
-    Ok(i32::from(exit_code && pending > 0))
+    Ok(i32::from(exit_code && (pending > 0 || blocked)))
 }

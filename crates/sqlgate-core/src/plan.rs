@@ -1,9 +1,11 @@
 //! What `apply` would do: the catalog compared with the history table's records —
 //! which migrations are applied, pending, modified, missing or failed, and what must
 //! stop an apply (`checksum-mismatch`, `missing-file`, `failed-migration`,
-//! `out-of-order`). Pure.
+//! `out-of-order`); and the pre-flight: the directory and SQL rules that stop `apply`
+//! and `rollback` before anything runs ([`BLOCKING`]). Pure.
 
 use crate::catalog::{display_path, Catalog, Migration, Version};
+use crate::check::CheckOptions;
 use crate::model::{Finding, Record, RecordStatus, State, StatusLine};
 use crate::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
 use crate::rules::history::OUT_OF_ORDER;
@@ -151,4 +153,109 @@ fn line(r: &Record, state: State) -> StatusLine {
         applied_at: Some(r.applied_at.clone()),
         execution_ms: Some(r.execution_ms),
     }
+}
+
+/// The rules that stop `apply` and `rollback` before the migration lock is taken:
+/// what the runner cannot execute as written (the deploy would fail, or run part of a
+/// migration and record it whole). Other findings (`drop-table`, …) are the pull
+/// request's business, not the runner's.
+pub const BLOCKING: &[&str] = &[
+    "duplicate-version",
+    "invalid-name",
+    "mixed-layout",
+    "not-utf8",
+    "unreadable-file",
+    "syntax-error",
+    "transaction-control",
+    "concurrently-in-transaction",
+    "non-transactional-statement",
+];
+
+fn blocking(f: &Finding, allow: &[String]) -> bool {
+    BLOCKING.contains(&f.rule.as_str()) && !allow.iter().any(|a| f.rule == a.as_str())
+}
+
+/// What in the directory as a whole stops an apply (duplicate versions, names the
+/// runner would skip, unreadable or non-UTF-8 files), except the rules in `allow`.
+pub fn directory_blockers(cat: &Catalog, opts: &CheckOptions, allow: &[String]) -> Vec<Finding> {
+    let everything = |_: &Migration| true;
+    let ctx = crate::rules::directory::DirectoryContext {
+        display_dir: opts.dir,
+        require_down: false,
+        other_versions: &[],
+        in_scope: &everything,
+    };
+    let mut out: Vec<Finding> = crate::rules::directory::catalog_problems(cat);
+    out.extend(crate::rules::directory::check(cat, &ctx));
+    out.retain(|f| blocking(f, allow));
+    out
+}
+
+/// What in the SQL about to run stops it: syntax errors, transaction statements in a
+/// wrapped migration, statements that cannot run in a transaction, and — in a
+/// no-transaction migration, which runs statement by statement — any statement sqlgate
+/// could not split off with certainty. `run` says which migrations will run; with
+/// `down`, their down SQL is judged instead of their up SQL.
+pub fn sql_blockers(
+    cat: &Catalog,
+    run: &dyn Fn(&Migration) -> bool,
+    down: bool,
+    opts: &CheckOptions,
+    allow: &[String],
+) -> Vec<Finding> {
+    let chosen: Vec<Migration> = cat
+        .migrations
+        .iter()
+        .filter(|m| run(m))
+        .filter_map(|m| {
+            if !down {
+                return Some(m.clone());
+            }
+            let d = m.down.as_ref()?;
+            Some(Migration {
+                up: d.clone(),
+                down: None,
+                no_transaction: m.down_no_transaction,
+                ignores: Vec::new(),
+                ..m.clone()
+            })
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Vec::new();
+    }
+    let no_transaction: std::collections::HashSet<String> = chosen
+        .iter()
+        .filter(|m| m.no_transaction)
+        .map(|m| display_path(opts.dir, &m.up.path))
+        .collect();
+    let subset = Catalog {
+        layout: cat.layout,
+        numbering: cat.numbering,
+        migrations: chosen,
+        problems: Vec::new(),
+    };
+    let all = |_: &Migration| true;
+    let sql_opts = crate::rules::sql::SqlOptions {
+        display_dir: opts.dir,
+        pg_version: opts.pg_version,
+        runner_lock_timeout: opts.runner_lock_timeout,
+        vars: opts.vars,
+    };
+    let mut out = crate::rules::sql::analyse(&subset, &all, &all, &sql_opts).findings;
+    out.retain(|f| {
+        blocking(f, allow)
+            || (f.rule == "unanalyzable-statement"
+                && no_transaction.contains(&f.file)
+                && !allow.iter().any(|a| a == "unanalyzable-statement"))
+    });
+    for f in &mut out {
+        if f.rule == "unanalyzable-statement" {
+            f.severity = crate::model::Severity::Error;
+            f.message.push_str(
+                " — in a no-transaction migration, which runs statement by statement, sqlgate will not guess where this statement ends",
+            );
+        }
+    }
+    out
 }

@@ -4,13 +4,16 @@
 //! (mark an existing database as being at a version) and `verify` (connection,
 //! server version, privileges, history health). All run under the migration lock.
 
-use crate::connection::{connect, describe};
+use crate::connection::{connect, describe, with_hint};
 use crate::exec;
 use crate::history::{self, quoted};
 use crate::lock::{connect_locked as locked, unlock};
+use sqlgate_core::catalog::display_path;
 use sqlgate_core::catalog::{text, Catalog, Migration, Version};
+use sqlgate_core::model::{Applied, Failure, Finding, RollbackReport};
 use sqlgate_core::model::{Check, Invalid, RecordStatus, RuleId};
 use sqlgate_core::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
+use sqlgate_core::rules::directory::MISSING_DOWN;
 use sqlgate_core::rules::history::unified_diff;
 use sqlgate_core::sql;
 use sqlgate_core::Error;
@@ -75,103 +78,268 @@ pub enum RollbackScope {
     LastBatch,
 }
 
-/// Runs down migrations, newest first, each in a transaction with its history row.
-/// Refuses (changing nothing) when one of them has no down SQL.
+/// How a rollback runs.
+#[derive(Debug, Clone)]
+pub struct RollbackOptions {
+    pub scope: RollbackScope,
+    pub dry_run: bool,
+    pub wait: std::time::Duration,
+    pub vars: std::collections::BTreeMap<String, String>,
+    pub lock_timeout: Option<std::time::Duration>,
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+fn pg_duration(d: Option<std::time::Duration>) -> String {
+    d.map_or("0".into(), |d| format!("{}ms", d.as_millis()))
+}
+
+/// Runs down SQL, newest first: each in a transaction with the removal of its history
+/// row (its down marked no-transaction: statement by statement, then the row). Before
+/// anything changes it refuses — with every reason — when a chosen migration has no
+/// file or no down SQL, or `preflight` finds down SQL the runner cannot execute. With
+/// fewer applied migrations than asked it undoes what there is and says so.
 pub async fn rollback(
     url: &str,
     table: &str,
     cat: &Catalog,
-    scope: &RollbackScope,
-    wait: std::time::Duration,
-    vars: &std::collections::BTreeMap<String, String>,
+    dir: &str,
+    opts: &RollbackOptions,
+    preflight: &dyn Fn(&[&Migration]) -> Vec<Finding>,
     say: &mut dyn FnMut(String),
-) -> Result<Vec<String>, Error> {
-    let (client, key) = locked(url, table, wait).await?;
-    let result = async {
-        if !history::exists(&client, table).await? {
-            return Ok(Vec::new());
-        }
-        let rows = history::read(&client, table).await?;
-        let mut applied: Vec<&sqlgate_core::model::Record> = rows
-            .iter()
-            .filter(|r| r.status == RecordStatus::Applied)
-            .collect();
-        applied.sort_by_key(|r| Version::from_digits(&r.version));
-        applied.reverse();
-        let chosen: Vec<&sqlgate_core::model::Record> = match scope {
-            RollbackScope::Count(n) => applied.into_iter().take(*n).collect(),
-            RollbackScope::To(v) => {
-                let to = Version::from_digits(v)
-                    .ok_or_else(|| Error::Usage(format!("--to {v} is not a version number")))?;
-                applied
-                    .into_iter()
-                    .filter(|r| Version::from_digits(&r.version).is_some_and(|x| x > to))
-                    .collect()
-            }
-            RollbackScope::LastBatch => {
-                let last = applied.iter().map(|r| r.batch).max().unwrap_or(0);
-                applied.into_iter().filter(|r| r.batch == last).collect()
+) -> Result<RollbackReport, Error> {
+    let client = connect(url).await?;
+    let mut report = RollbackReport {
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let rows = if history::exists(&client, table).await? {
+        history::read(&client, table).await?
+    } else {
+        Vec::new()
+    };
+    let (chosen, short) = choose(&rows, &opts.scope)?;
+    report.short = short;
+    let by_version: HashMap<&str, &Migration> = cat
+        .migrations
+        .iter()
+        .map(|m| (m.version.canonical(), m))
+        .collect();
+    let mut plan: Vec<&Migration> = Vec::new();
+    for r in &chosen {
+        let why = match by_version.get(r.version.as_str()) {
+            None if r.status == RecordStatus::Baseline => format!(
+                "version {} was recorded by `sqlgate baseline` and has no file, so there is no down SQL to run",
+                r.version
+            ),
+            None => format!("{} has no file, so there is no down SQL to run", r.name),
+            Some(m) if m.down.as_ref().is_none_or(|d| !text::has_sql(&d.text)) => format!(
+                "{} has no down SQL (a down file, a `-- DOWN` section or a `_rollback` sibling, by layout)",
+                m.name
+            ),
+            Some(m) => {
+                plan.push(m);
+                continue;
             }
         };
-        let by_version: HashMap<&str, &Migration> = cat
-            .migrations
-            .iter()
-            .map(|m| (m.version.canonical(), m))
-            .collect();
-        let mut plan = Vec::new();
-        for r in &chosen {
-            let m = by_version.get(r.version.as_str()).ok_or_else(|| {
-                Error::Usage(format!("cannot roll back {}: its file is missing", r.name))
-            })?;
-            let down = m
-                .down
-                .as_ref()
-                .filter(|d| text::has_sql(&d.text))
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "cannot roll back {}: it has no down SQL; nothing was rolled back",
-                        m.name
-                    ))
-                })?;
-            plan.push((*m, down));
-        }
-        let mut done = Vec::new();
-        for (m, down) in plan {
-            let parsed = sql::parse(&down.text, vars, down.first_line);
-            client
-                .batch_execute("BEGIN")
-                .await
-                .map_err(db_err("cannot start a transaction"))?;
-            let step = async {
-                exec::run_in_transaction(&client, &parsed)
-                    .await
-                    .map_err(|e| e.error)?;
-                client
-                    .execute(
-                        &format!("DELETE FROM {} WHERE version = $1", quoted(table)),
-                        &[&m.version.canonical()],
-                    )
-                    .await?;
-                client.batch_execute("COMMIT").await
-            }
-            .await;
-            if let Err(e) = step {
-                let _ = client.batch_execute("ROLLBACK").await;
-                return Err(Error::Usage(format!(
-                    "rolling back {} failed ({}); it was left applied: {}",
-                    m.name,
-                    down.path,
-                    describe(&e)
-                )));
-            }
-            say(format!("  rolled back {}", m.name));
-            done.push(m.name.clone());
-        }
-        Ok(done)
+        report.blockers.push(
+            Finding::new(&MISSING_DOWN, display_path(dir, &r.name), why).version(r.version.clone()),
+        );
     }
-    .await;
+    if report.blockers.is_empty() {
+        report.blockers = preflight(&plan);
+    }
+    report.planned = plan
+        .iter()
+        .map(|m| Applied {
+            version: m.version.raw().into(),
+            name: m.name.clone(),
+            execution_ms: 0,
+        })
+        .collect();
+    if !report.blockers.is_empty() {
+        return Ok(report);
+    }
+    if opts.dry_run {
+        for m in &plan {
+            let Some(down) = &m.down else { continue };
+            say(format!(
+                "would roll back {} ({}){}",
+                m.name,
+                display_path(dir, &down.path),
+                if m.down_no_transaction {
+                    " without a transaction"
+                } else {
+                    ""
+                }
+            ));
+            say(text::substitute(&down.text, &opts.vars)
+                .trim_end()
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+        return Ok(report);
+    }
+    let key = history::lock_key(table);
+    crate::lock::lock(&client, key, opts.wait, say).await?;
+    let result = run_downs(&client, table, &plan, opts, &mut report, say).await;
     unlock(&client, key).await;
-    result
+    result.map(|()| report)
+}
+
+/// The records a scope chooses, newest first, and why there are fewer than asked.
+fn choose<'a>(
+    rows: &'a [sqlgate_core::model::Record],
+    scope: &RollbackScope,
+) -> Result<(Vec<&'a sqlgate_core::model::Record>, Option<String>), Error> {
+    let mut applied: Vec<&sqlgate_core::model::Record> = rows
+        .iter()
+        .filter(|r| matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline))
+        .collect();
+    applied.sort_by_key(|r| Version::from_digits(&r.version));
+    applied.reverse();
+    Ok(match scope {
+        RollbackScope::Count(n) => {
+            let short = (applied.len() < *n).then(|| {
+                format!(
+                    "asked for {n}, but only {} migration(s) are applied",
+                    applied.len()
+                )
+            });
+            (applied.into_iter().take(*n).collect(), short)
+        }
+        RollbackScope::To(v) => {
+            let to = Version::from_digits(v)
+                .ok_or_else(|| Error::Usage(format!("--to {v} is not a version number")))?;
+            let chosen: Vec<_> = applied
+                .into_iter()
+                .filter(|r| Version::from_digits(&r.version).is_some_and(|x| x > to))
+                .collect();
+            (chosen, None)
+        }
+        RollbackScope::LastBatch => {
+            let last = applied
+                .iter()
+                .filter(|r| r.status == RecordStatus::Applied)
+                .map(|r| r.batch)
+                .max();
+            match last {
+                Some(last) => (
+                    applied
+                        .into_iter()
+                        .filter(|r| r.status == RecordStatus::Applied && r.batch == last)
+                        .collect(),
+                    None,
+                ),
+                None => (
+                    Vec::new(),
+                    Some("no apply has run here, so there is no last batch".into()),
+                ),
+            }
+        }
+    })
+}
+
+async fn run_downs(
+    client: &tokio_postgres::Client,
+    table: &str,
+    plan: &[&Migration],
+    opts: &RollbackOptions,
+    report: &mut RollbackReport,
+    say: &mut dyn FnMut(String),
+) -> Result<(), Error> {
+    let q = quoted(table);
+    let delete = client
+        .prepare(&format!("DELETE FROM {q} WHERE version = $1"))
+        .await
+        .map_err(db_err("cannot prepare the history update"))?;
+    for m in plan {
+        let Some(down) = &m.down else { continue };
+        let parsed = sql::parse(&down.text, &opts.vars, down.first_line);
+        let started = std::time::Instant::now();
+        let failed = |line: u32, column: u32, message: String, done: Option<usize>| Failure {
+            migration: m.name.clone(),
+            file: down.path.clone(),
+            line,
+            column,
+            message,
+            statements_done: done,
+        };
+        let outcome = if m.down_no_transaction {
+            let set = format!(
+                "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
+                pg_duration(opts.lock_timeout),
+                pg_duration(opts.statement_timeout)
+            );
+            client
+                .batch_execute(&set)
+                .await
+                .map_err(db_err("cannot set the timeouts"))?;
+            let Ok(result) = exec::run_each(client, &parsed, &mut exec::Quiet).await;
+            match result {
+                Ok(()) => client
+                    .execute(&delete, &[&m.version.canonical()])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| failed(down.first_line, 1, describe(&e), None)),
+                Err(e) => Err(failed(e.line, e.column, with_hint(&e.error), Some(e.done))),
+            }
+        } else {
+            let begin = format!(
+                "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+                pg_duration(opts.lock_timeout),
+                pg_duration(opts.statement_timeout)
+            );
+            let version = m.version.canonical();
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
+            let record = client.execute(&delete, &params);
+            exec::run_transaction(client, &begin, &parsed, record)
+                .await
+                .map_err(|err| match err {
+                    exec::TransactionError::Statement(s) => {
+                        failed(s.line, s.column, with_hint(&s.error), None)
+                    }
+                    exec::TransactionError::Around(e, what) => failed(
+                        down.first_line,
+                        1,
+                        format!("while {what}: {}", describe(&e)),
+                        None,
+                    ),
+                })
+        };
+        let ms = started.elapsed().as_millis() as u64;
+        match outcome {
+            Ok(()) => {
+                say(format!("  rolled back {} ({ms} ms)", m.name));
+                report.done.push(Applied {
+                    version: m.version.raw().into(),
+                    name: m.name.clone(),
+                    execution_ms: ms,
+                });
+            }
+            Err(f) => {
+                if let Some(done) = f.statements_done.filter(|&n| n > 0) {
+                    // Half undone: the record says so until someone repairs it.
+                    let _ = client
+                        .execute(
+                            &format!(
+                                "UPDATE {q} SET status = 'failed', statements_done = $2, error = $3 WHERE version = $1"
+                            ),
+                            &[
+                                &m.version.canonical(),
+                                &(done as i32),
+                                &format!("rollback failed: {}", f.message),
+                            ],
+                        )
+                        .await;
+                }
+                report.failure = Some(f);
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Compares applied migrations with their files.

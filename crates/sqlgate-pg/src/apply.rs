@@ -4,7 +4,7 @@
 //! reading the history for `status`. What to run is decided by `sqlgate_core::plan`;
 //! statements run through [`crate::exec`].
 
-use crate::connection::{connect, describe};
+use crate::connection::{connect, describe, with_hint};
 use crate::exec::{self, StatementError};
 use crate::{history, lock};
 use sqlgate_core::catalog::{display_path, Catalog, Migration, Version};
@@ -56,16 +56,58 @@ fn pg_duration(d: Option<Duration>) -> String {
     d.map_or("0".into(), |d| format!("{}ms", d.as_millis()))
 }
 
-/// Applies pending migrations.
+/// The pre-flight: the findings that stop these pending migrations before the lock
+/// is taken (`sqlgate_core::plan::sql_blockers`).
+pub type Preflight<'a> = &'a dyn Fn(&[&Migration]) -> Vec<Finding>;
+
+/// The migrations an apply would run: pending in the history, limited by `--to` and
+/// `--count`.
+fn to_run<'a>(
+    cat: &'a Catalog,
+    rows: &[sqlgate_core::model::Record],
+    dir: &str,
+    opts: &ApplyOptions,
+) -> Result<(Vec<&'a Migration>, Vec<Finding>), Error> {
+    let plan = plan(cat, rows, dir, opts.allow_out_of_order);
+    let mut pending: Vec<&Migration> = plan.pending;
+    if let Some(to) = &opts.to {
+        let to = Version::from_digits(to)
+            .ok_or_else(|| Error::Usage(format!("--to {to} is not a version number")))?;
+        pending.retain(|m| m.version <= to);
+    }
+    if let Some(n) = opts.count {
+        pending.truncate(n);
+    }
+    Ok((pending, plan.blockers))
+}
+
+/// Applies pending migrations. `preflight` judges the SQL about to run before the
+/// lock is taken or anything is written.
 pub async fn apply(
     url: &str,
     table: &str,
     cat: &Catalog,
     dir: &str,
     opts: &ApplyOptions,
+    preflight: Preflight<'_>,
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
     let client = connect(url).await?;
+    let rows = if history::exists(&client, table).await? {
+        history::read(&client, table).await?
+    } else {
+        Vec::new()
+    };
+    let (pending, _) = to_run(cat, &rows, dir, opts)?;
+    let refused = preflight(&pending);
+    if !refused.is_empty() {
+        return Ok(ApplyReport {
+            blockers: refused,
+            refused: true,
+            pending_after: pending.len(),
+            ..Default::default()
+        });
+    }
     let key = history::lock_key(table);
     // SIGINT/SIGTERM (a cancelled workflow): cancel the running statement on the
     // server; the migration then fails, rolls back, and nothing after it starts.
@@ -96,9 +138,9 @@ pub async fn apply(
     result
 }
 
-/// The history row written with each migration.
+/// The history row written with each migration (the insert prepared once per run).
 struct Recorder {
-    insert: String,
+    insert: tokio_postgres::Statement,
     batch: i32,
 }
 
@@ -112,34 +154,35 @@ async fn apply_locked(
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
     history::ensure(client, table).await?;
+    // Read again under the lock: another runner may have applied some meanwhile.
     let rows = history::read(client, table).await?;
-    let plan = plan(cat, &rows, dir, opts.allow_out_of_order);
+    let (pending, blockers) = to_run(cat, &rows, dir, opts)?;
     let mut report = ApplyReport {
-        blockers: plan.blockers,
+        blockers,
         ..Default::default()
     };
     if !report.blockers.is_empty() {
-        report.pending_after = plan.pending.len();
+        report.pending_after = pending.len();
         return Ok(report);
     }
-    let mut pending: Vec<&Migration> = plan.pending;
-    if let Some(to) = &opts.to {
-        let to = Version::from_digits(to)
-            .ok_or_else(|| Error::Usage(format!("--to {to} is not a version number")))?;
-        pending.retain(|m| m.version <= to);
-    }
-    if let Some(n) = opts.count {
-        pending.truncate(n);
-    }
     let q = history::quoted(table);
+    let insert = format!(
+        "INSERT INTO {q} (version, name, checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url, statements_done, error, up_sql)
+         VALUES ($1, $2, $3, $4, $5,
+                 -- sent ahead of the statements (pipelined): the server times them
+                 GREATEST($6::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint),
+                 $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = EXCLUDED.status,
+           batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
+           error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
+    );
     let recorder = Recorder {
-        insert: format!(
-            "INSERT INTO {q} (version, name, checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url, statements_done, error, up_sql)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = EXCLUDED.status,
-               batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
-               error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
-        ),
+        insert: client.prepare(&insert).await.map_err(|e| {
+            Error::Unreachable(format!(
+                "cannot prepare the history insert: {}",
+                describe(&e)
+            ))
+        })?,
         batch: rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1,
     };
     let total = pending.len();
@@ -209,8 +252,9 @@ async fn apply_locked(
             }
             Err(failure) => {
                 report.interrupted = interrupted.load(Ordering::SeqCst);
-                if m.no_transaction {
-                    let done = failure.statements_done.unwrap_or(0);
+                // A no-transaction migration that ran part of its statements is
+                // recorded as failed; one that ran nothing is not recorded at all.
+                if let Some(done) = failure.statements_done.filter(|_| m.no_transaction) {
                     record(
                         client,
                         &recorder,
@@ -240,7 +284,7 @@ fn failure(m: &Migration, e: &StatementError) -> Failure {
         file: m.up.path.clone(),
         line: e.line,
         column: e.column,
-        message: describe(&e.error),
+        message: with_hint(&e.error),
         statements_done: None,
     }
 }
@@ -379,8 +423,8 @@ async fn record(
         })
 }
 
-/// One transaction: the statements, then the history row; retried when a lock could
-/// not be had within lock_timeout.
+/// One transaction: the statements and the history row, in one round trip; retried
+/// when a lock could not be had within lock_timeout.
 async fn run_in_transaction(
     client: &Client,
     m: &Migration,
@@ -389,35 +433,24 @@ async fn run_in_transaction(
     recorder: &Recorder,
     progress: &mut dyn Progress,
 ) -> Result<(), Failure> {
+    let begin = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout)
+    );
     let mut attempt = 0;
     loop {
         let started = Instant::now();
-        let result: Result<(), Result<StatementError, tokio_postgres::Error>> = async {
-            client.batch_execute("BEGIN").await.map_err(Err)?;
-            client
-                .batch_execute(&format!(
-                    "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
-                    pg_duration(opts.lock_timeout),
-                    pg_duration(opts.statement_timeout)
-                ))
-                .await
-                .map_err(Err)?;
-            exec::run_in_transaction(client, parsed).await.map_err(Ok)?;
+        // The row's duration is the time until it is written: the statements' share.
+        let record = async {
             let ms = started.elapsed().as_millis() as i64;
-            insert_row(client, recorder, m, "applied", ms, opts, None, None)
-                .await
-                .map_err(Err)?;
-            client.batch_execute("COMMIT").await.map_err(Err)?;
-            Ok(())
-        }
-        .await;
-        let Err(err) = result else { return Ok(()) };
-        let _ = client.batch_execute("ROLLBACK").await;
-        let e = match &err {
-            Ok(s) => &s.error,
-            Err(e) => e,
+            insert_row(client, recorder, m, "applied", ms, opts, None, None).await
         };
-        let lock_timeout = e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+        let Err(err) = exec::run_transaction(client, &begin, parsed, record).await else {
+            return Ok(());
+        };
+        let lock_timeout =
+            err.error().code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
         if lock_timeout && attempt < opts.lock_retries {
             attempt += 1;
             let backoff = Duration::from_secs(1 << attempt.min(5));
@@ -431,10 +464,10 @@ async fn run_in_transaction(
             continue;
         }
         return Err(match err {
-            Ok(s) => failure(m, &s),
-            Err(e) => {
+            exec::TransactionError::Statement(s) => failure(m, &s),
+            exec::TransactionError::Around(e, what) => {
                 let mut f = failure_around(m, parsed, &e);
-                f.message = format!("while recording or committing: {}", f.message);
+                f.message = format!("while {what}: {}", f.message);
                 f
             }
         });
@@ -454,6 +487,24 @@ async fn run_without_transaction(
         pg_duration(opts.lock_timeout),
         pg_duration(opts.statement_timeout)
     );
+    if !parsed.problems.is_empty() {
+        // Statement by statement needs every statement: never run a guess.
+        let (line, column) = parsed
+            .problems
+            .first()
+            .map_or((m.up.first_line, 1), |p| (p.line, p.column));
+        return Err(Failure {
+            migration: m.name.clone(),
+            file: m.up.path.clone(),
+            line,
+            column,
+            message: format!(
+                "it runs without a transaction, statement by statement, and sqlgate cannot split it into statements with certainty ({}); nothing of it ran",
+                parsed.problems.first().map_or("", |p| p.message.as_str())
+            ),
+            statements_done: None,
+        });
+    }
     if let Err(e) = client.batch_execute(&set).await {
         return Err(failure_around(m, parsed, &e));
     }

@@ -116,3 +116,14 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
         }
     }
 }
+
+/// PostgreSQL's error, with what to do when a statement cannot run in a transaction.
+pub fn with_hint(e: &tokio_postgres::Error) -> String {
+    let mut s = describe(e);
+    if e.code() == Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) {
+        s.push_str(
+            "\n  sqlgate: this SQL must run outside a transaction: put `-- sqlgate:no-transaction` as the first line of the migration (or of its down file, or right after its `-- DOWN` marker)",
+        );
+    }
+    s
+}

@@ -106,12 +106,95 @@ pub async fn run_whole(client: &Client, parsed: &Parsed) -> Result<(), Statement
         })
 }
 
-/// Runs a migration's SQL inside the open transaction: statement by statement when it
-/// was split into statements, else whole.
-pub async fn run_in_transaction(client: &Client, parsed: &Parsed) -> Result<(), StatementError> {
-    if !parsed.problems.is_empty() || parsed.statements.is_empty() {
-        return run_whole(client, parsed).await;
+/// Runs a migration's whole text in one round trip (one simple query) inside the open
+/// transaction. A failure is placed by PostgreSQL's position when it gives one, else
+/// at the statement that failed (counted from the statements the server completed).
+pub async fn run_batch(client: &Client, parsed: &Parsed) -> Result<(), StatementError> {
+    use futures_util::StreamExt;
+    let placed = |error: tokio_postgres::Error, done: usize| {
+        let (line, column) = match (pg_position(&error), parsed.statements.get(done)) {
+            (None, Some(stmt)) => (stmt.line, stmt.column),
+            (pos, _) => parsed.whole_error_position(pos),
+        };
+        StatementError {
+            error,
+            line,
+            column,
+            done,
+        }
+    };
+    let stream = client
+        .simple_query_raw(parsed.substituted())
+        .await
+        .map_err(|e| placed(e, 0))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut done = 0;
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(tokio_postgres::SimpleQueryMessage::CommandComplete(_)) => done += 1,
+            Ok(_) => {}
+            Err(e) => return Err(placed(e, done)),
+        }
     }
-    let Ok(result) = run_each(client, parsed, &mut Quiet).await;
+    Ok(())
+}
+
+/// Why a transactional migration did not commit.
+#[derive(Debug)]
+pub enum TransactionError {
+    /// One of its statements failed.
+    Statement(StatementError),
+    /// Opening the transaction, recording the history row or committing failed.
+    Around(tokio_postgres::Error, &'static str),
+}
+
+impl TransactionError {
+    pub fn error(&self) -> &tokio_postgres::Error {
+        match self {
+            TransactionError::Statement(s) => &s.error,
+            TransactionError::Around(e, _) => e,
+        }
+    }
+}
+
+/// A transactional migration in one round trip: `begin` (`BEGIN; SET LOCAL …`), the
+/// statements, `record` (the history row, which must run on the same client) and
+/// `COMMIT` are sent together (pipelined). After a failure the server refuses the
+/// rest of the transaction and turns the COMMIT into a ROLLBACK, so nothing of the
+/// migration or its row stays.
+pub async fn run_transaction<R>(
+    client: &Client,
+    begin: &str,
+    parsed: &Parsed,
+    record: R,
+) -> Result<(), TransactionError>
+where
+    R: Future<Output = Result<u64, tokio_postgres::Error>>,
+{
+    let (opened, ran, recorded, committed) = tokio::join!(
+        client.batch_execute(begin),
+        run_batch(client, parsed),
+        record,
+        client.batch_execute("COMMIT"),
+    );
+    let result = match (opened, ran, recorded, committed) {
+        (Err(e), ..) => Err(TransactionError::Around(e, "opening the transaction")),
+        (_, Err(s), ..) => Err(TransactionError::Statement(s)),
+        (_, _, Err(e), _) => Err(TransactionError::Around(
+            e,
+            "recording it in the history table",
+        )),
+        (_, _, _, Err(e)) => Err(TransactionError::Around(e, "committing")),
+        _ => Ok(()),
+    };
+    if result.is_err() {
+        // Normally already rolled back by the failed COMMIT; never leave one open.
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
     result
+}
+
+/// Runs a migration's SQL inside the open transaction, in one round trip.
+pub async fn run_in_transaction(client: &Client, parsed: &Parsed) -> Result<(), StatementError> {
+    run_batch(client, parsed).await
 }

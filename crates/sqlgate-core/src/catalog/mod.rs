@@ -82,6 +82,10 @@ pub struct Migration {
     pub down: Option<Part>,
     /// Runs outside a transaction (a no-transaction directive).
     pub no_transaction: bool,
+    /// The down SQL runs outside a transaction: `-- sqlgate:no-transaction` as the
+    /// first line of the down file, right after the `-- DOWN` marker, or dbmate's
+    /// `-- migrate:down transaction:false`.
+    pub down_no_transaction: bool,
     /// `sqlgate:ignore` directives of the up SQL (kept for the SQL rules).
     pub ignores: Vec<IgnoreDirective>,
 }
@@ -469,6 +473,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             continue;
         };
         let mut no_transaction;
+        let mut down_no_transaction = false;
         let up_part;
         let mut down_part = None;
         let decoded = decode_file(bytes);
@@ -477,6 +482,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             let sections = text::split_sections(&decoded.text);
             any_markers |= sections.has_markers;
             no_transaction = sections.up_no_transaction;
+            down_no_transaction = sections.down_no_transaction;
             if let Some(down) = sections.down {
                 let err = decoded.utf8_error;
                 up_part = section_part(&up.file.path, sections.up, 1, err);
@@ -491,14 +497,18 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         if let Some(d) = g.down {
             any_rollback |= d.role == Role::Rollback;
             if let Content::Bytes(db) = &d.file.content {
-                down_part = Some(whole_part(&d.file.path, decode_file(db)));
+                let part = whole_part(&d.file.path, decode_file(db));
+                down_no_transaction = text::wants_no_transaction(&part.text);
+                down_part = Some(part);
             }
         }
         if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {
             let meta = String::from_utf8_lossy(meta);
             if let Ok(table) = meta.parse::<toml::Table>() {
+                // diesel: both directions.
                 if table.get("run_in_transaction").and_then(|v| v.as_bool()) == Some(false) {
                     no_transaction = true;
+                    down_no_transaction = true;
                 }
             }
         }
@@ -511,6 +521,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             up: up_part,
             down: down_part,
             no_transaction,
+            down_no_transaction,
             ignores,
         });
     }

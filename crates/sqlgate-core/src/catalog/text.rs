@@ -84,7 +84,7 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<(u32, u32)>) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
     Up { no_transaction: bool },
-    Down,
+    Down { no_transaction: bool },
 }
 
 fn marker_re() -> &'static Regex {
@@ -115,12 +115,12 @@ pub fn marker(line: &str) -> Option<Marker> {
         .or_else(|| caps.name("goose"))?
         .as_str()
         .to_ascii_lowercase();
-    if word == "down" {
-        return Some(Marker::Down);
-    }
     let no_transaction = caps
         .name("opts")
         .is_some_and(|o| o.as_str().replace(' ', "").contains("transaction:false"));
+    if word == "down" {
+        return Some(Marker::Down { no_transaction });
+    }
     Some(Marker::Up { no_transaction })
 }
 
@@ -142,6 +142,9 @@ pub struct Sections {
     pub has_markers: bool,
     /// dbmate's `transaction:false` on an up marker.
     pub up_no_transaction: bool,
+    /// The DOWN section runs outside a transaction: dbmate's `transaction:false` on
+    /// its marker, or a `-- sqlgate:no-transaction` comment right after it.
+    pub down_no_transaction: bool,
 }
 
 /// Splits a file on UP/DOWN markers. Files without markers are all "up".
@@ -151,12 +154,14 @@ pub fn split_sections(text: &str) -> Sections {
     let mut down_line = None;
     let mut has_markers = false;
     let mut up_no_transaction = false;
+    let mut down_no_transaction = false;
     let mut in_down = false;
     for (i, line) in text.split_inclusive('\n').enumerate() {
         match marker(line) {
-            Some(Marker::Down) => {
+            Some(Marker::Down { no_transaction }) => {
                 has_markers = true;
                 in_down = true;
+                down_no_transaction |= no_transaction;
                 down_line.get_or_insert(i as u32 + 1);
                 let d = down.get_or_insert_with(String::new);
                 d.push_str(line);
@@ -175,12 +180,18 @@ pub fn split_sections(text: &str) -> Sections {
             up.push_str(line);
         }
     }
+    // A directive in the comments that open the DOWN section (after its marker).
+    if let Some(d) = &down {
+        let after_marker = d.split_once('\n').map_or("", |(_, rest)| rest);
+        down_no_transaction |= wants_no_transaction(after_marker);
+    }
     Sections {
         up,
         down,
         down_line,
         has_markers,
         up_no_transaction,
+        down_no_transaction,
     }
 }
 
@@ -413,9 +424,30 @@ mod tests {
                 no_transaction: false
             })
         );
-        assert_eq!(marker("-- DOWN\n"), Some(Marker::Down));
-        assert_eq!(marker("-- Down Migration"), Some(Marker::Down));
-        assert_eq!(marker("-- migrate:down"), Some(Marker::Down));
+        assert_eq!(
+            marker("-- DOWN\n"),
+            Some(Marker::Down {
+                no_transaction: false
+            })
+        );
+        assert_eq!(
+            marker("-- Down Migration"),
+            Some(Marker::Down {
+                no_transaction: false
+            })
+        );
+        assert_eq!(
+            marker("-- migrate:down"),
+            Some(Marker::Down {
+                no_transaction: false
+            })
+        );
+        assert_eq!(
+            marker("-- migrate:down transaction:false"),
+            Some(Marker::Down {
+                no_transaction: true
+            })
+        );
         assert_eq!(
             marker("-- migrate:up transaction:false"),
             Some(Marker::Up {

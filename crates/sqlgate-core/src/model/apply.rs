@@ -32,9 +32,30 @@ pub struct ApplyReport {
     pub applied: Vec<Applied>,
     /// What refused the run before anything was applied.
     pub blockers: Vec<Finding>,
+    /// The blockers are the pre-flight's (rules the runner cannot execute past,
+    /// found before the lock was taken): exit 2 rather than 1.
+    pub refused: bool,
     pub failure: Option<Failure>,
     /// Migrations still pending when the run ended.
     pub pending_after: usize,
     /// Stopped by SIGINT/SIGTERM.
     pub interrupted: bool,
+}
+
+/// What a `rollback` did, and why it did less than asked when it did.
+#[derive(Debug, Default, Clone)]
+pub struct RollbackReport {
+    /// What it would undo, newest first (all of it with `--dry-run`).
+    pub planned: Vec<Applied>,
+    /// What it undid.
+    pub done: Vec<Applied>,
+    /// Why fewer migrations than asked were rolled back (`--count 3` with two
+    /// applied, say).
+    pub short: Option<String>,
+    /// What refused the run before anything changed (a migration without down SQL,
+    /// a down the runner cannot execute).
+    pub blockers: Vec<Finding>,
+    /// The down SQL that failed.
+    pub failure: Option<Failure>,
+    pub dry_run: bool,
 }

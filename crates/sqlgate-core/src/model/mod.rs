@@ -12,7 +12,7 @@ pub mod report;
 pub mod rule;
 
 pub use admin::{Check, Invalid};
-pub use apply::{Applied, ApplyReport, Failure};
+pub use apply::{Applied, ApplyReport, Failure, RollbackReport};
 pub use finding::{Counts, FailOn, Finding, Severity};
 pub use history::{Record, RecordStatus, State, StatusLine};
 pub use layout::{Layout, Numbering};

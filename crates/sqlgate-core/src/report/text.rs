@@ -4,7 +4,7 @@
 
 use super::clean;
 use crate::catalog::display_path;
-use crate::model::{ApplyReport, Check, Invalid, Report, Severity, StatusLine};
+use crate::model::{ApplyReport, Check, Invalid, Report, RollbackReport, Severity, StatusLine};
 use anstyle::{AnsiColor, Style};
 
 fn paint(s: &str, style: Style, color: bool) -> String {
@@ -229,6 +229,13 @@ pub fn apply_end(
         code,
     };
     if let Some(b) = blockers.filter(|_| !rep.blockers.is_empty()) {
+        if rep.refused {
+            return end(
+                render(b, false),
+                "sqlgate: nothing applied and the migration lock was not taken: the runner cannot execute these as written. Fix them (or, knowing why, pass `--allow <rule>`).\n".into(),
+                2,
+            );
+        }
         return end(
             render(b, false),
             "sqlgate: nothing applied: fix the findings above first\n".into(),
@@ -283,4 +290,65 @@ pub fn apply_end(
         )
     };
     end(summary, String::new(), 0)
+}
+
+/// How a rollback ended: the findings that refused it, the failing down SQL, or what
+/// it did — and, when it did less than asked, why — with its exit code.
+pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) -> ApplyEnd {
+    let end = |stdout: String, stderr: String, code: i32| ApplyEnd {
+        stdout,
+        stderr,
+        code,
+    };
+    if let Some(b) = blockers.filter(|_| !rep.blockers.is_empty()) {
+        return end(
+            render(b, false),
+            "sqlgate: nothing was rolled back and the migration lock was not taken: fix the findings above first\n".into(),
+            2,
+        );
+    }
+    if let Some(f) = &rep.failure {
+        let state = match f.statements_done {
+            Some(n) if n > 0 => format!(
+                "its down SQL ran without a transaction: {n} statement(s) before the failing one stayed, and it is recorded as failed until `sqlgate repair`"
+            ),
+            _ => "its down SQL was rolled back, so it is still applied".into(),
+        };
+        return end(
+            String::new(),
+            format!(
+                "sqlgate: FAILED rolling back {} at {}:{}:{}\n  {}\n{} migration(s) rolled back before it; {state}; {} older one(s) not rolled back.\n",
+                clean(&f.migration),
+                clean(&display_path(dir, &f.file)),
+                f.line,
+                f.column,
+                clean(&f.message).replace('\n', "\n  "),
+                rep.done.len(),
+                rep.planned.len().saturating_sub(rep.done.len() + 1)
+            ),
+            1,
+        );
+    }
+    let short = rep
+        .short
+        .as_deref()
+        .map(|why| format!("sqlgate: rolled back less than asked: {why}\n"))
+        .unwrap_or_default();
+    let code = i32::from(rep.short.is_some());
+    if rep.dry_run {
+        return end(
+            format!(
+                "dry run: {} migration(s) would be rolled back; nothing changed\n",
+                rep.planned.len()
+            ),
+            short,
+            code,
+        );
+    }
+    let summary = if rep.done.is_empty() {
+        "nothing to roll back\n".to_string()
+    } else {
+        format!("rolled back {} migration(s)\n", rep.done.len())
+    };
+    end(summary, short, code)
 }

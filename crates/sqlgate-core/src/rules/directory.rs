@@ -86,7 +86,7 @@ pub static MISSING_DOWN: Rule = Rule {
     severity: Severity::Error,
     on: true,
     category: CATEGORY,
-    summary: "A migration has no down SQL (only with `require_down = true`).",
+    summary: "A migration has no down SQL: `check` says so only with `require_down = true`; `rollback` refuses to pass it.",
     why: "The team requires every migration to be reversible; without a down, `sqlgate rollback` refuses to pass this migration.",
     fix: "Add the down SQL (a `.down.sql` file, a `-- DOWN` section, a `_rollback` sibling or `down.sql`, by layout).",
     bad: "005_add_avatar.up.sql",

@@ -287,8 +287,13 @@ struct RepairArgs {
 
 #[derive(Debug, Args)]
 struct BaselineArgs {
-    /// The version the database is already at
-    version: String,
+    /// The version the database is already at (every migration up to it is recorded),
+    /// or several versions: exactly those are recorded
+    #[arg(required = true, value_name = "VERSION")]
+    versions: Vec<String>,
+    /// Record versions that have no migration file (as placeholders)
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     dir: DirArgs,
     #[command(flatten)]
@@ -421,7 +426,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Baseline(args) => commands::baseline::run(
             &load(&overrides(&args.dir))?,
             &args.db.database_url,
-            &args.version,
+            &args.versions,
+            args.force,
         ),
         Command::Verify(args) => {
             commands::verify::run(&load(&overrides(&args.dir))?, &args.db.database_url)

@@ -620,10 +620,18 @@ fn validate_repair_baseline_and_verify() {
         "{}",
         r.stdout
     );
-    assert_eq!(
-        sg(t.path(), &["baseline", "1", "--database-url", &url2]).code,
-        2
+    // Again: nothing conflicts, nothing changes.
+    let again = sg(t.path(), &["baseline", "1", "--database-url", &url2]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("left as they are: 001_a"),
+        "{}",
+        again.stdout
     );
+    // A version without a file is refused.
+    let missing = sg(t.path(), &["baseline", "42", "--database-url", &url2]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no migration file has version 42"));
 }
 
 #[test]

@@ -13,4 +13,5 @@ mod corpora;
 mod create_cli;
 mod git_base;
 mod replay;
+mod trusted_apply;
 mod untrusted;

@@ -34,9 +34,13 @@ pub fn plan<'a>(
         .map(|m| (m.version.canonical(), m))
         .collect();
     let recorded: HashMap<&str, &Record> = rows.iter().map(|r| (r.version.as_str(), r)).collect();
+    // A placeholder written by `baseline <version>` for a version without a file (or
+    // by sqlgate before 0.2, which recorded only the version): everything up to it
+    // counts as in the database. Rows for files are exact, so gaps stay pending.
+    let placeholder = |r: &&Record| r.status == RecordStatus::Baseline && r.checksum.is_empty();
     let baseline = rows
         .iter()
-        .filter(|r| r.status == RecordStatus::Baseline)
+        .filter(placeholder)
         .filter_map(|r| Version::from_digits(&r.version))
         .max();
     let max_applied = rows
@@ -45,7 +49,7 @@ pub fn plan<'a>(
         .max();
     for r in rows {
         match by_version.get(r.version.as_str()) {
-            None if r.status != RecordStatus::Baseline => {
+            None if !placeholder(&r) => {
                 out.blockers.push(Finding::new(
                     &MISSING_FILE,
                     display_path(dir, &r.name),
@@ -73,7 +77,11 @@ pub fn plan<'a>(
                 );
                 out.status.push(line(r, State::Failed));
             }
-            Some(m) if r.status == RecordStatus::Applied && r.checksum != m.checksum() => {
+            Some(m)
+                if !placeholder(&r)
+                    && r.status != RecordStatus::Failed
+                    && r.checksum != m.checksum() =>
+            {
                 out.blockers.push(
                     Finding::new(
                         &CHECKSUM_MISMATCH,

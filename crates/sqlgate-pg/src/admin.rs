@@ -367,14 +367,18 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
         let recorded: Option<String> = history::column(&r, 4, "up_sql", table, v)?;
         let status = RecordStatus::parse(&status);
         let (problem, name, diff) = match (by_version.get(version.as_str()), status) {
-            (None, Some(RecordStatus::Baseline)) => continue,
+            (None, Some(RecordStatus::Baseline)) if checksum.is_empty() => continue,
             (None, _) => (&MISSING_FILE, name, None),
             (Some(m), Some(RecordStatus::Failed)) => (&FAILED_MIGRATION, m.name.clone(), None),
-            (Some(m), Some(RecordStatus::Applied)) if checksum != m.checksum() => (
-                &CHECKSUM_MISMATCH,
-                m.name.clone(),
-                recorded.map(|old| unified_diff(&old, &m.up.text, &m.up.path, &m.up.path)),
-            ),
+            (Some(m), Some(RecordStatus::Applied | RecordStatus::Baseline))
+                if !checksum.is_empty() && checksum != m.checksum() =>
+            {
+                (
+                    &CHECKSUM_MISMATCH,
+                    m.name.clone(),
+                    recorded.map(|old| unified_diff(&old, &m.up.text, &m.up.path, &m.up.path)),
+                )
+            }
             _ => continue,
         };
         out.push(Invalid {
@@ -481,37 +485,134 @@ pub async fn repair(
     result
 }
 
-/// Marks the database as being at `version` without running anything.
+/// What `baseline` recorded.
+#[derive(Debug, Default)]
+pub struct Baselined {
+    /// Migrations recorded as baseline, by name.
+    pub recorded: Vec<String>,
+    /// Versions already in the history, left as they are.
+    pub skipped: Vec<String>,
+    /// What `--force` let through.
+    pub warnings: Vec<String>,
+}
+
+/// Marks migrations as applied without running them. One version: every migration up
+/// to and including it; several: exactly those (gaps stay pending). Each is recorded
+/// by its name with its file's checksum (so `validate` compares it). Versions without
+/// a file are refused unless `force` (then recorded as a placeholder, with a warning);
+/// versions already in the history are left as they are, unless recorded as failed.
 pub async fn baseline(
     url: &str,
     table: &str,
-    version: &str,
+    cat: &Catalog,
+    versions: &[String],
+    force: bool,
     wait: std::time::Duration,
-) -> Result<(), Error> {
-    let v = Version::from_digits(version)
-        .ok_or_else(|| Error::Usage(format!("{version} is not a version number")))?;
+) -> Result<Baselined, Error> {
+    let mut wanted = Vec::new();
+    for v in versions {
+        wanted.push(
+            Version::from_digits(v)
+                .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?,
+        );
+    }
+    let mut out = Baselined::default();
+    // (version, migration if it has a file)
+    let mut chosen: Vec<(Version, Option<&Migration>)> = Vec::new();
+    let mut missing = Vec::new();
+    if let [only] = wanted.as_slice() {
+        chosen.extend(
+            cat.migrations
+                .iter()
+                .filter(|m| &m.version <= only)
+                .map(|m| (m.version.clone(), Some(m))),
+        );
+        if !cat.migrations.iter().any(|m| &m.version == only) {
+            missing.push(only.clone());
+        }
+    } else {
+        for v in &wanted {
+            match cat.migrations.iter().find(|m| &m.version == v) {
+                Some(m) => chosen.push((v.clone(), Some(m))),
+                None => missing.push(v.clone()),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let list = missing
+            .iter()
+            .map(|v| v.raw().to_string())
+            .collect::<Vec<_>>();
+        if !force {
+            return Err(Error::Usage(format!(
+                "no migration file has version {}: baseline records files that exist, so that what the database has and what the directory says agree (`--force` records it anyway)",
+                list.join(", ")
+            )));
+        }
+        for v in missing {
+            out.warnings.push(format!(
+                "version {} has no file: recorded as a placeholder (status will not list it by name, and nothing can roll it back)",
+                v.raw()
+            ));
+            chosen.push((v, None));
+        }
+    }
     let (client, key) = locked(url, table, wait).await?;
     let result = async {
         history::ensure(&client, table).await?;
         let rows = history::read(&client, table).await?;
-        if !rows.is_empty() {
-            return Err(Error::Usage(format!(
-                "the history table already has {} record(s); baseline is for databases sqlgate has never migrated",
-                rows.len()
-            )));
-        }
+        let insert = format!(
+            "INSERT INTO {} (version, name, checksum, status, batch, sqlgate_version, up_sql) VALUES ($1, $2, $3, 'baseline', 0, $4, $5)",
+            quoted(table)
+        );
         client
-            .execute(
-                &format!("INSERT INTO {} (version, name, checksum, status, batch, sqlgate_version) VALUES ($1, 'baseline', '', 'baseline', 0, $2)", quoted(table)),
-                &[&v.canonical(), &env!("CARGO_PKG_VERSION")],
-            )
+            .batch_execute("BEGIN")
             .await
-            .map_err(db_err("cannot write the baseline"))?;
-        audit(&client, table, "baseline", v.canonical(), "database marked as at this version").await
+            .map_err(db_err("cannot start a transaction"))?;
+        let written = async {
+            for (v, m) in &chosen {
+                if let Some(r) = rows.iter().find(|r| r.version == v.canonical()) {
+                    if r.status == RecordStatus::Failed {
+                        return Err(Error::Usage(format!(
+                            "version {} is recorded as failed: finish or undo it and run `sqlgate repair {}` first",
+                            v.raw(),
+                            v.raw()
+                        )));
+                    }
+                    out.skipped.push(r.name.clone());
+                    continue;
+                }
+                let (name, checksum, sql) = match m {
+                    Some(m) => (m.name.clone(), m.checksum().to_string(), Some(m.up.text.clone())),
+                    None => ("baseline".to_string(), String::new(), None),
+                };
+                client
+                    .execute(
+                        &insert,
+                        &[&v.canonical(), &name, &checksum, &env!("CARGO_PKG_VERSION"), &sql],
+                    )
+                    .await
+                    .map_err(db_err("cannot write the baseline"))?;
+                audit(&client, table, "baseline", v.canonical(), &format!("{name} recorded as applied without running")).await?;
+                out.recorded.push(name);
+            }
+            Ok(())
+        }
+        .await;
+        match written {
+            Ok(()) => client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(db_err("cannot commit the baseline")),
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
     }
     .await;
     unlock(&client, key).await;
-    result
+    result.map(|()| out)
 }
 
 /// What `verify` checked.

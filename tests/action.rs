@@ -271,3 +271,50 @@ fn installer_verifies_the_release_checksum() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("cannot have"));
 }
+
+#[test]
+fn installer_refuses_a_link_in_the_archive() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let stage = work.path().join("stage");
+    std::fs::create_dir_all(&stage).expect("mkdir");
+    let proof = work.path().join("ran");
+    std::fs::write(
+        stage.join("payload.sh"),
+        format!("#!/bin/sh\ntouch '{}'\n", proof.display()),
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("payload.sh", stage.join("sqlgate")).expect("symlink");
+    let asset = "sqlgate-v9.9.8-x86_64-unknown-linux-gnu.tar.gz".to_string();
+    let archive = work.path().join(&asset);
+    let ok = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&stage)
+        .args(["sqlgate", "payload.sh"])
+        .status()
+        .expect("tar");
+    assert!(ok.success());
+    let bytes = std::fs::read(&archive).expect("archive");
+    let sum = sha256_hex(&bytes);
+    let port = serve(vec![
+        (asset.clone(), bytes),
+        (format!("{asset}.sha256"), format!("{sum}  {asset}\n").into_bytes()),
+    ]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("bash")
+        .arg(root().join("scripts/action-install.sh"))
+        .env("SQLGATE_VERSION", "v9.9.8")
+        .env("GITHUB_ACTION_REPOSITORY", "sqlgate/sqlgate")
+        .env("GITHUB_SERVER_URL", format!("http://127.0.0.1:{port}"))
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TEMP", tmp.path())
+        .env("SQLGATE_SHA256", &sum)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not a regular file"), "{stdout}");
+    assert!(!proof.exists(), "the linked file ran");
+}

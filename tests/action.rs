@@ -299,7 +299,10 @@ fn installer_refuses_a_link_in_the_archive() {
     let sum = sha256_hex(&bytes);
     let port = serve(vec![
         (asset.clone(), bytes),
-        (format!("{asset}.sha256"), format!("{sum}  {asset}\n").into_bytes()),
+        (
+            format!("{asset}.sha256"),
+            format!("{sum}  {asset}\n").into_bytes(),
+        ),
     ]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = Command::new("bash")

@@ -44,7 +44,9 @@ fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTi
         Numbering::Sequential | Numbering::Sparse => {
             let width = width.unwrap_or(3);
             match max {
+                Some(m) if m.is_dotted() => m.succ().canonical().to_string(),
                 Some(m) => m.succ().padded(width),
+                None if layout == Layout::Flyway => "1".into(),
                 None => format!("{:0>width$}", 1),
             }
         }
@@ -117,11 +119,21 @@ pub fn plan(
     });
     let numbering = numbering.unwrap_or(cat.numbering);
     let version = next_version(cat, numbering, layout, now);
-    let stem = format!("{version}{}{wanted}", separator(cat));
+    // The directory's own style: `005-add-x.sql` → `006-add-usage-indexes.sql`.
+    let sep = separator(cat);
+    let wanted = if sep == '-' {
+        wanted.replace('_', "-")
+    } else {
+        wanted
+    };
+    let stem = match layout {
+        Layout::Flyway => format!("V{version}__{wanted}"),
+        _ => format!("{version}{sep}{wanted}"),
+    };
     let header = format!(
         "-- Migration: {stem}\n-- Created: {}\n-- Description: {}\n",
         now.format("%Y-%m-%dT%H:%M:%SZ"),
-        wanted.replace('_', " ")
+        wanted.replace(['_', '-'], " ")
     );
     let up_body = "\n-- Write the forward (up) SQL here.\n";
     let down_body = "\n-- Write the SQL that undoes the up migration here.\n";
@@ -134,6 +146,14 @@ pub fn plan(
         Layout::Flat => vec![NewFile {
             path: format!("{stem}.sql"),
             content: format!("{header}{up_body}"),
+        }],
+        Layout::Flyway => vec![NewFile {
+            path: format!("{stem}.sql"),
+            content: format!("{header}{up_body}"),
+        }],
+        Layout::Goose => vec![NewFile {
+            path: format!("{stem}.sql"),
+            content: format!("{header}\n-- +goose Up\n{up_body}\n-- +goose Down\n{down_body}"),
         }],
         Layout::Markers => {
             let (up, down) = if dbmate {
@@ -208,6 +228,30 @@ mod tests {
 
     fn paths(files: &[NewFile]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn kebab_directories_get_kebab_names() {
+        let c = cat(&[("005-add-x.sql", "select 1;")]);
+        let f = plan(&c, "add usage indexes", None, None, now()).unwrap();
+        assert_eq!(paths(&f), ["006-add-usage-indexes.sql"]);
+    }
+
+    #[test]
+    fn flyway_and_goose_directories() {
+        let c = cat(&[
+            ("V1__init.sql", "select 1;"),
+            ("V1.2__more.sql", "select 1;"),
+        ]);
+        let f = plan(&c, "add x", None, None, now()).unwrap();
+        assert_eq!(paths(&f), ["V1.3__add_x.sql"]);
+        let c = cat(&[(
+            "00001_a.sql",
+            "-- +goose Up\nselect 1;\n-- +goose Down\nselect 1;\n",
+        )]);
+        let f = plan(&c, "b", None, None, now()).unwrap();
+        assert_eq!(paths(&f), ["00002_b.sql"]);
+        assert!(f[0].content.contains("-- +goose Up") && f[0].content.contains("-- +goose Down"));
     }
 
     #[test]

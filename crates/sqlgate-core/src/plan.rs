@@ -15,6 +15,8 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct Plan<'a> {
     pub pending: Vec<&'a Migration>,
+    /// Repeatable migrations that are new or changed: applied after `pending`.
+    pub pending_repeatables: Vec<&'a Migration>,
     /// `checksum-mismatch`, `missing-file`, `failed-migration`, `out-of-order`.
     pub blockers: Vec<Finding>,
     pub status: Vec<StatusLine>,
@@ -41,13 +43,30 @@ pub fn plan<'a>(
     let baseline = rows
         .iter()
         .filter(placeholder)
-        .filter_map(|r| Version::from_digits(&r.version))
+        .filter_map(|r| Version::parse(&r.version))
         .max();
-    let max_applied = rows
+    let max_applied = rows.iter().filter_map(|r| Version::parse(&r.version)).max();
+    let repeatables: HashMap<&str, &Migration> = cat
+        .repeatables
         .iter()
-        .filter_map(|r| Version::from_digits(&r.version))
-        .max();
+        .map(|m| (m.name.as_str(), m))
+        .collect();
     for r in rows {
+        // A repeatable migration's row: applied again when its file changed.
+        if let Some(m) = repeatables.get(r.version.as_str()) {
+            let state = if r.checksum == m.checksum() && r.status == RecordStatus::Applied {
+                State::Applied
+            } else {
+                out.pending_repeatables.push(m);
+                State::Pending
+            };
+            out.status.push(line(r, state));
+            continue;
+        }
+        if r.version.starts_with("R__") {
+            out.status.push(line(r, State::Missing));
+            continue;
+        }
         match by_version.get(r.version.as_str()) {
             None if !placeholder(&r) => {
                 out.blockers.push(Finding::new(
@@ -145,10 +164,22 @@ pub fn plan<'a>(
             execution_ms: None,
         });
     }
+    for m in &cat.repeatables {
+        if !recorded.contains_key(m.name.as_str()) {
+            out.pending_repeatables.push(m);
+            out.status.push(StatusLine {
+                version: m.name.clone(),
+                name: m.name.clone(),
+                state: State::Pending,
+                applied_at: None,
+                execution_ms: None,
+            });
+        }
+    }
+    // Versioned migrations in order, then the repeatable ones by name.
     out.status.sort_by(|a, b| {
-        let va = Version::from_digits(&a.version);
-        let vb = Version::from_digits(&b.version);
-        va.cmp(&vb)
+        let key = |l: &StatusLine| (l.version.starts_with("R__"), Version::parse(&l.version));
+        key(a).cmp(&key(b)).then_with(|| a.version.cmp(&b.version))
     });
     out
 }
@@ -214,6 +245,7 @@ pub fn sql_blockers(
     let chosen: Vec<Migration> = cat
         .migrations
         .iter()
+        .chain(cat.repeatables.iter())
         .filter(|m| run(m))
         .filter_map(|m| {
             if !down {
@@ -241,6 +273,7 @@ pub fn sql_blockers(
         layout: cat.layout,
         numbering: cat.numbering,
         migrations: chosen,
+        repeatables: Vec::new(),
         problems: Vec::new(),
     };
     let all = |_: &Migration| true;

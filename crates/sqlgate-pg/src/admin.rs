@@ -193,11 +193,13 @@ fn choose<'a>(
     rows: &'a [sqlgate_core::model::Record],
     scope: &RollbackScope,
 ) -> Result<(Vec<&'a sqlgate_core::model::Record>, Option<String>), Error> {
+    // Repeatable migrations (Flyway's `R__`) have no down; they are not rolled back.
     let mut applied: Vec<&sqlgate_core::model::Record> = rows
         .iter()
         .filter(|r| matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline))
+        .filter(|r| !r.version.starts_with("R__"))
         .collect();
-    applied.sort_by_key(|r| Version::from_digits(&r.version));
+    applied.sort_by_key(|r| Version::parse(&r.version));
     applied.reverse();
     Ok(match scope {
         RollbackScope::Count(n) => {
@@ -210,11 +212,11 @@ fn choose<'a>(
             (applied.into_iter().take(*n).collect(), short)
         }
         RollbackScope::To(v) => {
-            let to = Version::from_digits(v)
+            let to = Version::parse(v)
                 .ok_or_else(|| Error::Usage(format!("--to {v} is not a version number")))?;
             let chosen: Vec<_> = applied
                 .into_iter()
-                .filter(|r| Version::from_digits(&r.version).is_some_and(|x| x > to))
+                .filter(|r| Version::parse(&r.version).is_some_and(|x| x > to))
                 .collect();
             (chosen, None)
         }
@@ -408,7 +410,7 @@ pub async fn repair(
             .collect();
         let mut done = Vec::new();
         for v in versions {
-            let canon = Version::from_digits(v)
+            let canon = Version::parse(v)
                 .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?;
             let canon = canon.canonical().to_string();
             let row = client
@@ -512,7 +514,7 @@ pub async fn baseline(
     let mut wanted = Vec::new();
     for v in versions {
         wanted.push(
-            Version::from_digits(v)
+            Version::parse(v)
                 .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?,
         );
     }

@@ -71,12 +71,16 @@ fn to_run<'a>(
     let plan = plan(cat, rows, dir, opts.allow_out_of_order);
     let mut pending: Vec<&Migration> = plan.pending;
     if let Some(to) = &opts.to {
-        let to = Version::from_digits(to)
+        let to = Version::parse(to)
             .ok_or_else(|| Error::Usage(format!("--to {to} is not a version number")))?;
         pending.retain(|m| m.version <= to);
     }
     if let Some(n) = opts.count {
         pending.truncate(n);
+    }
+    // Repeatable migrations run after all versioned ones, so not with --to/--count.
+    if opts.to.is_none() && opts.count.is_none() {
+        pending.extend(plan.pending_repeatables);
     }
     Ok((pending, plan.blockers))
 }
@@ -383,7 +387,7 @@ async fn insert_row(
         .execute(
             &recorder.insert,
             &[
-                &m.version.canonical(),
+                &m.history_key(),
                 &m.name,
                 &m.checksum(),
                 &status,

@@ -88,9 +88,22 @@ pub struct Migration {
     pub down_no_transaction: bool,
     /// `sqlgate:ignore` directives of the up SQL (kept for the SQL rules).
     pub ignores: Vec<IgnoreDirective>,
+    /// A Flyway repeatable migration (`R__x.sql`): no version; recorded by its name
+    /// and applied again whenever its checksum changes.
+    pub repeatable: bool,
 }
 
 impl Migration {
+    /// The key of this migration's history row: the canonical version, or the name of
+    /// a repeatable migration.
+    pub fn history_key(&self) -> &str {
+        if self.repeatable {
+            &self.name
+        } else {
+            self.version.canonical()
+        }
+    }
+
     /// The checksum recorded for this migration: the up SQL's.
     pub fn checksum(&self) -> &str {
         &self.up.checksum
@@ -138,6 +151,9 @@ pub struct Catalog {
     pub numbering: Numbering,
     /// Sorted by version, then name. Duplicated versions are all kept.
     pub migrations: Vec<Migration>,
+    /// Flyway's repeatable migrations (`R__x.sql`), by name: applied after the
+    /// versioned ones, again whenever their checksum changes.
+    pub repeatables: Vec<Migration>,
     /// Problems found while reading names and files, each naming one file; the
     /// directory rules report them (`invalid-name`, `orphan-down`, `mixed-layout`,
     /// `unreadable-file`).
@@ -399,10 +415,15 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         meta: Option<&'a Classified<'a>>,
     }
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut repeatable_files: Vec<&Classified> = Vec::new();
     for c in &classified {
         if c.family != family {
             if c.role != Role::Meta {
-                let (kind, msg) = if let Err(why) = parse_name(&c.stem) {
+                let named = match c.role {
+                    Role::Repeatable => Ok(()),
+                    _ => SCHEMES[c.family].parse_name(&c.stem).map(|_| ()),
+                };
+                let (kind, msg) = if let Err(why) = named {
                     (ProblemKind::InvalidName, why)
                 } else if opts.layout.is_some() {
                     (
@@ -428,11 +449,16 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             }
             continue;
         }
+        if c.role == Role::Repeatable {
+            repeatable_files.push(c);
+            continue;
+        }
         let g = groups.entry(c.stem.clone()).or_default();
         let slot = match c.role {
             Role::Up => &mut g.up,
             Role::Down | Role::Rollback => &mut g.down,
             Role::Meta => &mut g.meta,
+            Role::Repeatable => continue,
         };
         match slot {
             Some(existing)
@@ -444,6 +470,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
     let mut migrations = Vec::new();
     let mut any_markers = false;
     let mut any_rollback = false;
+    let mut any_goose = false;
     for (stem, g) in &groups {
         let Some(up) = g.up else {
             if let Some(down) = g.down {
@@ -458,7 +485,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             }
             continue;
         };
-        let version = match parse_name(stem) {
+        let version = match SCHEMES[family].parse_name(stem) {
             Ok(v) => v,
             Err(why) => {
                 problems.push(Problem::new(
@@ -481,6 +508,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         if SCHEMES[family].has_markers() && text::has_markers(&decoded.text) {
             let sections = text::split_sections(&decoded.text);
             any_markers |= sections.has_markers;
+            any_goose |= text::has_goose_markers(&decoded.text);
             no_transaction = sections.up_no_transaction;
             down_no_transaction = sections.down_no_transaction;
             if let Some(down) = sections.down {
@@ -523,20 +551,53 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             no_transaction,
             down_no_transaction,
             ignores,
+            repeatable: false,
         });
     }
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
 
-    let layout = opts
-        .layout
-        .unwrap_or_else(|| SCHEMES[family].layout(any_markers, any_rollback));
-    let numbering = opts
-        .numbering
-        .unwrap_or_else(|| detect_numbering(migrations.iter().map(|m| &m.version)));
+    let layout = opts.layout.unwrap_or_else(|| {
+        SCHEMES[family].layout(layouts::Hints {
+            markers: any_markers,
+            rollback: any_rollback,
+            goose: any_goose,
+        })
+    });
+    // Flyway numbers as it likes (gaps, dotted versions): only order and uniqueness.
+    let numbering = opts.numbering.unwrap_or_else(|| {
+        match detect_numbering(migrations.iter().map(|m| &m.version)) {
+            Numbering::Sequential if layout == Layout::Flyway => Numbering::Sparse,
+            n => n,
+        }
+    });
+    // Flyway's repeatable migrations: after the versioned ones, by name.
+    let mut repeatables: Vec<Migration> = repeatable_files
+        .iter()
+        .filter_map(|c| {
+            let Content::Bytes(bytes) = &c.file.content else {
+                return None;
+            };
+            let up = whole_part(&c.file.path, decode_file(bytes));
+            Some(Migration {
+                version: Version::from_digits("0")?,
+                description: c.stem.trim_start_matches("R__").to_string(),
+                name: c.stem.clone(),
+                no_transaction: text::wants_no_transaction(&up.text),
+                down_no_transaction: false,
+                ignores: text::ignore_directives(&up.text),
+                up,
+                down: None,
+                repeatable: true,
+            })
+        })
+        .collect();
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+
     Catalog {
         layout,
         numbering,
         migrations,
+        repeatables,
         problems,
     }
 }
@@ -820,6 +881,47 @@ mod tests {
             &opts(),
         );
         assert_eq!(c.migrations[0].up.utf8_error, Some((2, 9)));
+    }
+
+    #[test]
+    fn flyway_versioned_undo_and_repeatable() {
+        let c = build(
+            &[
+                file("V1__init.sql", "create table a (id int);"),
+                file("V1.1__add.sql", "alter table a add column b int;"),
+                file("V2__more.sql", "create table c (id int);"),
+                file("U2__more.sql", "drop table c;"),
+                file("R__views.sql", "create or replace view v as select 1;"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Flyway);
+        assert_eq!(c.numbering, Numbering::Sparse);
+        let names: Vec<_> = c.migrations.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["1__init", "1.1__add", "2__more"]);
+        assert_eq!(c.migrations[1].version.canonical(), "1.1");
+        assert_eq!(
+            c.migrations[2].down.as_ref().map(|d| d.path.as_str()),
+            Some("U2__more.sql")
+        );
+        assert_eq!(c.repeatables.len(), 1);
+        assert!(c.repeatables[0].repeatable);
+        assert_eq!(c.repeatables[0].history_key(), "R__views");
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn goose_sections() {
+        let c = build(
+            &[file(
+                "20240101120000_a.sql",
+                "-- +goose Up\ncreate table a (id int);\n-- +goose Down\n-- +goose NO TRANSACTION\ndrop table a;\n",
+            )],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Goose);
+        assert!(c.migrations[0].down.is_some());
+        assert!(c.migrations[0].down_no_transaction);
     }
 
     #[test]

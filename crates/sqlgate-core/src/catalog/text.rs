@@ -124,6 +124,18 @@ pub fn marker(line: &str) -> Option<Marker> {
     Some(Marker::Up { no_transaction })
 }
 
+/// True when the sections are goose's (`-- +goose Up`).
+pub fn has_goose_markers(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim_start();
+        t.starts_with("--")
+            && t.trim_start_matches('-')
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("+goose up")
+    })
+}
+
 /// True when some line of `text` is an UP/DOWN marker.
 pub fn has_markers(text: &str) -> bool {
     text.lines().any(|l| marker(l).is_some())
@@ -180,10 +192,15 @@ pub fn split_sections(text: &str) -> Sections {
             up.push_str(line);
         }
     }
-    // A directive in the comments that open the DOWN section (after its marker).
+    // A directive in the comments that open the DOWN section (after its marker), or
+    // in the file's header before any marker (the whole file, both directions).
     if let Some(d) = &down {
         let after_marker = d.split_once('\n').map_or("", |(_, rest)| rest);
-        down_no_transaction |= wants_no_transaction(after_marker);
+        let header: String = text
+            .split_inclusive('\n')
+            .take_while(|l| marker(l).is_none())
+            .collect();
+        down_no_transaction |= wants_no_transaction(after_marker) || wants_no_transaction(&header);
     }
     Sections {
         up,

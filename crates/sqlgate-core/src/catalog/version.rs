@@ -1,5 +1,7 @@
 //! Migration versions: arbitrary-precision non-negative integers kept as canonical
-//! decimal strings, so 20-digit versions (kratos) compare correctly and `001 == 1`.
+//! decimal strings, so 20-digit versions (kratos) compare correctly and `001 == 1`;
+//! and Flyway's dotted versions (`1.2.3`, `1_2`), compared part by part with missing
+//! parts as zero (`1 == 1.0`, `1.2 < 1.10`).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -26,6 +28,42 @@ impl Version {
         })
     }
 
+    /// A version as a history table records it: digits, or a dotted version.
+    pub fn parse(s: &str) -> Option<Version> {
+        Version::from_digits(s).or_else(|| Version::parse_dotted(s))
+    }
+
+    /// A dotted version as Flyway writes them: parts of digits separated by `.` or
+    /// `_` (`1.2.3`, `2_1`). `None` for anything else.
+    pub fn parse_dotted(raw: &str) -> Option<Version> {
+        let parts: Vec<&str> = raw.split(['.', '_']).collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let mut canon: Vec<String> = parts
+            .iter()
+            .map(|p| {
+                let t = p.trim_start_matches('0');
+                if t.is_empty() { "0" } else { t }.to_string()
+            })
+            .collect();
+        while canon.len() > 1 && canon.last().is_some_and(|p| p == "0") {
+            canon.pop();
+        }
+        Some(Version {
+            canonical: canon.join("."),
+            raw: raw.replace('_', "."),
+        })
+    }
+
+    /// True for a version with more than one part (`1.2`).
+    pub fn is_dotted(&self) -> bool {
+        self.canonical.contains('.')
+    }
+
     /// The canonical decimal value, e.g. `"12"` for `0012`. Used in history tables.
     pub fn canonical(&self) -> &str {
         &self.canonical
@@ -46,8 +84,20 @@ impl Version {
         self.raw.len() > self.canonical.len()
     }
 
-    /// The next integer (`v + 1`), canonical form.
+    /// The next integer (`v + 1`), canonical form; for a dotted version, its last part
+    /// plus one.
     pub fn succ(&self) -> Version {
+        if let Some((head, last)) = self.canonical.rsplit_once('.') {
+            let next = Version::from_digits(last).unwrap_or_else(|| Version {
+                canonical: "0".into(),
+                raw: "0".into(),
+            });
+            let s = format!("{head}.{}", next.succ().canonical);
+            return Version {
+                canonical: s.clone(),
+                raw: s,
+            };
+        }
         let mut digits: Vec<u8> = self.canonical.bytes().collect();
         let mut i = digits.len();
         loop {
@@ -72,7 +122,7 @@ impl Version {
 
     /// The previous integer (`v - 1`), canonical form; `None` for zero.
     pub fn pred(&self) -> Option<Version> {
-        if self.canonical == "0" {
+        if self.canonical == "0" || self.is_dotted() {
             return None;
         }
         let mut digits: Vec<u8> = self.canonical.bytes().collect();
@@ -111,10 +161,23 @@ impl std::hash::Hash for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.canonical
-            .len()
-            .cmp(&other.canonical.len())
-            .then_with(|| self.canonical.cmp(&other.canonical))
+        let number = |a: &str, b: &str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
+        if !self.is_dotted() && !other.is_dotted() {
+            return number(&self.canonical, &other.canonical);
+        }
+        let mut a = self.canonical.split('.');
+        let mut b = other.canonical.split('.');
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (x, y) => {
+                    let o = number(x.unwrap_or("0"), y.unwrap_or("0"));
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+        }
     }
 }
 impl PartialOrd for Version {
@@ -166,6 +229,20 @@ mod tests {
         assert_eq!(v("100").pred(), Some(v("99")));
         assert_eq!(v("1").pred(), Some(v("0")));
         assert_eq!(v("0").pred(), None);
+    }
+
+    #[test]
+    fn dotted_versions_compare_part_by_part() {
+        let d = |s: &str| Version::parse_dotted(s).unwrap();
+        assert_eq!(d("1.0"), d("1"));
+        assert_eq!(d("1_2"), d("1.2"));
+        assert!(d("1.2") < d("1.10"));
+        assert!(d("1.9.9") < d("2"));
+        assert!(d("1") < d("1.0.1"));
+        assert!(v("3") > d("2.99"));
+        assert_eq!(d("1.2").succ(), d("1.3"));
+        assert!(Version::parse_dotted("1..2").is_none());
+        assert!(Version::parse_dotted("1.a").is_none());
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub enum Layout {
     Rollback,
     /// `<version>_<name>/up.sql` + `down.sql`.
     Folders,
+    /// Flyway: `V1.2__x.sql`, `U1.2__x.sql` (undo, the down), `R__x.sql` (repeatable).
+    Flyway,
+    /// goose: one file with `-- +goose Up` / `-- +goose Down` sections.
+    Goose,
 }
 
 impl Layout {
@@ -27,6 +31,8 @@ impl Layout {
             Layout::Pairs => "pairs",
             Layout::Rollback => "rollback",
             Layout::Folders => "folders",
+            Layout::Flyway => "flyway",
+            Layout::Goose => "goose",
         }
     }
 
@@ -40,6 +46,10 @@ impl Layout {
             Layout::Pairs => "`001_x.up.sql` + `001_x.down.sql`",
             Layout::Rollback => "`001_x.sql` + `001_x_rollback.sql`",
             Layout::Folders => "`<version>_<name>/up.sql` + `down.sql`",
+            Layout::Flyway => {
+                "Flyway's `V1__x.sql`, `U1__x.sql` (undo) and `R__x.sql` (repeatable)"
+            }
+            Layout::Goose => "goose's `-- +goose Up` / `-- +goose Down` sections",
         }
     }
 
@@ -82,12 +92,14 @@ impl Numbering {
 
 impl Layout {
     /// Every layout, in documentation order.
-    pub const ALL: [Layout; 5] = [
+    pub const ALL: [Layout; 7] = [
         Layout::Flat,
         Layout::Markers,
         Layout::Pairs,
         Layout::Rollback,
         Layout::Folders,
+        Layout::Flyway,
+        Layout::Goose,
     ];
 }
 

@@ -267,6 +267,17 @@ pub fn compare(
             }
         }
     }
+    // Repeatable migrations are meant to change: new or edited ones are judged, and
+    // nothing else is said about them.
+    for h in &head.repeatables {
+        let same = base
+            .repeatables
+            .iter()
+            .any(|b| b.up.path == h.up.path && b.checksum() == h.checksum());
+        if !same {
+            out.changed.insert(h.up.path.clone());
+        }
+    }
     out
 }
 

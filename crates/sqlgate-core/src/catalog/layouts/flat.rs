@@ -1,8 +1,8 @@
 //! `001_x.sql`: plain files (seeds 000, 001, 003), one file with `-- UP` / `-- DOWN`
-//! sections (seed 004, dbmate), or a `001_x_rollback.sql` sibling as the down (seed
-//! 002).
+//! sections (seed 004, dbmate; goose's `-- +goose Up`), or a `001_x_rollback.sql`
+//! sibling as the down (seed 002).
 
-use super::{strip_suffix_ci, Role, Scheme};
+use super::{strip_suffix_ci, Hints, Role, Scheme};
 use crate::model::Layout;
 
 pub struct Flat;
@@ -33,10 +33,12 @@ impl Scheme for Flat {
         true
     }
 
-    fn layout(&self, any_markers: bool, any_rollback: bool) -> Layout {
-        if any_rollback {
+    fn layout(&self, hints: Hints) -> Layout {
+        if hints.rollback {
             Layout::Rollback
-        } else if any_markers {
+        } else if hints.goose {
+            Layout::Goose
+        } else if hints.markers {
             Layout::Markers
         } else {
             Layout::Flat
@@ -44,6 +46,9 @@ impl Scheme for Flat {
     }
 
     fn names(&self, layout: Layout) -> bool {
-        matches!(layout, Layout::Flat | Layout::Markers | Layout::Rollback)
+        matches!(
+            layout,
+            Layout::Flat | Layout::Markers | Layout::Rollback | Layout::Goose
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! One folder per migration: `2019-02-26-002946_create_user/up.sql` + `down.sql`, with
 //! diesel's `metadata.toml` (lemmy, diesel).
 
-use super::{Role, Scheme};
+use super::{Hints, Role, Scheme};
 use crate::model::Layout;
 
 pub struct Folders;
@@ -33,7 +33,7 @@ impl Scheme for Folders {
         false
     }
 
-    fn layout(&self, _: bool, _: bool) -> Layout {
+    fn layout(&self, _: Hints) -> Layout {
         Layout::Folders
     }
 

@@ -4,6 +4,7 @@
 //! layout: a file here, a line in [`SCHEMES`], a variant of `model::Layout`.
 
 mod flat;
+mod flyway;
 mod folders;
 mod pairs;
 
@@ -18,6 +19,20 @@ pub enum Role {
     Rollback,
     /// A folder's `metadata.toml`.
     Meta,
+    /// A Flyway repeatable migration (`R__x.sql`): no version, re-applied whenever
+    /// it changes.
+    Repeatable,
+}
+
+/// What the files of a directory showed about its layout.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints {
+    /// Some file has `-- UP` / `-- DOWN` sections.
+    pub markers: bool,
+    /// Some down file is a `_rollback` sibling.
+    pub rollback: bool,
+    /// The sections are goose's `-- +goose Up` / `Down`.
+    pub goose: bool,
 }
 
 /// A layout's naming scheme.
@@ -37,15 +52,24 @@ pub trait Scheme: Sync {
     fn has_markers(&self) -> bool {
         false
     }
+    /// Version and description of a migration's stem.
+    fn parse_name(&self, stem: &str) -> Result<(crate::catalog::Version, String), String> {
+        super::parse_name(stem)
+    }
     /// The layout of a directory in this scheme.
-    fn layout(&self, any_markers: bool, any_rollback: bool) -> Layout;
+    fn layout(&self, hints: Hints) -> Layout;
     /// True when this scheme names the files of `layout`.
     fn names(&self, layout: Layout) -> bool;
 }
 
 /// Every scheme, in the order they are asked to classify a path (the first that
 /// recognises it wins).
-pub static SCHEMES: &[&dyn Scheme] = &[&pairs::Pairs, &flat::Flat, &folders::Folders];
+pub static SCHEMES: &[&dyn Scheme] = &[
+    &flyway::Flyway,
+    &pairs::Pairs,
+    &flat::Flat,
+    &folders::Folders,
+];
 
 /// The scheme a path belongs to (its index in [`SCHEMES`]), its role and stem.
 pub fn classify(path: &str) -> Option<(usize, Role, String)> {

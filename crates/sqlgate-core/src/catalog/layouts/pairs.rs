@@ -1,6 +1,6 @@
 //! `001_x.up.sql` + `001_x.down.sql` (golang-migrate, sqlx, harbor, kratos).
 
-use super::{strip_suffix_ci, Role, Scheme};
+use super::{strip_suffix_ci, Hints, Role, Scheme};
 use crate::model::Layout;
 
 pub struct Pairs;
@@ -25,7 +25,7 @@ impl Scheme for Pairs {
         }
     }
 
-    fn layout(&self, _: bool, _: bool) -> Layout {
+    fn layout(&self, _: Hints) -> Layout {
         Layout::Pairs
     }
 

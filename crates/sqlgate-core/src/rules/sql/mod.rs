@@ -86,8 +86,9 @@ pub fn analyse(
     // judged migrations touch cannot change what the rules conclude, so it is not
     // parsed (objects the model does not know count as existing, as shipped ones are).
     let relevant = relevant_names(cat, in_scope, opts.vars);
-    let texts: Vec<(&str, u32)> = cat
-        .migrations
+    // Versioned migrations in order, then Flyway's repeatable ones (which run last).
+    let all: Vec<&Migration> = cat.migrations.iter().chain(&cat.repeatables).collect();
+    let texts: Vec<(&str, u32)> = all
         .iter()
         .map(|m| {
             let needed = in_scope(m)
@@ -101,7 +102,7 @@ pub fn analyse(
         })
         .collect();
     sql::parse_in_order(&texts, opts.vars, |index, pre| {
-        let m = &cat.migrations[index];
+        let m = all[index];
         analyse_one(
             index,
             m,
@@ -124,11 +125,16 @@ fn relevant_names(
     in_scope: &dyn Fn(&Migration) -> bool,
     vars: &BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
-    if cat.migrations.iter().all(in_scope) {
+    if cat.migrations.iter().chain(&cat.repeatables).all(in_scope) {
         return None;
     }
     let mut names = Vec::new();
-    for m in cat.migrations.iter().filter(|m| in_scope(m)) {
+    for m in cat
+        .migrations
+        .iter()
+        .chain(&cat.repeatables)
+        .filter(|m| in_scope(m))
+    {
         // Streamed: a huge migration never holds all its parse trees at once.
         let parsed = sql::parse_streaming(&m.up.text, vars, m.up.first_line, &mut |_, stmt| {
             collect_names(&stmt.node, &mut names)

@@ -1,0 +1,67 @@
+//! Flyway's naming: `V1__init.sql` and dotted versions `V1.2.3__add_x.sql` (compared
+//! part by part), `U1.2.3__add_x.sql` undo files (the down), and `R__views.sql`
+//! repeatable migrations, re-applied after the versioned ones whenever they change.
+
+use super::{Hints, Role, Scheme};
+use crate::catalog::Version;
+use crate::model::Layout;
+
+pub struct Flyway;
+
+/// `(prefix, version, description)` of a Flyway file name without `.sql`.
+fn split(stem: &str) -> Option<(char, &str, &str)> {
+    let prefix = stem.chars().next()?;
+    let rest = &stem[prefix.len_utf8()..];
+    let (version, description) = rest.split_once("__")?;
+    Some((prefix, version, description))
+}
+
+impl Scheme for Flyway {
+    fn name(&self) -> &'static str {
+        "Flyway's `V<version>__<name>.sql`"
+    }
+
+    fn rank(&self) -> u8 {
+        3
+    }
+
+    fn classify(&self, path: &str) -> Option<(Role, String)> {
+        if path.contains('/') {
+            return None;
+        }
+        let stem = path.strip_suffix(".sql")?;
+        let (prefix, version, description) = split(stem)?;
+        if description.is_empty() {
+            return None;
+        }
+        match prefix {
+            'R' if version.is_empty() => Some((Role::Repeatable, stem.to_string())),
+            'V' | 'U' if Version::parse_dotted(version).is_some() => Some((
+                if prefix == 'V' { Role::Up } else { Role::Down },
+                format!("{version}__{description}"),
+            )),
+            _ => None,
+        }
+    }
+
+    fn has_dialects(&self) -> bool {
+        false
+    }
+
+    fn parse_name(&self, stem: &str) -> Result<(Version, String), String> {
+        let (version, description) = stem
+            .split_once("__")
+            .ok_or_else(|| format!("`{stem}` is not `<version>__<description>`"))?;
+        let v = Version::parse_dotted(version)
+            .ok_or_else(|| format!("`{version}` is not a Flyway version (digits and dots)"))?;
+        Ok((v, description.to_string()))
+    }
+
+    fn layout(&self, _: Hints) -> Layout {
+        Layout::Flyway
+    }
+
+    fn names(&self, layout: Layout) -> bool {
+        layout == Layout::Flyway
+    }
+}

@@ -3,8 +3,9 @@
 //! async runtime, network, database, file system or processes (see ARCHITECTURE.md).
 //!
 //! Layers, each using only those before it: [`model`] ← [`catalog`] ← [`sql`] ←
-//! [`rules`] ← [`check`], [`plan`], [`create`]; [`report`] renders the model.
+//! [`rules`] ← [`check`], [`plan`], [`create`], [`adopt`]; [`report`] renders the model.
 
+pub mod adopt;
 pub mod catalog;
 pub mod check;
 pub mod create;

@@ -54,7 +54,7 @@ pub fn plan<'a>(
     for r in rows {
         // A repeatable migration's row: applied again when its file changed.
         if let Some(m) = repeatables.get(r.version.as_str()) {
-            let state = if r.checksum == m.checksum() && r.status == RecordStatus::Applied {
+            let state = if m.matches_checksum(&r.checksum) && r.status == RecordStatus::Applied {
                 State::Applied
             } else {
                 out.pending_repeatables.push(m);
@@ -99,7 +99,7 @@ pub fn plan<'a>(
             Some(m)
                 if !placeholder(&r)
                     && r.status != RecordStatus::Failed
-                    && r.checksum != m.checksum() =>
+                    && !m.matches_checksum(&r.checksum) =>
             {
                 out.blockers.push(
                     Finding::new(
@@ -131,11 +131,12 @@ pub fn plan<'a>(
         if recorded.contains_key(v) || baseline.as_ref().is_some_and(|b| &m.version <= b) {
             if !recorded.contains_key(v) {
                 out.status.push(StatusLine {
-                    version: m.version.raw().into(),
+                    version: v.into(),
                     name: m.name.clone(),
                     state: State::Baseline,
                     applied_at: None,
                     execution_ms: None,
+                    batch: None,
                 });
             }
             continue;
@@ -157,11 +158,12 @@ pub fn plan<'a>(
         }
         out.pending.push(m);
         out.status.push(StatusLine {
-            version: m.version.raw().into(),
+            version: v.into(),
             name: m.name.clone(),
             state: State::Pending,
             applied_at: None,
             execution_ms: None,
+            batch: None,
         });
     }
     for m in &cat.repeatables {
@@ -173,6 +175,7 @@ pub fn plan<'a>(
                 state: State::Pending,
                 applied_at: None,
                 execution_ms: None,
+                batch: None,
             });
         }
     }
@@ -191,6 +194,7 @@ fn line(r: &Record, state: State) -> StatusLine {
         state,
         applied_at: Some(r.applied_at.clone()),
         execution_ms: Some(r.execution_ms),
+        batch: Some(r.batch),
     }
 }
 
@@ -299,4 +303,38 @@ pub fn sql_blockers(
         }
     }
     out
+}
+
+/// The migration `--only` names: a version (`7`, `007`, `1.2`) or a file name, path
+/// or stem (`007_add_tags.sql`, `007_add_tags`). Errors say what exists.
+pub fn find<'a>(cat: &'a Catalog, raw: &str) -> Result<&'a Migration, String> {
+    let raw = raw.trim();
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    if let Some(v) = Version::parse(base) {
+        let same: Vec<&Migration> = cat.migrations.iter().filter(|m| m.version == v).collect();
+        return match same.as_slice() {
+            [m] => Ok(m),
+            [] => Err(format!("no migration has version {base}")),
+            _ => Err(format!(
+                "several migrations have version {base} ({}): name the file",
+                same.iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+    }
+    let stem = base
+        .strip_suffix(".up.sql")
+        .or_else(|| base.strip_suffix(".sql"))
+        .unwrap_or(base);
+    cat.migrations
+        .iter()
+        .find(|m| {
+            m.name == stem
+                || m.up.path == raw
+                || m.up.path.rsplit('/').next() == Some(base)
+                || m.up.path.split('/').next() == Some(stem)
+        })
+        .ok_or_else(|| format!("no migration file is called {base}"))
 }

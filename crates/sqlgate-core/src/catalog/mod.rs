@@ -109,6 +109,30 @@ impl Migration {
         &self.up.checksum
     }
 
+    /// Whether a recorded checksum is this migration's up SQL. Trailing whitespace
+    /// does not count: adding a `-- DOWN` section after a blank line, or a final
+    /// newline, is not an edit of what ran.
+    pub fn matches_checksum(&self, recorded: &str) -> bool {
+        if recorded == self.checksum() {
+            return true;
+        }
+        // The file as recorded may have ended in up to three newlines.
+        let mut candidate = self.up.text.trim_end().to_string();
+        for _ in 0..4 {
+            if recorded == text::sha256_hex(candidate.as_bytes()) {
+                return true;
+            }
+            candidate.push('\n');
+        }
+        false
+    }
+
+    /// Whether two versions of a migration have the same up SQL (trailing
+    /// whitespace aside, as [`Migration::matches_checksum`]).
+    pub fn same_up(&self, other: &Migration) -> bool {
+        self.checksum() == other.checksum() || self.up.text.trim_end() == other.up.text.trim_end()
+    }
+
     /// The up SQL with placeholders substituted.
     pub fn up_sql(&self, vars: &BTreeMap<String, String>) -> String {
         text::substitute(&self.up.text, vars)
@@ -844,6 +868,37 @@ mod tests {
     }
 
     #[test]
+    fn adding_a_down_section_is_not_an_edit_of_the_up_sql() {
+        for (before, after) in [
+            (
+                "create table a();\n",
+                "create table a();\n\n-- DOWN\ndrop table a;\n",
+            ),
+            ("create table a();", "create table a();\n-- DOWN\n\n"),
+            (
+                "create table a();\n\n",
+                "create table a();\n-- DOWN\ndrop table a;\n",
+            ),
+            (
+                "-- UP\ncreate table a();\n-- DOWN\n",
+                "-- UP\ncreate table a();\n\n-- DOWN\ndrop table a;\n",
+            ),
+        ] {
+            let a = build(&[file("001_a.sql", before)], &opts());
+            let b = build(&[file("001_a.sql", after)], &opts());
+            assert!(
+                b.migrations[0].matches_checksum(a.migrations[0].checksum()),
+                "{before:?} → {after:?}"
+            );
+            assert!(b.migrations[0].same_up(&a.migrations[0]));
+        }
+        let a = build(&[file("001_a.sql", "create table a();\n")], &opts());
+        let b = build(&[file("001_a.sql", "create table a(); -- x\n")], &opts());
+        assert!(!b.migrations[0].matches_checksum(a.migrations[0].checksum()));
+        assert!(!b.migrations[0].same_up(&a.migrations[0]));
+    }
+
+    #[test]
     fn checksum_ignores_crlf_and_bom() {
         let a = build(&[file("001_a.sql", "create table a();\n")], &opts());
         let b = build(
@@ -898,7 +953,7 @@ mod tests {
         assert_eq!(c.layout, Layout::Flyway);
         assert_eq!(c.numbering, Numbering::Sparse);
         let names: Vec<_> = c.migrations.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["1__init", "1.1__add", "2__more"]);
+        assert_eq!(names, ["V1__init", "V1.1__add", "V2__more"]);
         assert_eq!(c.migrations[1].version.canonical(), "1.1");
         assert_eq!(
             c.migrations[2].down.as_ref().map(|d| d.path.as_str()),

@@ -96,6 +96,25 @@ impl fmt::Display for State {
     }
 }
 
+/// The database's current version (the newest it has, modified ones included) and
+/// the newest version with a file, from the status lines; repeatable migrations have
+/// no version and do not count.
+pub fn current_and_latest(lines: &[StatusLine]) -> (Option<String>, Option<String>) {
+    use crate::catalog::Version;
+    let newest = |keep: &dyn Fn(&StatusLine) -> bool| {
+        lines
+            .iter()
+            .filter(|l| !l.version.starts_with("R__") && keep(l))
+            .filter_map(|l| Version::parse(&l.version).map(|v| (v, l.version.clone())))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, raw)| raw)
+    };
+    (
+        newest(&|l| l.state.is_in_database() || l.state == State::Modified),
+        newest(&|l| l.state != State::Missing),
+    )
+}
+
 /// The state of one migration against the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusLine {
@@ -104,4 +123,6 @@ pub struct StatusLine {
     pub state: State,
     pub applied_at: Option<String>,
     pub execution_ms: Option<i64>,
+    /// The `apply` run that applied it (1, 2, …; 0 for `baseline`/`adopt` without one).
+    pub batch: Option<i32>,
 }

@@ -81,16 +81,21 @@ pub fn render(report: &Report) -> String {
 /// `sqlgate status --format json`.
 pub fn status(lines: &[StatusLine], findings: &[Finding]) -> String {
     let count = |s: State| lines.iter().filter(|l| l.state == s).count();
+    let (current, latest) = crate::model::current_and_latest(lines);
     let doc = serde_json::json!({
         "version": 1,
         "migrations": lines,
         "summary": {
             "total": lines.len(),
-            "applied": count(State::Applied),
+            // As the text says: baselined and adopted migrations are applied too.
+            "applied": lines.iter().filter(|l| l.state.is_in_database()).count(),
+            "baseline": count(State::Baseline),
             "pending": count(State::Pending),
             "modified": count(State::Modified),
             "missing": count(State::Missing),
             "failed": count(State::Failed),
+            "current_version": current,
+            "latest_version": latest,
         },
         "findings": findings,
     });

@@ -143,8 +143,11 @@ pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
             crate::model::State::Pending => "[ ]",
             _ => "[!]",
         };
-        let when = match (&l.applied_at, l.execution_ms) {
-            (Some(at), Some(ms)) => format!("  {}  {ms} ms", clean(at)),
+        let when = match (&l.applied_at, l.execution_ms, l.batch) {
+            (Some(at), Some(ms), Some(b)) if b > 0 => {
+                format!("  {}  {ms} ms  batch {b}", clean(at))
+            }
+            (Some(at), Some(ms), _) => format!("  {}  {ms} ms", clean(at)),
             _ => String::new(),
         };
         out.push_str(&format!(
@@ -153,6 +156,12 @@ pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
             l.state.as_str()
         ));
     }
+    let (current, latest) = crate::model::current_and_latest(lines);
+    out.push_str(&format!(
+        "Current version: {} | Latest file: {}\n",
+        current.as_deref().map_or("none".into(), clean),
+        latest.as_deref().map_or("none".into(), clean)
+    ));
     out.push_str(&format!(
         "Total: {} | Applied: {} | Pending: {} | Problems: {problems}\n",
         lines.len(),
@@ -229,6 +238,18 @@ pub fn apply_end(
         code,
     };
     if let Some(b) = blockers.filter(|_| !rep.blockers.is_empty()) {
+        if rep.refused
+            && rep
+                .blockers
+                .iter()
+                .any(|f| f.rule == crate::rules::database::EXISTING_SCHEMA.id)
+        {
+            return end(
+                render(b, false),
+                "sqlgate: nothing applied: the database was migrated by something else. Adopt it first (see the fix above), or pass --allow-existing-schema if its tables really belong to something else.\n".into(),
+                2,
+            );
+        }
         if rep.refused {
             return end(
                 render(b, false),
@@ -351,4 +372,82 @@ pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) 
         format!("rolled back {} migration(s)\n", rep.done.len())
     };
     end(summary, short, code)
+}
+
+/// What `sqlgate adopt` did or would do: the mapping row by row, then a verdict.
+/// `pending` are the files the source has no record of (the next `apply` runs them).
+/// Findings (refusals, checksum mismatches) are rendered apart, as a check report.
+pub fn adoption(
+    tool: &str,
+    table: &str,
+    mapping: &crate::adopt::Mapping,
+    pending: &[String],
+    written: usize,
+    skipped: &[String],
+    dry_run: bool,
+) -> String {
+    let adopted = &mapping.adopted;
+    let refused = !mapping.refusals.is_empty();
+    let mut out = format!("sqlgate adopt: {} ({})\n", clean(table), clean(tool));
+    for a in adopted {
+        let when = a
+            .applied_at
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "time unknown".into());
+        let batch = if a.batch > 0 {
+            format!("  batch {}", a.batch)
+        } else {
+            String::new()
+        };
+        let sum = if a.up_sql.is_none() {
+            "  (file changed since)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  [x] {:<50} {when}{batch}{sum}\n",
+            clean(&a.name)
+        ));
+    }
+    for p in pending {
+        out.push_str(&format!(
+            "  [ ] {:<50} not in {}: pending\n",
+            clean(p),
+            clean(table)
+        ));
+    }
+    let verdict = if refused {
+        format!(
+            "refused: nothing was written; {} was left as it is\n",
+            clean(table)
+        )
+    } else if dry_run {
+        format!(
+            "dry run: {} migration(s) would be recorded as applied, {} pending; nothing changed\n",
+            adopted.len(),
+            pending.len()
+        )
+    } else {
+        let kept = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} already in sqlgate's history, left as they are: {})",
+                skipped.len(),
+                skipped
+                    .iter()
+                    .map(|s| clean(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!(
+            "adopted {written} migration(s){kept}: no migration was run and {} was left as it is (drop it when you no longer need it). {} pending: `sqlgate apply` runs them.\n",
+            clean(table),
+            pending.len()
+        )
+    };
+    out.push_str(&verdict);
+    out
 }

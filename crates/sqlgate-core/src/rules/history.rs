@@ -138,7 +138,7 @@ pub fn compare(
 
     for b in &base.migrations {
         if let Some(h) = head_by_path.get(b.up.path.as_str()) {
-            if h.checksum() != b.checksum() {
+            if !h.same_up(b) {
                 let diff = unified_diff(&b.up.text, &h.up.text, &b.up.path, &h.up.path);
                 let line = h.up.first_line + first_changed_line(&b.up.text, &h.up.text) - 1;
                 out.findings.push(
@@ -160,9 +160,11 @@ pub fn compare(
             continue;
         }
         // Not at the same path: renamed with the same content?
-        if let Some(h) = head.migrations.iter().find(|h| {
-            is_new(h) && !accounted.contains(h.up.path.as_str()) && h.checksum() == b.checksum()
-        }) {
+        if let Some(h) = head
+            .migrations
+            .iter()
+            .find(|h| is_new(h) && !accounted.contains(h.up.path.as_str()) && h.same_up(b))
+        {
             accounted.insert(h.up.path.as_str());
             out.changed.insert(h.up.path.clone());
             out.findings.push(
@@ -273,7 +275,7 @@ pub fn compare(
         let same = base
             .repeatables
             .iter()
-            .any(|b| b.up.path == h.up.path && b.checksum() == h.checksum());
+            .any(|b| b.up.path == h.up.path && b.same_up(h));
         if !same {
             out.changed.insert(h.up.path.clone());
         }

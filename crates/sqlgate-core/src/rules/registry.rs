@@ -24,6 +24,7 @@ pub static ALL: &[&Rule] = &[
     &database::CHECKSUM_MISMATCH,
     &database::MISSING_FILE,
     &database::FAILED_MIGRATION,
+    &database::EXISTING_SCHEMA,
     &sql::transactions::SYNTAX_ERROR,
     &sql::transactions::UNANALYZABLE_STATEMENT,
     &sql::transactions::TRANSACTION_CONTROL,

@@ -38,7 +38,8 @@ impl Scheme for Flyway {
             'R' if version.is_empty() => Some((Role::Repeatable, stem.to_string())),
             'V' | 'U' if Version::parse_dotted(version).is_some() => Some((
                 if prefix == 'V' { Role::Up } else { Role::Down },
-                format!("{version}__{description}"),
+                // Named as the versioned file (`V1__init`), which its undo joins.
+                format!("V{version}__{description}"),
             )),
             _ => None,
         }
@@ -50,6 +51,8 @@ impl Scheme for Flyway {
 
     fn parse_name(&self, stem: &str) -> Result<(Version, String), String> {
         let (version, description) = stem
+            .strip_prefix('V')
+            .unwrap_or(stem)
             .split_once("__")
             .ok_or_else(|| format!("`{stem}` is not `<version>__<description>`"))?;
         let v = Version::parse_dotted(version)

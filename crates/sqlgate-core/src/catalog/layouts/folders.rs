@@ -1,5 +1,5 @@
 //! One folder per migration: `2019-02-26-002946_create_user/up.sql` + `down.sql`, with
-//! diesel's `metadata.toml` (lemmy, diesel).
+//! diesel's `metadata.toml` (lemmy, diesel); Prisma's `<folder>/migration.sql`.
 
 use super::{Hints, Role, Scheme};
 use crate::model::Layout;
@@ -21,7 +21,8 @@ impl Scheme for Folders {
             return None;
         }
         let role = match file.to_ascii_lowercase().as_str() {
-            "up.sql" => Role::Up,
+            // Prisma: `20240101000000_init/migration.sql`, no down.
+            "up.sql" | "migration.sql" => Role::Up,
             "down.sql" => Role::Down,
             "metadata.toml" => Role::Meta,
             _ => return None,

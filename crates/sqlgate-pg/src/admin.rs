@@ -14,7 +14,7 @@ use sqlgate_core::model::{Applied, Failure, Finding, RollbackReport};
 use sqlgate_core::model::{Check, Invalid, RecordStatus, RuleId};
 use sqlgate_core::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
 use sqlgate_core::rules::directory::MISSING_DOWN;
-use sqlgate_core::rules::history::unified_diff;
+use sqlgate_core::rules::history::{unified_diff, OUT_OF_ORDER};
 use sqlgate_core::sql;
 use sqlgate_core::Error;
 use std::collections::HashMap;
@@ -76,6 +76,14 @@ pub enum RollbackScope {
     To(String),
     /// Everything the last `apply` did.
     LastBatch,
+    /// Every applied migration (`reset`).
+    All,
+    /// One migration (a version or a file name); with newer ones applied only when
+    /// `allow_out_of_order`.
+    Only {
+        migration: String,
+        allow_out_of_order: bool,
+    },
 }
 
 /// How a rollback runs.
@@ -117,7 +125,53 @@ pub async fn rollback(
     } else {
         Vec::new()
     };
-    let (chosen, short) = choose(&rows, &opts.scope)?;
+    let scope = match &opts.scope {
+        RollbackScope::Only {
+            migration,
+            allow_out_of_order,
+        } => {
+            let m = sqlgate_core::plan::find(cat, migration)
+                .map_err(|e| Error::Usage(format!("--only {migration}: {e}")))?;
+            let v = m.version.canonical();
+            if !rows.iter().any(|r| {
+                r.version == v && matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
+            }) {
+                return Err(Error::Usage(format!(
+                    "--only {migration}: {} is not applied (`sqlgate status` shows its state)",
+                    m.name
+                )));
+            }
+            let newer: Vec<&str> = rows
+                .iter()
+                .filter(|r| {
+                    matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
+                        && Version::parse(&r.version).is_some_and(|x| x > m.version)
+                })
+                .map(|r| r.name.as_str())
+                .collect();
+            if !newer.is_empty() && !allow_out_of_order {
+                report.blockers.push(
+                    Finding::new(
+                        &OUT_OF_ORDER,
+                        display_path(dir, &m.up.path),
+                        format!(
+                            "rolling back {} alone leaves newer migrations applied ({}), which may depend on it; pass --allow-out-of-order if they do not, or roll back to it with --to",
+                            m.name,
+                            newer.join(", ")
+                        ),
+                    )
+                    .version(m.version.raw()),
+                );
+                return Ok(report);
+            }
+            RollbackScope::Only {
+                migration: v.to_string(),
+                allow_out_of_order: true,
+            }
+        }
+        other => other.clone(),
+    };
+    let (chosen, short) = choose(&rows, &scope)?;
     report.short = short;
     let by_version: HashMap<&str, &Migration> = cat
         .migrations
@@ -240,6 +294,15 @@ fn choose<'a>(
                 ),
             }
         }
+        RollbackScope::All => (applied, None),
+        // Resolved to a canonical version by `rollback`.
+        RollbackScope::Only { migration, .. } => (
+            applied
+                .into_iter()
+                .filter(|r| &r.version == migration)
+                .collect(),
+            None,
+        ),
     })
 }
 
@@ -350,6 +413,7 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
     if !history::exists(&client, table).await? {
         return Ok(Vec::new());
     }
+    history::check_compatible(&client, table).await?;
     let rows = client
         .query(&format!("SELECT version, name, checksum, status, up_sql FROM {} ORDER BY length(version), version", quoted(table)), &[])
         .await
@@ -373,7 +437,7 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
             (None, _) => (&MISSING_FILE, name, None),
             (Some(m), Some(RecordStatus::Failed)) => (&FAILED_MIGRATION, m.name.clone(), None),
             (Some(m), Some(RecordStatus::Applied | RecordStatus::Baseline))
-                if !checksum.is_empty() && checksum != m.checksum() =>
+                if !checksum.is_empty() && !m.matches_checksum(&checksum) =>
             {
                 (
                     &CHECKSUM_MISMATCH,
@@ -403,6 +467,7 @@ pub async fn repair(
 ) -> Result<Vec<String>, Error> {
     let (client, key) = locked(url, table, wait).await?;
     let result = async {
+        history::check_compatible(&client, table).await?;
         let by_version: HashMap<&str, &Migration> = cat
             .migrations
             .iter()
@@ -452,7 +517,7 @@ pub async fn repair(
             let m = by_version.get(canon.as_str()).ok_or_else(|| {
                 Error::Usage(format!("version {v} has no file to take the checksum from"))
             })?;
-            if old == m.checksum() {
+            if m.matches_checksum(&old) {
                 done.push(format!("{v}: already matches its file"));
                 continue;
             }
@@ -661,7 +726,10 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
             .await
             .map_err(db_err("cannot read the history table comment"))?;
         let comment: Option<String> = get(&row, 0, "the history table comment")?;
-        let layout_ok = comment.as_deref() == Some(history::LAYOUT);
+        let layout_ok = matches!(
+            comment.as_deref(),
+            Some(history::LAYOUT) | Some(history::LAYOUT_V1)
+        );
         out.push(check(
             "history layout",
             layout_ok,
@@ -740,6 +808,8 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
                 ));
             }
         }
+    } else if let Some(found) = crate::adopt::unrecognised(&client, table, "").await? {
+        out.push(check("history table", false, found.message));
     } else {
         out.push(check(
             "history table",

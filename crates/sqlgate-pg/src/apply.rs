@@ -10,6 +10,7 @@ use crate::{history, lock};
 use sqlgate_core::catalog::{display_path, Catalog, Migration, Version};
 use sqlgate_core::model::{Applied, ApplyReport, Failure, Finding, StatusLine};
 use sqlgate_core::plan::plan;
+use sqlgate_core::rules::history::OUT_OF_ORDER;
 use sqlgate_core::sql::{self, Parsed};
 use sqlgate_core::Error;
 use std::collections::BTreeMap;
@@ -34,6 +35,10 @@ pub struct ApplyOptions {
     pub vars: BTreeMap<String, String>,
     pub git_commit: Option<String>,
     pub ci_run_url: Option<String>,
+    /// Apply to a database that has tables but no sqlgate history (not adopted).
+    pub allow_existing_schema: bool,
+    /// Apply only this migration (a version or a file name).
+    pub only: Option<String>,
 }
 
 /// Where `apply` reports what it is doing.
@@ -69,6 +74,23 @@ fn to_run<'a>(
     opts: &ApplyOptions,
 ) -> Result<(Vec<&'a Migration>, Vec<Finding>), Error> {
     let plan = plan(cat, rows, dir, opts.allow_out_of_order);
+    if let Some(only) = &opts.only {
+        let m = sqlgate_core::plan::find(cat, only)
+            .map_err(|e| Error::Usage(format!("--only {only}: {e}")))?;
+        if !plan.pending.iter().any(|p| p.up.path == m.up.path) {
+            return Err(Error::Usage(format!(
+                "--only {only}: {} is not pending (`sqlgate status` shows its state); to run it again, roll it back first",
+                m.name
+            )));
+        }
+        // Out-of-order findings about the migrations left pending do not stop this one.
+        let blockers = plan
+            .blockers
+            .into_iter()
+            .filter(|f| f.rule != OUT_OF_ORDER.id || f.version.as_deref() == Some(m.version.raw()))
+            .collect();
+        return Ok((vec![m], blockers));
+    }
     let mut pending: Vec<&Migration> = plan.pending;
     if let Some(to) = &opts.to {
         let to = Version::parse(to)
@@ -97,6 +119,16 @@ pub async fn apply(
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
     let client = connect(url).await?;
+    // Never migrate from scratch a database something else migrated.
+    if !opts.allow_existing_schema {
+        if let Some(found) = crate::adopt::unrecognised(&client, table, dir).await? {
+            return Ok(ApplyReport {
+                blockers: vec![found],
+                refused: true,
+                ..Default::default()
+            });
+        }
+    }
     let rows = if history::exists(&client, table).await? {
         history::read(&client, table).await?
     } else {
@@ -538,5 +570,7 @@ pub async fn status(
         Vec::new()
     };
     let p = plan(cat, &rows, dir, false);
-    Ok((p.status, p.blockers))
+    let mut blockers = p.blockers;
+    blockers.extend(crate::adopt::unrecognised(&client, table, dir).await?);
+    Ok((p.status, blockers))
 }

@@ -8,8 +8,74 @@ use sqlgate_core::model::{Record, RecordStatus};
 use sqlgate_core::Error;
 use tokio_postgres::Row;
 
-/// Layout version written into the table comment.
-pub const LAYOUT: &str = "sqlgate:history:v1";
+/// Layout version written into the table comment. v2 added `adopted_from`.
+pub const LAYOUT: &str = "sqlgate:history:v2";
+
+/// The first layout, upgraded in place by [`ensure`].
+pub const LAYOUT_V1: &str = "sqlgate:history:v1";
+
+/// The columns sqlgate reads and writes; a table without them is not its history.
+const COLUMNS: &[&str] = &[
+    "version",
+    "name",
+    "checksum",
+    "status",
+    "batch",
+    "applied_at",
+    "execution_ms",
+    "applied_by",
+    "statements_done",
+    "error",
+    "up_sql",
+];
+
+/// The columns of a table (lower case).
+pub async fn columns(client: &tokio_postgres::Client, table: &str) -> Result<Vec<String>, Error> {
+    let rows = client
+        .query(
+            "SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
+            &[&quoted(table)],
+        )
+        .await
+        .map_err(|e| {
+            Error::Unreachable(format!(
+                "cannot inspect {}: {}",
+                quoted(table),
+                describe(&e)
+            ))
+        })?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<_, String>(0).ok())
+        .collect())
+}
+
+/// Refuses a `history_table` that exists but is not sqlgate's (say, dbmate's
+/// `schema_migrations`), naming what it looks like and the command that takes it over.
+pub async fn check_compatible(client: &tokio_postgres::Client, table: &str) -> Result<(), Error> {
+    let cols = columns(client, table).await?;
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !cols.iter().any(|have| have == c))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let looks = sqlgate_core::adopt::detect(table, &cols)
+        .map(|s| format!("it looks like the history of {}", s.tool.name()))
+        .unwrap_or_else(|| "sqlgate does not recognise it".into());
+    Err(Error::Usage(format!(
+        "the history table {} is not sqlgate's: it has the columns ({}), not {}; {looks}. \
+         Point `history_table` at a table of sqlgate's own (the default is public.sqlgate_migrations) \
+         and take its records over with `sqlgate adopt --from {table}`.",
+        quoted(table),
+        cols.join(", "),
+        missing.join(", ")
+    )))
+}
 
 fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
@@ -27,9 +93,32 @@ fn schema_of(table: &str) -> &str {
     table.split_once('.').map_or("public", |(s, _)| s)
 }
 
-/// Creates the history table (and its schema) when missing.
+/// Creates the history table (and its schema) when missing; refuses one that is not
+/// sqlgate's; upgrades the first layout in place.
 pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), Error> {
     let t = quoted(table);
+    if exists(client, table).await? {
+        check_compatible(client, table).await?;
+        let comment = client
+            .query_one("SELECT obj_description(to_regclass($1), 'pg_class')", &[&t])
+            .await
+            .ok()
+            .and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten());
+        if comment.as_deref() == Some(LAYOUT_V1) {
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS adopted_from text; COMMENT ON TABLE {t} IS '{LAYOUT}';"
+                ))
+                .await
+                .map_err(|e| {
+                    Error::Unreachable(format!(
+                        "cannot upgrade the history table {t}: {}",
+                        describe(&e)
+                    ))
+                })?;
+        }
+        return Ok(());
+    }
     let sql = format!(
         "CREATE SCHEMA IF NOT EXISTS {schema};
          CREATE TABLE IF NOT EXISTS {t} (
@@ -46,7 +135,8 @@ pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), 
             ci_run_url       text,
             statements_done  integer,
             error            text,
-            up_sql           text
+            up_sql           text,
+            adopted_from     text
          );
          COMMENT ON TABLE {t} IS '{LAYOUT}';",
         schema = quote_ident(schema_of(table)),
@@ -61,6 +151,7 @@ pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), 
 
 /// Every row, in version order.
 pub async fn read(client: &tokio_postgres::Client, table: &str) -> Result<Vec<Record>, Error> {
+    check_compatible(client, table).await?;
     let sql = format!(
         "SELECT version, name, checksum, status, batch, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                 execution_ms, applied_by, statements_done, error

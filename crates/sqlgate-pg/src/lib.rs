@@ -1,9 +1,11 @@
 //! sqlgate's PostgreSQL side: connecting ([`connection`], [`tls`]), the history table
 //! ([`history`]), the migration lock ([`lock`]), the one statement runner every path
-//! uses ([`exec`]), applying and the admin commands ([`apply`], [`admin`]), the scratch
-//! replay ([`replay`]) and private throwaway servers ([`scratch`]).
+//! uses ([`exec`]), applying and the admin commands ([`apply`], [`admin`]), taking over
+//! another tool's history ([`adopt`]), the scratch replay ([`replay`]) and private
+//! throwaway servers ([`scratch`]).
 
 pub mod admin;
+pub mod adopt;
 pub mod apply;
 pub mod connection;
 pub mod conninfo;

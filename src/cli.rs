@@ -68,8 +68,14 @@ enum Command {
     Validate(DbOnlyArgs),
     /// After a manual fix: accept the file's checksum of versions, or clear a failed record
     Repair(RepairArgs),
-    /// Mark an existing database as being at a version without running anything
+    /// Mark migrations as applied without running them (a database migrated before)
     Baseline(BaselineArgs),
+    /// Take over a database another runner or tool migrated: import its history
+    Adopt(AdoptArgs),
+    /// Roll back every applied migration (all must have down SQL)
+    Reset(ResetArgs),
+    /// Reset, then apply every migration again
+    Refresh(ResetArgs),
     /// Check the connection, server version, privileges and history table
     Verify(DbOnlyArgs),
     /// Write the next migration file in the directory's layout and numbering
@@ -182,9 +188,23 @@ struct CheckArgs {
 
 #[derive(Debug, Args)]
 struct DbArgs {
-    /// Database connection: URL or key=value string
+    /// Database connection: URL or key=value string [env: DATABASE_URL]
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    /// The connection string, or what to do when there is none.
+    fn url(&self) -> Result<&str, Error> {
+        self.database_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Usage(
+                    "no database given: pass --database-url or set DATABASE_URL (a URL such as postgres://user@host/db, or key=value pairs)".into(),
+                )
+            })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +228,14 @@ struct ApplyArgs {
     /// Apply all pending migrations in one transaction (all or nothing)
     #[arg(long)]
     single_transaction: bool,
+    /// Apply only this migration (a version or a file name); below an applied
+    /// version it needs --allow-out-of-order
+    #[arg(long, value_name = "VERSION|FILE", conflicts_with_all = ["to", "count"])]
+    only: Option<String>,
+    /// Apply to a database that has tables but no sqlgate history (instead of
+    /// `sqlgate adopt` or `baseline`)
+    #[arg(long, env = "SQLGATE_ALLOW_EXISTING_SCHEMA")]
+    allow_existing_schema: bool,
     /// How long to wait for another runner's lock, e.g. 30s, 10m [default: 10m]
     #[arg(long, env = "SQLGATE_LOCK_WAIT", value_name = "DURATION")]
     lock_wait: Option<String>,
@@ -262,6 +290,13 @@ struct RollbackArgs {
     /// Print what would be rolled back and the SQL; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Roll back only this migration (a version or a file name); with newer ones
+    /// applied it needs --allow-out-of-order
+    #[arg(long, value_name = "VERSION|FILE", conflicts_with_all = ["count", "to", "batch"])]
+    only: Option<String>,
+    /// Roll back one migration while newer ones stay applied (--only)
+    #[arg(long)]
+    allow_out_of_order: bool,
     #[command(flatten)]
     preflight: PreflightArgs,
 }
@@ -298,6 +333,36 @@ struct BaselineArgs {
     dir: DirArgs,
     #[command(flatten)]
     db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct AdoptArgs {
+    /// The other tool's history table (`table` or `schema.table`) [default: the one found]
+    #[arg(long, value_name = "TABLE")]
+    from: Option<String>,
+    /// Show how its records map to the files; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct ResetArgs {
+    /// Run also in CI or on an environment marked protected in sqlgate.toml
+    #[arg(long)]
+    allow_protected: bool,
+    /// The environment this database is (checked against `protected_environments`)
+    #[arg(long, env = "SQLGATE_ENVIRONMENT", value_name = "NAME")]
+    environment: Option<String>,
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    preflight: PreflightArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -377,7 +442,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             o.format = args.preflight.format;
             commands::apply::run(
                 &load(&o)?,
-                &args.db.database_url,
+                args.db.url()?,
                 &commands::apply::Options {
                     dry_run: args.dry_run,
                     to: args.to,
@@ -387,12 +452,14 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     lock_wait: args.lock_wait,
                     lock_retries: args.lock_retries,
                     allow: args.preflight.allow,
+                    only: args.only,
+                    allow_existing_schema: args.allow_existing_schema,
                 },
             )
         }
         Command::Status(args) => commands::status::run(
             &load(&overrides(&args.dir))?,
-            &args.db.database_url,
+            args.db.url()?,
             match args.format {
                 StatusFormat::Text => commands::status::Format::Text,
                 StatusFormat::Json => commands::status::Format::Json,
@@ -400,37 +467,75 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.exit_code,
         ),
         Command::Rollback(args) => {
-            let scope = match (&args.to, args.batch, args.count) {
-                (Some(v), _, _) => RollbackScope::To(v.clone()),
-                (None, true, _) => RollbackScope::LastBatch,
-                (None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
+            let scope = match (&args.only, &args.to, args.batch, args.count) {
+                (Some(o), ..) => RollbackScope::Only {
+                    migration: o.clone(),
+                    allow_out_of_order: args.allow_out_of_order,
+                },
+                (None, Some(v), _, _) => RollbackScope::To(v.clone()),
+                (None, None, true, _) => RollbackScope::LastBatch,
+                (None, None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
             };
             let mut o = overrides(&args.dir);
             o.format = args.preflight.format;
             commands::rollback::run(
                 &load(&o)?,
-                &args.db.database_url,
+                args.db.url()?,
                 scope,
                 args.dry_run,
                 &args.preflight.allow,
             )
         }
         Command::Validate(args) => {
-            commands::validate::run(&load(&overrides(&args.dir))?, &args.db.database_url)
+            commands::validate::run(&load(&overrides(&args.dir))?, args.db.url()?)
         }
         Command::Repair(args) => commands::repair::run(
             &load(&overrides(&args.dir))?,
-            &args.db.database_url,
+            args.db.url()?,
             &args.versions,
         ),
         Command::Baseline(args) => commands::baseline::run(
             &load(&overrides(&args.dir))?,
-            &args.db.database_url,
+            args.db.url()?,
             &args.versions,
             args.force,
         ),
         Command::Verify(args) => {
-            commands::verify::run(&load(&overrides(&args.dir))?, &args.db.database_url)
+            commands::verify::run(&load(&overrides(&args.dir))?, args.db.url()?)
+        }
+        Command::Adopt(args) => commands::adopt::run(
+            &load(&overrides(&args.dir))?,
+            args.db.url()?,
+            args.from.as_deref(),
+            args.dry_run,
+        ),
+        Command::Reset(args) => {
+            let mut o = overrides(&args.dir);
+            o.format = args.preflight.format;
+            commands::reset::run(
+                &load(&o)?,
+                args.db.url()?,
+                &commands::reset::Options {
+                    refresh: false,
+                    allow_protected: args.allow_protected,
+                    environment: args.environment,
+                    allow: args.preflight.allow,
+                },
+            )
+        }
+        Command::Refresh(args) => {
+            let mut o = overrides(&args.dir);
+            o.format = args.preflight.format;
+            commands::reset::run(
+                &load(&o)?,
+                args.db.url()?,
+                &commands::reset::Options {
+                    refresh: true,
+                    allow_protected: args.allow_protected,
+                    environment: args.environment,
+                    allow: args.preflight.allow,
+                },
+            )
         }
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
         Command::Ci(args) => {

@@ -16,6 +16,9 @@ use toml::Spanned;
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "sqlgate.toml";
 
+/// The environments `reset`/`refresh` protect when `protected_environments` is not set.
+pub const DEFAULT_PROTECTED: &[&str] = &["production", "prod", "live"];
+
 /// `sqlgate.toml` as written. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +38,7 @@ struct FileConfig {
     lock_wait: Option<Spanned<String>>,
     max_file_size: Option<Spanned<String>>,
     environment: Option<String>,
+    protected_environments: Option<Vec<String>>,
     scratch: Option<String>,
     scratch_extensions: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -80,6 +84,8 @@ pub struct Settings {
     /// Migration files larger than this are not read (`unreadable-file`).
     pub max_file_size: u64,
     pub environment: Option<String>,
+    /// Environments `reset` and `refresh` refuse without `--allow-protected`.
+    pub protected_environments: Vec<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
     /// Extensions created by the scratch server's administrator before a replay.
@@ -447,6 +453,9 @@ impl Settings {
             lock_wait,
             max_file_size,
             environment: fc.environment,
+            protected_environments: fc
+                .protected_environments
+                .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
             scratch: cli
                 .scratch
                 .clone()

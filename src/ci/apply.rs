@@ -30,6 +30,10 @@ impl Run {
             vars: self.settings.vars.clone(),
             git_commit: self.ctx.sha.clone(),
             ci_run_url: self.ctx.run_url(),
+            // The rare intended case: a workflow variable, never the pull request.
+            allow_existing_schema: std::env::var("SQLGATE_ALLOW_EXISTING_SCHEMA")
+                .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            only: None,
         };
         let env = self
             .environment()

@@ -26,6 +26,10 @@ pub struct Options {
     pub lock_retries: Option<u32>,
     /// Blocking rules to run past on purpose (`--allow`).
     pub allow: Vec<String>,
+    /// Apply only this migration (`--only`).
+    pub only: Option<String>,
+    /// Apply to a populated database sqlgate has no history of.
+    pub allow_existing_schema: bool,
 }
 
 /// Checks `--allow` values: only the pre-flight's rules can be allowed.
@@ -119,6 +123,8 @@ pub fn run(settings: &Settings, url: &str, args: &Options) -> Result<i32, Error>
         vars: settings.vars.clone(),
         git_commit: std::env::var("GITHUB_SHA").ok(),
         ci_run_url: app::ci_run_url(),
+        allow_existing_schema: args.allow_existing_schema,
+        only: args.only.clone(),
     };
     app::print(&format!(
         "sqlgate apply: {} → {}\n",

@@ -2,12 +2,14 @@
 //! through the core, `sqlgate_pg` and `source`, prints through `report`, and returns
 //! the exit code. Adding a command: a file here plus a variant in `cli::Command`.
 
+pub mod adopt;
 pub mod apply;
 pub mod baseline;
 pub mod check;
 pub mod create;
 pub mod explain;
 pub mod repair;
+pub mod reset;
 pub mod rollback;
 pub mod status;
 pub mod validate;

@@ -1,0 +1,75 @@
+//! `sqlgate reset` (roll back every applied migration, newest first) and `sqlgate
+//! refresh` (reset, then apply everything again) — for development databases. Both
+//! refuse in CI and on an environment `protected_environments` names, unless
+//! `--allow-protected`; `reset` refuses, changing nothing, when an applied migration
+//! has no down SQL.
+
+use crate::app;
+use crate::config::Settings;
+use sqlgate_core::Error;
+use sqlgate_pg::admin::RollbackScope;
+
+/// What `reset`/`refresh` were asked to do besides the settings.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Apply everything again after the reset.
+    pub refresh: bool,
+    pub allow_protected: bool,
+    /// `--environment`, else the configuration's `environment`.
+    pub environment: Option<String>,
+    pub allow: Vec<String>,
+}
+
+/// Why this run may not reset the database, if it may not.
+pub fn guard(settings: &Settings, opts: &Options, ci: bool) -> Option<String> {
+    if opts.allow_protected {
+        return None;
+    }
+    if ci {
+        return Some(
+            "it runs in CI (CI or GITHUB_ACTIONS is set), where the database is usually a shared one".into(),
+        );
+    }
+    let env = opts
+        .environment
+        .as_ref()
+        .or(settings.environment.as_ref())?;
+    settings
+        .protected_environments
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(env.trim()))
+        .then(|| {
+            format!(
+                "the environment `{env}` is protected (`protected_environments` in sqlgate.toml)"
+            )
+        })
+}
+
+fn in_ci() -> bool {
+    ["CI", "GITHUB_ACTIONS"].iter().any(|v| {
+        std::env::var(v)
+            .is_ok_and(|x| !x.is_empty() && x != "0" && !x.eq_ignore_ascii_case("false"))
+    })
+}
+
+pub fn run(settings: &Settings, url: &str, opts: &Options) -> Result<i32, Error> {
+    let command = if opts.refresh { "refresh" } else { "reset" };
+    if let Some(why) = guard(settings, opts, in_ci()) {
+        app::eprint(&format!(
+            "sqlgate {command}: refused, nothing changed: {why}. `{command}` rolls back every migration and loses their data; pass --allow-protected if that is really meant.\n"
+        ));
+        return Ok(2);
+    }
+    let code = super::rollback::run(settings, url, RollbackScope::All, false, &opts.allow)?;
+    if code != 0 || !opts.refresh {
+        return Ok(code);
+    }
+    super::apply::run(
+        settings,
+        url,
+        &super::apply::Options {
+            allow: opts.allow.clone(),
+            ..Default::default()
+        },
+    )
+}

@@ -46,6 +46,16 @@ fn creates_the_next_migration_in_each_layout() {
             ],
             &["002_add_avatar.sql", "002_add_avatar_rollback.sql"],
         ),
+        // The directory's separator and width, Flyway's and goose's naming.
+        (&[("005-add-x.sql", "select 1;")], &["006-add-avatar.sql"]),
+        (&[("V1__a.sql", "select 1;")], &["V2__add_avatar.sql"]),
+        (
+            &[(
+                "00001_a.sql",
+                "-- +goose Up\nselect 1;\n-- +goose Down\nselect 0;\n",
+            )],
+            &["00002_add_avatar.sql"],
+        ),
     ];
     for (existing, expected_new) in cases {
         let t = tempfile::tempdir().unwrap();

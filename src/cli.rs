@@ -509,34 +509,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.from.as_deref(),
             args.dry_run,
         ),
-        Command::Reset(args) => {
-            let mut o = overrides(&args.dir);
-            o.format = args.preflight.format;
-            commands::reset::run(
-                &load(&o)?,
-                args.db.url()?,
-                &commands::reset::Options {
-                    refresh: false,
-                    allow_protected: args.allow_protected,
-                    environment: args.environment,
-                    allow: args.preflight.allow,
-                },
-            )
-        }
-        Command::Refresh(args) => {
-            let mut o = overrides(&args.dir);
-            o.format = args.preflight.format;
-            commands::reset::run(
-                &load(&o)?,
-                args.db.url()?,
-                &commands::reset::Options {
-                    refresh: true,
-                    allow_protected: args.allow_protected,
-                    environment: args.environment,
-                    allow: args.preflight.allow,
-                },
-            )
-        }
+        Command::Reset(args) => reset(config, args, false),
+        Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
         Command::Ci(args) => {
             let mut o = overrides(&args.dir);
@@ -558,4 +532,20 @@ fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
     }
+}
+
+/// `reset`, or `refresh` (reset then apply).
+fn reset(config: Option<&std::path::Path>, args: ResetArgs, refresh: bool) -> Result<i32, Error> {
+    let mut o = overrides(&args.dir);
+    o.format = args.preflight.format;
+    commands::reset::run(
+        &Settings::load(config, &o)?,
+        args.db.url()?,
+        &commands::reset::Options {
+            refresh,
+            allow_protected: args.allow_protected,
+            environment: args.environment,
+            allow: args.preflight.allow,
+        },
+    )
 }

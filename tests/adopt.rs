@@ -175,12 +175,6 @@ const SOURCES: &[Source] = &[
     },
 ];
 
-fn files(dir: &Path, list: &[(&str, &str)]) {
-    for (p, c) in list {
-        write(dir.join("migrations").join(p), c);
-    }
-}
-
 fn status(dir: &Path, url: &str) -> serde_json::Value {
     let r = sg(dir, &["status", "--format", "json", "--database-url", url]);
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
@@ -192,8 +186,8 @@ fn fresh_exists(url: &str) -> bool {
 
 fn moving_in(s: &Source) {
     let t = tempfile::tempdir().expect("tempdir");
-    files(t.path(), s.applied);
-    files(t.path(), &[s.new]);
+    migrations(t.path(), s.applied);
+    migrations(t.path(), &[s.new]);
     let url = fresh_db();
     query(&url, s.setup);
     let table_rows = |url: &str| {
@@ -309,7 +303,7 @@ fn a_file_changed_since_the_tool_ran_it_is_reported_at_adoption() {
         s.setup.contains("sha256") || s.setup.contains("md5(") || s.setup.contains("-623083431")
     }) {
         let t = tempfile::tempdir().expect("tempdir");
-        files(t.path(), s.applied);
+        migrations(t.path(), s.applied);
         let (p, c) = s.applied[0];
         write(
             t.path().join("migrations").join(p),
@@ -371,7 +365,7 @@ fn dirty_failed_and_fileless_records_refuse_the_adoption() {
     ];
     for (what, setup, rule) in cases {
         let t = tempfile::tempdir().expect("tempdir");
-        files(t.path(), &[("001_a.sql", A), ("002_b.sql", B)]);
+        migrations(t.path(), &[("001_a.sql", A), ("002_b.sql", B)]);
         let url = fresh_db();
         query(&url, setup);
         let r = sg(t.path(), &["adopt", "--database-url", &url]);
@@ -396,7 +390,7 @@ fn dirty_failed_and_fileless_records_refuse_the_adoption() {
 #[test]
 fn an_incompatible_history_table_is_a_usage_error_naming_the_adoption() {
     let t = tempfile::tempdir().expect("tempdir");
-    files(t.path(), &[("001_a.sql", A)]);
+    migrations(t.path(), &[("001_a.sql", A)]);
     write(
         t.path().join("sqlgate.toml"),
         "history_table = \"schema_migrations\"\n",
@@ -423,7 +417,7 @@ fn an_incompatible_history_table_is_a_usage_error_naming_the_adoption() {
 #[test]
 fn apply_can_be_told_the_existing_tables_belong_to_something_else() {
     let t = tempfile::tempdir().expect("tempdir");
-    files(t.path(), &[("001_fresh.sql", FRESH)]);
+    migrations(t.path(), &[("001_fresh.sql", FRESH)]);
     let url = fresh_db();
     query(
         &url,
@@ -454,7 +448,7 @@ fn apply_can_be_told_the_existing_tables_belong_to_something_else() {
 #[test]
 fn a_populated_database_keeps_its_data() {
     let t = tempfile::tempdir().expect("tempdir");
-    files(
+    migrations(
         t.path(),
         &[
             ("001_plans.sql", "CREATE TABLE IF NOT EXISTS plans (id serial, name text);\nINSERT INTO plans (name) VALUES ('free'), ('pro'), ('team');\n"),

@@ -22,13 +22,12 @@ fn history_exists(url: &str) -> bool {
 #[test]
 fn a_no_transaction_migration_that_does_not_parse_runs_nothing() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\nCREATE TABLE b (id int ;\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_b.sql", "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\nCREATE TABLE b (id int ;\n"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
@@ -79,17 +78,13 @@ fn a_no_transaction_migration_with_an_unanalyzable_statement_is_refused() {
 #[test]
 fn duplicate_versions_are_refused_by_apply_and_listed_by_status() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_tags.sql"),
-        "CREATE TABLE tags (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_hooks.sql"),
-        "CREATE TABLE hooks (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_tags.sql", "CREATE TABLE tags (id int);\n"),
+            ("002_hooks.sql", "CREATE TABLE hooks (id int);\n"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
@@ -142,13 +137,15 @@ fn a_file_that_manages_its_own_transaction_is_refused_with_the_fix() {
 #[test]
 fn concurrently_in_a_transaction_names_the_directive() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_idx.sql"),
-        "CREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            (
+                "002_idx.sql",
+                "CREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
+            ),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
@@ -176,21 +173,14 @@ fn concurrently_in_a_transaction_names_the_directive() {
 #[test]
 fn rollback_says_when_it_did_less_than_asked() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.up.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/001_a.down.sql"),
-        "DROP TABLE a;\n",
-    );
-    write(
-        t.path().join("migrations/002_b.up.sql"),
-        "CREATE TABLE b (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.down.sql"),
-        "DROP TABLE b;\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.up.sql", "CREATE TABLE a (id int);\n"),
+            ("001_a.down.sql", "DROP TABLE a;\n"),
+            ("002_b.up.sql", "CREATE TABLE b (id int);\n"),
+            ("002_b.down.sql", "DROP TABLE b;\n"),
+        ],
     );
     let url = fresh_db();
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
@@ -231,13 +221,12 @@ fn rollback_says_when_it_did_less_than_asked() {
 
     // A baseline whose version has no file: there is no down SQL to run past it.
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/002_b.up.sql"),
-        "CREATE TABLE b (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.down.sql"),
-        "DROP TABLE b;\n",
+    migrations(
+        t.path(),
+        &[
+            ("002_b.up.sql", "CREATE TABLE b (id int);\n"),
+            ("002_b.down.sql", "DROP TABLE b;\n"),
+        ],
     );
     let url = fresh_db();
     let b = sg(
@@ -347,21 +336,17 @@ fn down_sql_can_run_without_a_transaction_in_every_layout() {
     }
     // Without the directive the down cannot run, and the pre-flight says so.
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.up.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/001_a.down.sql"),
-        "DROP TABLE a;\n",
-    );
-    write(
-        t.path().join("migrations/002_idx.up.sql"),
-        "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
-    );
-    write(
-        t.path().join("migrations/002_idx.down.sql"),
-        "DROP INDEX CONCURRENTLY a_idx;\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.up.sql", "CREATE TABLE a (id int);\n"),
+            ("001_a.down.sql", "DROP TABLE a;\n"),
+            (
+                "002_idx.up.sql",
+                "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
+            ),
+            ("002_idx.down.sql", "DROP INDEX CONCURRENTLY a_idx;\n"),
+        ],
     );
     let url = fresh_db();
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
@@ -377,13 +362,12 @@ fn down_sql_can_run_without_a_transaction_in_every_layout() {
 #[test]
 fn a_failing_statement_in_one_round_trip_still_has_its_position() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "INSERT INTO a VALUES (1);\n\n  INSERT INTO a VALUES (1 / 0);\nCREATE TABLE c (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_b.sql", "INSERT INTO a VALUES (1);\n\n  INSERT INTO a VALUES (1 / 0);\nCREATE TABLE c (id int);\n"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);

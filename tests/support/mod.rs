@@ -79,6 +79,13 @@ pub fn rule_files(report: &serde_json::Value) -> Vec<(String, String)> {
     v
 }
 
+/// Writes migration files: (path under `<root>/migrations`, content).
+pub fn migrations(root: &Path, files: &[(&str, &str)]) {
+    for (p, c) in files {
+        write(root.join("migrations").join(p), c);
+    }
+}
+
 pub fn write(path: impl AsRef<Path>, content: impl AsRef<[u8]>) {
     let path = path.as_ref();
     if let Some(p) = path.parent() {

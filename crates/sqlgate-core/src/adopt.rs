@@ -187,6 +187,10 @@ pub fn detect(table: &str, columns: &[String]) -> Option<Source> {
         order: "1".to_string(),
     };
     let col = |s: &str| Some(s.to_string());
+    // A column some versions of the tool have.
+    let opt = |c: &str| has(columns, &[c]).then(|| c.to_string());
+    // Insertion order where the table has a serial id.
+    let by_id_or = |c: &str| if has(columns, &["id"]) { "id" } else { c }.to_string();
     match name {
         "flyway_schema_history"
             if has(
@@ -211,41 +215,21 @@ pub fn detect(table: &str, columns: &[String]) -> Option<Source> {
         }),
         "schema_migrations" if has(columns, &["migration_name", "checksum"]) => Some(Source {
             applied_at: col("applied_at"),
-            applied_by: columns
-                .iter()
-                .any(|c| c == "applied_by")
-                .then(|| "applied_by".into()),
-            duration_ms: columns
-                .iter()
-                .any(|c| c == "execution_time_ms")
-                .then(|| "execution_time_ms".into()),
+            applied_by: opt("applied_by"),
+            duration_ms: opt("execution_time_ms"),
             checksum: Some(("checksum".into(), Algorithm::Sha256Hex)),
-            order: if columns.iter().any(|c| c == "id") {
-                "id"
-            } else {
-                "migration_name"
-            }
-            .into(),
+            order: by_id_or("migration_name"),
             ..source(Tool::SeedNameSha256, Key::Name, "migration_name")
         }),
         "schema_migrations" if has(columns, &["version", "name", "checksum"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "applied_at")
-                .then(|| "applied_at".into()),
-            duration_ms: columns
-                .iter()
-                .any(|c| c == "execution_time_ms")
-                .then(|| "execution_time_ms".into()),
+            applied_at: opt("applied_at"),
+            duration_ms: opt("execution_time_ms"),
             checksum: Some(("checksum".into(), Algorithm::Md5Hex)),
             order: "version".into(),
             ..source(Tool::SeedVersionMd5, Key::Name, "version")
         }),
         "schema_migrations" if has(columns, &["version", "name"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "applied_at")
-                .then(|| "applied_at".into()),
+            applied_at: opt("applied_at"),
             order: "version".into(),
             ..source(Tool::SeedVersionName, Key::Version, "version")
         }),
@@ -254,17 +238,9 @@ pub fn detect(table: &str, columns: &[String]) -> Option<Source> {
             ..source(Tool::Dbmate, Key::Version, "version")
         }),
         "_migrations" if has(columns, &["name", "batch"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "executed_at")
-                .then(|| "executed_at".into()),
+            applied_at: opt("executed_at"),
             batch: col("batch"),
-            order: if columns.iter().any(|c| c == "id") {
-                "id"
-            } else {
-                "name"
-            }
-            .into(),
+            order: by_id_or("name"),
             ..source(Tool::SeedBatches, Key::Name, "name")
         }),
         "_sqlx_migrations" if has(columns, &["version", "success", "checksum"]) => Some(Source {
@@ -276,49 +252,25 @@ pub fn detect(table: &str, columns: &[String]) -> Option<Source> {
             ..source(Tool::Sqlx, Key::Version, "version")
         }),
         "__diesel_schema_migrations" if has(columns, &["version"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "run_on")
-                .then(|| "run_on".into()),
+            applied_at: opt("run_on"),
             order: "version".into(),
             ..source(Tool::Diesel, Key::Version, "version")
         }),
         "goose_db_version" if has(columns, &["version_id", "is_applied"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "tstamp")
-                .then(|| "tstamp".into()),
+            applied_at: opt("tstamp"),
             undone: col("NOT is_applied"),
-            order: if columns.iter().any(|c| c == "id") {
-                "id"
-            } else {
-                "version_id"
-            }
-            .into(),
+            order: by_id_or("version_id"),
             ..source(Tool::Goose, Key::Version, "version_id")
         }),
         "pgmigrations" if has(columns, &["name", "run_on"]) => Some(Source {
             applied_at: col("run_on"),
-            order: if columns.iter().any(|c| c == "id") {
-                "id"
-            } else {
-                "name"
-            }
-            .into(),
+            order: by_id_or("name"),
             ..source(Tool::NodePgMigrate, Key::Name, "name")
         }),
         "knex_migrations" if has(columns, &["name", "batch"]) => Some(Source {
-            applied_at: columns
-                .iter()
-                .any(|c| c == "migration_time")
-                .then(|| "migration_time".into()),
+            applied_at: opt("migration_time"),
             batch: col("batch"),
-            order: if columns.iter().any(|c| c == "id") {
-                "id"
-            } else {
-                "name"
-            }
-            .into(),
+            order: by_id_or("name"),
             ..source(Tool::Knex, Key::Name, "name")
         }),
         "_prisma_migrations" if has(columns, &["migration_name", "checksum", "finished_at"]) => {

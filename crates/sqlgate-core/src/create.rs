@@ -205,18 +205,11 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{build, CatalogOptions, Content, SourceFile};
+    use crate::catalog::{build, CatalogOptions, SourceFile};
     use chrono::TimeZone;
 
     fn cat(files: &[(&str, &str)]) -> Catalog {
-        let files: Vec<SourceFile> = files
-            .iter()
-            .map(|(p, c)| SourceFile {
-                path: p.to_string(),
-                content: Content::Bytes(c.as_bytes().to_vec()),
-                name_not_utf8: false,
-            })
-            .collect();
+        let files: Vec<SourceFile> = files.iter().map(|(p, c)| SourceFile::new(*p, *c)).collect();
         build(&files, &CatalogOptions::default())
     }
 

@@ -66,27 +66,23 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
             limit.as_secs()
         ))
     };
-    let client = if ssl == SslMode::Disable {
+    // The connection task drives the socket; it ends when the client is dropped.
+    if ssl == SslMode::Disable {
         let (client, connection) = tokio::time::timeout(limit, config.connect(NoTls))
             .await
             .map_err(|_| timed_out())?
             .map_err(failed)?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        client
+        tokio::spawn(connection);
+        Ok(client)
     } else {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls::config(mode, rootcert)?);
         let (client, connection) = tokio::time::timeout(limit, config.connect(tls))
             .await
             .map_err(|_| timed_out())?
             .map_err(failed)?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        client
-    };
-    Ok(client)
+        tokio::spawn(connection);
+        Ok(client)
+    }
 }
 
 /// How long connecting (TCP, TLS and the startup handshake) may take by default.

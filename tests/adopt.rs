@@ -778,13 +778,15 @@ fn only_reset_and_refresh_on_each_layout_with_downs() {
 #[test]
 fn reset_refuses_in_ci_on_protected_environments_and_without_downs() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "-- UP\nCREATE TABLE t1 (id int);\n-- DOWN\nDROP TABLE t1;\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "CREATE TABLE t2 (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            (
+                "001_a.sql",
+                "-- UP\nCREATE TABLE t1 (id int);\n-- DOWN\nDROP TABLE t1;\n",
+            ),
+            ("002_b.sql", "CREATE TABLE t2 (id int);\n"),
+        ],
     );
     let url = fresh_db();
     assert_eq!(sg(t.path(), &["apply", "--database-url", &url]).code, 0);
@@ -826,13 +828,12 @@ fn reset_refuses_in_ci_on_protected_environments_and_without_downs() {
 #[test]
 fn status_shows_versions_and_batches_consistently() {
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE t1 (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "CREATE TABLE t2 (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE t1 (id int);\n"),
+            ("002_b.sql", "CREATE TABLE t2 (id int);\n"),
+        ],
     );
     let url = fresh_db();
     assert_eq!(

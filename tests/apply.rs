@@ -147,17 +147,16 @@ fn three_appliers_at_once_apply_everything_exactly_once() {
 #[test]
 fn a_failing_migration_stops_the_run_cleanly() {
     let t = tempfile::tempdir().unwrap();
-    write(
-        t.path().join("migrations/001_ok.sql"),
-        "create table ok (id int);",
-    );
-    write(
-        t.path().join("migrations/002_bad.sql"),
-        "create table half (id int);\n\nselect * from no_such_table;\n",
-    );
-    write(
-        t.path().join("migrations/003_later.sql"),
-        "create table later (id int);",
+    migrations(
+        t.path(),
+        &[
+            ("001_ok.sql", "create table ok (id int);"),
+            (
+                "002_bad.sql",
+                "create table half (id int);\n\nselect * from no_such_table;\n",
+            ),
+            ("003_later.sql", "create table later (id int);"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
@@ -204,13 +203,12 @@ fn an_edited_applied_migration_is_refused() {
     );
     let url = fresh_db();
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "create table a (id bigint);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "create table b (id int);",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "create table a (id bigint);\n"),
+            ("002_b.sql", "create table b (id int);"),
+        ],
     );
     let r = apply(t.path(), &url, &[]);
     assert_eq!(r.code, 1);
@@ -240,13 +238,12 @@ fn an_edited_applied_migration_is_refused() {
 #[test]
 fn a_failed_no_transaction_migration_is_recorded_and_blocks() {
     let t = tempfile::tempdir().unwrap();
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "create table a (id int);",
-    );
-    write(
-        t.path().join("migrations/002_idx.sql"),
-        "-- sqlgate:no-transaction\ncreate index concurrently a_id on a (id);\ncreate index concurrently b_id on missing (id);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("002_idx.sql", "-- sqlgate:no-transaction\ncreate index concurrently a_id on a (id);\ncreate index concurrently b_id on missing (id);\n"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
@@ -271,13 +268,12 @@ fn a_failed_no_transaction_migration_is_recorded_and_blocks() {
 #[test]
 fn a_held_lock_times_out_retries_and_fails_within_bounds() {
     let t = tempfile::tempdir().unwrap();
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "create table a (id int);",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "alter table a add column b int;",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("002_b.sql", "alter table a add column b int;"),
+        ],
     );
     write(
         t.path().join("sqlgate.toml"),
@@ -565,13 +561,12 @@ fn rollback_through_each_down_format_and_refusals() {
 #[test]
 fn validate_repair_baseline_and_verify() {
     let t = tempfile::tempdir().unwrap();
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "create table a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "create table b (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "create table a (id int);\n"),
+            ("002_b.sql", "create table b (id int);\n"),
+        ],
     );
     let url = fresh_db();
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
@@ -700,13 +695,12 @@ fn tls_modes_against_a_tls_server() {
 #[test]
 fn single_transaction_is_all_or_nothing() {
     let t = tempfile::tempdir().unwrap();
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "create table a (id int);",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "create table b (id int);\nselect 1 / 0;\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "create table a (id int);"),
+            ("002_b.sql", "create table b (id int);\nselect 1 / 0;\n"),
+        ],
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &["--single-transaction"]);

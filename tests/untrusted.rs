@@ -460,13 +460,12 @@ fn a_database_that_never_answers_times_out() {
 fn a_tampered_history_table_is_an_error_that_names_the_row() {
     let url = pg::fresh_db();
     let t = tempfile::tempdir().expect("tempdir");
-    write(
-        t.path().join("migrations/001_a.sql"),
-        "CREATE TABLE a (id int);\n",
-    );
-    write(
-        t.path().join("migrations/002_b.sql"),
-        "CREATE TABLE b (id int);\n",
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_b.sql", "CREATE TABLE b (id int);\n"),
+        ],
     );
     let r = sg(t.path(), &["apply", "--database-url", &url]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

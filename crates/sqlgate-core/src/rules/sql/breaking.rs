@@ -108,15 +108,28 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 format!("DROP NOT NULL on {t}.{col}: code that expects a value may now read NULL"),
                 None,
             ),
-            (AlterTableType::AtColumnDefault, None) => cx.push(
-                out,
-                &DROP_DEFAULT,
-                a.rv.location,
-                format!(
-                    "DROP DEFAULT on {t}.{col}: running code that omits the column now writes NULL"
-                ),
-                None,
-            ),
+            (AlterTableType::AtColumnDefault, None) => {
+                let not_null = cx
+                    .schema
+                    .tables
+                    .get(&a.table)
+                    .and_then(|tab| tab.columns.get(&cmd.name))
+                    .map(|c| c.not_null);
+                let effect = match not_null {
+                    Some(true) => "fails (the column is NOT NULL)",
+                    Some(false) => "now writes NULL",
+                    None => "now writes NULL — or fails, if the column is NOT NULL",
+                };
+                cx.push(
+                    out,
+                    &DROP_DEFAULT,
+                    a.rv.location,
+                    format!(
+                        "DROP DEFAULT on {t}.{col}: running code that omits the column {effect}"
+                    ),
+                    None,
+                )
+            }
             _ => {}
         }
     }

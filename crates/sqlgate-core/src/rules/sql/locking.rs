@@ -246,6 +246,54 @@ pub static ALTER_ENUM_ADD_VALUE_IN_TRANSACTION: Rule = Rule {
     good: "-- sqlgate:no-transaction\nALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded';",
 };
 
+pub static ADD_DOMAIN_CHECK_VALIDATING: Rule = Rule {
+    id: "add-domain-check-validating",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "ALTER DOMAIN … ADD CONSTRAINT … CHECK without NOT VALID on an existing domain.",
+    why: "Checks every column of every table that uses the domain, holding a SHARE lock on each table for the scan: inserts, updates and deletes on all of them wait.",
+    fix: "Add it NOT VALID (new values are checked at once), then ALTER DOMAIN … VALIDATE CONSTRAINT in a later migration.",
+    bad: "ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');",
+    good: "ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%') NOT VALID;\n-- next migration:\nALTER DOMAIN email VALIDATE CONSTRAINT email_has_at;",
+};
+
+pub static REWRITE_TABLE: Rule = Rule {
+    id: "rewrite-table",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "ALTER TABLE … SET LOGGED, SET UNLOGGED, SET TABLESPACE or SET ACCESS METHOD on an existing table.",
+    why: "Rewrites (LOGGED/UNLOGGED, ACCESS METHOD) or copies (TABLESPACE) the whole table and its indexes under an ACCESS EXCLUSIVE lock: no reads or writes until it finishes. SET UNLOGGED also loses the table's contents after a crash and takes it off replicas.",
+    fix: "Do it in a maintenance window, or build a new table and switch over; pg_repack can move a table to another tablespace with a short lock.",
+    bad: "ALTER TABLE events SET UNLOGGED;",
+    good: "-- maintenance window, with lock_timeout set\nSET lock_timeout = '5s';\nALTER TABLE events SET LOGGED;",
+};
+
+pub static DETACH_PARTITION_NON_CONCURRENTLY: Rule = Rule {
+    id: "detach-partition-non-concurrently",
+    severity: Severity::Warning,
+    on: true,
+    category: CATEGORY,
+    summary: "ALTER TABLE … DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+, `pg_version`).",
+    why: "Takes an ACCESS EXCLUSIVE lock on the partitioned table (and the partition): every query on the whole table waits, and waits behind every running one.",
+    fix: "DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+) in a migration marked `-- sqlgate:no-transaction`.",
+    bad: "ALTER TABLE measurements DETACH PARTITION measurements_2023;",
+    good: "-- sqlgate:no-transaction\nALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;",
+};
+
+pub static VALIDATE_IN_SAME_TRANSACTION: Rule = Rule {
+    id: "validate-in-same-transaction",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "VALIDATE CONSTRAINT in the same transaction as the ADD CONSTRAINT … NOT VALID it validates.",
+    why: "The ADD's lock is held until COMMIT — ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both tables for a foreign key — so the validating scan runs under it: reads (CHECK) or writes (foreign key) wait for the whole scan, which is what NOT VALID was meant to avoid.",
+    fix: "Commit in between: VALIDATE CONSTRAINT in a later migration (it then takes only SHARE UPDATE EXCLUSIVE).",
+    bad: "ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT total_positive;",
+    good: "ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0) NOT VALID;\n-- next migration:\nALTER TABLE orders VALIDATE CONSTRAINT total_positive;",
+};
+
 pub static STATEMENTS_AFTER_ACCESS_EXCLUSIVE: Rule = Rule {
     id: "statements-after-access-exclusive",
     severity: Severity::Warning,
@@ -374,19 +422,24 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
             let kind = K::try_from(r.kind).unwrap_or(K::Undefined);
             let table = match kind {
                 K::ReindexObjectIndex => cx.schema.index(&target).map(|(tab, _)| tab.clone()),
-                _ => Some(target.clone()),
+                K::ReindexObjectTable => Some(target.clone()),
+                _ => None,
             };
             if table.is_some_and(|t| !cx.existing(&t)) {
                 return;
             }
-            let fix = if cx.opts.pg_version >= 12 {
+            let word = match kind {
+                K::ReindexObjectIndex => "INDEX",
+                K::ReindexObjectSchema => "SCHEMA",
+                K::ReindexObjectDatabase => "DATABASE",
+                K::ReindexObjectSystem => "SYSTEM",
+                _ => "TABLE",
+            };
+            let fix = if kind == K::ReindexObjectSystem {
+                "REINDEX SYSTEM has no concurrent form: run it outside migrations, in a maintenance window (or REINDEX DATABASE CONCURRENTLY, which skips the system catalogs, on PostgreSQL 12+).".into()
+            } else if cx.opts.pg_version >= 12 {
                 cx.no_tx_fix(&format!(
-                    "REINDEX {} CONCURRENTLY {}",
-                    if kind == K::ReindexObjectIndex {
-                        "INDEX"
-                    } else {
-                        "TABLE"
-                    },
+                    "REINDEX {word} CONCURRENTLY {}",
                     names::show(&target)
                 ))
             } else {
@@ -486,16 +539,158 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
                 None,
             );
         }
+        NodeEnum::AlterDomainStmt(d) if d.subtype == "C" => {
+            let Some(NodeEnum::Constraint(c)) = d.def.as_ref().and_then(|n| n.node.as_ref()) else {
+                return;
+            };
+            let domain = names::list_key(&d.type_name);
+            let new = cx
+                .schema
+                .domains
+                .get(&domain)
+                .is_some_and(|c| cx.schema.is_new(*c));
+            if contype(c) != ConstrType::ConstrCheck || c.skip_validation || new {
+                return;
+            }
+            let sql = cx.text().trim_end().trim_end_matches(';');
+            cx.push(out, &ADD_DOMAIN_CHECK_VALIDATING, -1, format!(
+                "adding a CHECK to domain {} scans every table column of that domain, holding a SHARE lock on each table: writes to all of them wait",
+                names::show(&domain)),
+                Some(format!("{sql} NOT VALID;\n-- next migration:\nALTER DOMAIN {} VALIDATE CONSTRAINT {};",
+                    names::show(&domain), if c.conname.is_empty() { "<name>".into() } else { names::ident(&c.conname) })));
+        }
+        NodeEnum::AlterTableMoveAllStmt(m) => {
+            cx.push(out, &REWRITE_TABLE, -1, format!(
+                "ALTER TABLE ALL IN TABLESPACE {} copies every matching table under an ACCESS EXCLUSIVE lock, one after another",
+                names::ident(&m.orig_tablespacename)), None);
+        }
         node => {
             let Some(a) = alter_table(node).filter(|a| cx.existing(&a.table)) else {
                 return;
             };
             let emptied = state.emptied.contains(&a.table);
             for (cmd, kind, def) in &a.cmds {
-                alter_existing(cx, &a.table, a.rv, cmd, *kind, *def, emptied, out);
+                alter_existing(
+                    cx, &a.table, a.rv, cmd, *kind, *def, emptied, state.utc, out,
+                );
+            }
+            if cx.in_tx {
+                validations(cx, state, &a, out);
             }
         }
     }
+}
+
+/// `VALIDATE CONSTRAINT` under a lock this transaction already holds: after the
+/// NOT VALID ADD it validates (`validate-in-same-transaction`), or in one statement
+/// with a subcommand that takes ACCESS EXCLUSIVE. Records NOT VALID ADDs for later.
+fn validations(
+    cx: &Ctx,
+    state: &mut MigrationState,
+    a: &super::AlterTable,
+    out: &mut Vec<Finding>,
+) {
+    let t = names::show(&a.table);
+    let heavy = a
+        .cmds
+        .iter()
+        .find(|(_, kind, def)| takes_access_exclusive(*kind, *def));
+    for (cmd, kind, def) in &a.cmds {
+        match (kind, def) {
+            (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(c)))
+                if c.skip_validation =>
+            {
+                let lock = if contype(c) == ConstrType::ConstrForeign {
+                    "SHARE ROW EXCLUSIVE (on both tables)"
+                } else {
+                    "ACCESS EXCLUSIVE"
+                };
+                state
+                    .not_valid
+                    .push((a.table.clone(), c.conname.clone(), cx.stmt.line, lock));
+            }
+            (AlterTableType::AtValidateConstraint, _) => {
+                let con = names::ident(&cmd.name);
+                if let Some((_, _, line, lock)) = state
+                    .not_valid
+                    .iter()
+                    .find(|(tab, name, ..)| tab == &a.table && name == &cmd.name)
+                {
+                    cx.push(out, &VALIDATE_IN_SAME_TRANSACTION, a.rv.location, format!(
+                        "VALIDATE CONSTRAINT {con} on {t} runs in the transaction that added it NOT VALID (line {line}): its scan runs under the {lock} lock the ADD holds until COMMIT"),
+                        Some(format!("Move `ALTER TABLE {t} VALIDATE CONSTRAINT {con};` to a later migration.")));
+                } else if let Some((other, ..)) = heavy {
+                    state.reported_after_exclusive = true;
+                    cx.push(out, &STATEMENTS_AFTER_ACCESS_EXCLUSIVE, a.rv.location, format!(
+                        "VALIDATE CONSTRAINT {con} scans {t} in the same statement as {}, which takes an ACCESS EXCLUSIVE lock: the table is unavailable for the whole scan",
+                        subcommand(other)),
+                        Some(format!("Run `ALTER TABLE {t} VALIDATE CONSTRAINT {con};` as a statement of its own, in its own migration.")));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The words of an `ALTER TABLE` subcommand, for messages.
+fn subcommand(cmd: &AlterTableCmd) -> String {
+    let kind = AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined);
+    let col = names::ident(&cmd.name);
+    match kind {
+        AlterTableType::AtDropColumn => format!("DROP COLUMN {col}"),
+        AlterTableType::AtAddColumn => "ADD COLUMN".into(),
+        AlterTableType::AtAlterColumnType => format!("ALTER COLUMN {col} TYPE"),
+        AlterTableType::AtSetNotNull => format!("ALTER COLUMN {col} SET NOT NULL"),
+        AlterTableType::AtDropNotNull => format!("ALTER COLUMN {col} DROP NOT NULL"),
+        AlterTableType::AtAddConstraint => "ADD CONSTRAINT".into(),
+        AlterTableType::AtDropConstraint => format!("DROP CONSTRAINT {col}"),
+        _ => "another subcommand".into(),
+    }
+}
+
+/// The lock an `ALTER TABLE` subcommand takes (PostgreSQL's AlterTableGetLockLevel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    /// SHARE UPDATE EXCLUSIVE: reads and writes go on.
+    ShareUpdate,
+    /// SHARE ROW EXCLUSIVE: writes wait (triggers, foreign keys).
+    ShareRow,
+    /// ACCESS EXCLUSIVE: everything waits.
+    Access,
+}
+
+fn level(kind: AlterTableType, def: Option<&NodeEnum>) -> Level {
+    use AlterTableType as K;
+    match kind {
+        K::AtValidateConstraint
+        | K::AtSetStatistics
+        | K::AtClusterOn
+        | K::AtDropCluster
+        | K::AtSetOptions
+        | K::AtResetOptions
+        | K::AtSetRelOptions
+        | K::AtResetRelOptions
+        | K::AtAttachPartition => Level::ShareUpdate,
+        K::AtDetachPartition if matches!(def, Some(NodeEnum::PartitionCmd(p)) if p.concurrent) => {
+            Level::ShareUpdate
+        }
+        K::AtEnableTrig
+        | K::AtEnableAlwaysTrig
+        | K::AtEnableReplicaTrig
+        | K::AtEnableTrigAll
+        | K::AtEnableTrigUser
+        | K::AtDisableTrig
+        | K::AtDisableTrigAll
+        | K::AtDisableTrigUser => Level::ShareRow,
+        K::AtAddConstraint if matches!(def, Some(NodeEnum::Constraint(c)) if contype(c) == ConstrType::ConstrForeign) => {
+            Level::ShareRow
+        }
+        _ => Level::Access,
+    }
+}
+
+fn takes_access_exclusive(kind: AlterTableType, def: Option<&NodeEnum>) -> bool {
+    level(kind, def) == Level::Access
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -507,6 +702,7 @@ fn alter_existing(
     kind: AlterTableType,
     def: Option<&NodeEnum>,
     emptied: bool,
+    utc: bool,
     out: &mut Vec<Finding>,
 ) {
     let t = names::show(table);
@@ -522,9 +718,27 @@ fn alter_existing(
                 .tables
                 .get(table)
                 .and_then(|tab| tab.columns.get(&cmd.name));
-            let using = d.raw_default.is_some();
+            // `USING col::newtype` is the same as no USING (Django writes it).
+            let using = d
+                .raw_default
+                .as_ref()
+                .and_then(|e| e.node.as_ref())
+                .is_some_and(|e| !is_plain_cast(e, &cmd.name, new));
             if let Some(old) = old {
                 if !using && binary_coercible(old, new) {
+                    return;
+                }
+                // PostgreSQL 12+ skips the rewrite between timestamp and timestamptz
+                // when the session's time zone is UTC.
+                let pair = (old.type_name.as_str(), schema::type_name(new));
+                if !using
+                    && utc
+                    && cx.opts.pg_version >= 12
+                    && matches!(
+                        (pair.0, pair.1.as_str()),
+                        ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+                    )
+                {
                     return;
                 }
             }
@@ -561,11 +775,7 @@ fn alter_existing(
             );
         }
         (AlterTableType::AtSetNotNull, _) => {
-            let checked = cx
-                .schema
-                .tables
-                .get(table)
-                .is_some_and(|tab| tab.has_valid_not_null_check(&cmd.name));
+            let checked = cx.schema.has_valid_not_null_check(table, &cmd.name);
             if checked && cx.opts.pg_version >= 12 {
                 return;
             }
@@ -590,6 +800,47 @@ fn alter_existing(
         }
         (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(c))) => {
             add_constraint(cx, table, rv, None, c, out)
+        }
+        (
+            AlterTableType::AtSetLogged
+            | AlterTableType::AtSetUnLogged
+            | AlterTableType::AtSetTableSpace
+            | AlterTableType::AtSetAccessMethod,
+            _,
+        ) => {
+            let what = match kind {
+                AlterTableType::AtSetLogged => "SET LOGGED rewrites".to_string(),
+                AlterTableType::AtSetUnLogged => "SET UNLOGGED rewrites".to_string(),
+                AlterTableType::AtSetTableSpace => {
+                    format!("SET TABLESPACE {} copies", names::ident(&cmd.name))
+                }
+                _ => "SET ACCESS METHOD rewrites".to_string(),
+            };
+            cx.push(
+                out,
+                &REWRITE_TABLE,
+                rv.location,
+                format!("{what} {t} and its indexes under an ACCESS EXCLUSIVE lock: no reads or writes until it finishes"),
+                None,
+            );
+        }
+        (AlterTableType::AtDetachPartition, Some(NodeEnum::PartitionCmd(p)))
+            if !p.concurrent && cx.opts.pg_version >= 14 =>
+        {
+            let part = p.name.as_ref().map(names::range_var).unwrap_or_default();
+            cx.push(
+                out,
+                &DETACH_PARTITION_NON_CONCURRENTLY,
+                rv.location,
+                format!(
+                    "DETACH PARTITION {} takes an ACCESS EXCLUSIVE lock on {t}: every query on the partitioned table waits",
+                    names::show(&part)
+                ),
+                Some(cx.no_tx_fix(&format!(
+                    "ALTER TABLE {t} DETACH PARTITION {} CONCURRENTLY",
+                    names::show(&part)
+                ))),
+            );
         }
         _ => {}
     }
@@ -624,12 +875,15 @@ fn add_column(cx: &Ctx, table: &str, d: &ColumnDef, emptied: bool, out: &mut Vec
     let default = column_default(d);
     let has_default = default.is_some_and(|e| !is_null_const(Some(e)));
     if let Some(expr) = default.filter(|_| has_default && !serial) {
-        let volatile = volatile_call(expr, 0);
+        let volatile = volatile_call(cx, expr, 0);
         if volatile.is_some() || cx.opts.pg_version < 11 {
             let why = match &volatile {
-                Some(f) => {
+                Some((f, true)) => {
                     format!("its default calls {f}(), which is volatile (evaluated per row)")
                 }
+                Some((f, false)) => format!(
+                    "its default calls {f}(), a function of unknown volatility — PostgreSQL treats a function as volatile unless it is declared IMMUTABLE or STABLE (if {f} is, its CREATE FUNCTION in an earlier migration tells sqlgate; or silence this with `-- sqlgate:ignore add-column-volatile-default`)"
+                ),
                 None => format!(
                     "PostgreSQL {} stores any default by rewriting",
                     cx.opts.pg_version
@@ -751,6 +1005,37 @@ fn add_constraint(
                 "adding PRIMARY KEY {con} on {t} ({}) builds its index and checks every row under an ACCESS EXCLUSIVE lock", cols(&c.keys)),
                 Some(format!("-- sqlgate:no-transaction migration:\nCREATE UNIQUE INDEX CONCURRENTLY {con} ON {t} ({});\n-- next migration:\nALTER TABLE {t} ADD CONSTRAINT {con} PRIMARY KEY USING INDEX {con};", cols(&c.keys))));
         }
+        ConstrType::ConstrPrimary => {
+            // USING INDEX: PostgreSQL sets the key columns NOT NULL, scanning the
+            // table under ACCESS EXCLUSIVE when one is still nullable.
+            let Some(tab) = cx.schema.tables.get(table) else {
+                return;
+            };
+            let idx = names::key(table.split_once('.').map_or("", |(s, _)| s), &c.indexname);
+            let nullable: Vec<String> = cx
+                .schema
+                .index_columns
+                .get(&idx)
+                .or_else(|| cx.schema.index_columns.get(&c.indexname))
+                .into_iter()
+                .flatten()
+                .filter(|col| tab.columns.get(*col).is_some_and(|k| !k.not_null))
+                .filter(|col| !cx.schema.has_valid_not_null_check(table, col))
+                .cloned()
+                .collect();
+            if nullable.is_empty() {
+                return;
+            }
+            let cols = nullable
+                .iter()
+                .map(|c| names::ident(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            cx.push(out, &ADD_PRIMARY_KEY, loc, format!(
+                "PRIMARY KEY USING INDEX {} on {t}: {cols} may hold NULLs, so PostgreSQL sets them NOT NULL first, scanning the table under an ACCESS EXCLUSIVE lock"
+                , names::ident(&c.indexname)),
+                Some(format!("Make {cols} NOT NULL without a scan first (CHECK (… IS NOT NULL) NOT VALID, VALIDATE in a later migration, then SET NOT NULL), then add the primary key USING INDEX.")));
+        }
         ConstrType::ConstrExclusion => {
             cx.push(out, &ADD_EXCLUSION_CONSTRAINT, loc, format!(
                 "adding exclusion constraint {} on {t} builds its index and checks every row under an ACCESS EXCLUSIVE lock", name("excl", &[])), None);
@@ -803,26 +1088,17 @@ fn blocking_table(cx: &Ctx, node: &NodeEnum) -> Option<(String, bool)> {
         NodeEnum::AlterTableStmt(a) => {
             let rv = a.relation.as_ref()?;
             let table = existing(rv)?;
-            let light = [
-                AlterTableType::AtValidateConstraint,
-                AlterTableType::AtSetStatistics,
-                AlterTableType::AtClusterOn,
-                AlterTableType::AtDropCluster,
-                AlterTableType::AtSetOptions,
-                AlterTableType::AtResetOptions,
-            ];
-            let kinds: Vec<AlterTableType> = nodes(&a.cmds)
+            let strongest = nodes(&a.cmds)
                 .filter_map(|n| match n {
-                    NodeEnum::AlterTableCmd(c) => AlterTableType::try_from(c.subtype).ok(),
+                    NodeEnum::AlterTableCmd(c) => Some(level(
+                        AlterTableType::try_from(c.subtype).unwrap_or(AlterTableType::Undefined),
+                        c.def.as_ref().and_then(|d| d.node.as_ref()),
+                    )),
                     _ => None,
                 })
-                .collect();
-            if kinds.iter().all(|k| light.contains(k)) {
-                return None;
-            }
-            let fk_only = nodes(&a.cmds).all(|n| matches!(n, NodeEnum::AlterTableCmd(c)
-                if matches!(c.def.as_ref().and_then(|d| d.node.as_ref()), Some(NodeEnum::Constraint(k)) if contype(k) == ConstrType::ConstrForeign)));
-            Some((table, !fk_only))
+                .max()?;
+            (strongest > Level::ShareUpdate)
+                .then_some((table, strongest == Level::Access))
         }
         NodeEnum::IndexStmt(i) if !i.concurrent => {
             existing(i.relation.as_ref()?).map(|t| (t, false))
@@ -845,6 +1121,19 @@ fn blocking_table(cx: &Ctx, node: &NodeEnum) -> Option<(String, bool)> {
                         .schema
                         .index(&names::list_key(&l.items))
                         .map(|(t, _)| t.clone()),
+                    _ => None,
+                })
+                .find(|t| cx.existing(t))
+                .map(|t| (t, true))
+        }
+        NodeEnum::DropStmt(d) if d.remove_type == ObjectType::ObjectTrigger as i32 => {
+            // `DROP TRIGGER t ON tab`: objects are [schema?, table, trigger].
+            nodes(&d.objects)
+                .filter_map(|o| match o {
+                    NodeEnum::List(l) => {
+                        let parts = names::strings(&l.items);
+                        (parts.len() >= 2).then(|| parts[..parts.len() - 1].join("."))
+                    }
                     _ => None,
                 })
                 .find(|t| cx.existing(t))
@@ -914,7 +1203,20 @@ fn is_more_work(cx: &Ctx, node: &NodeEnum, locked: &str) -> bool {
             .relation
             .as_ref()
             .is_some_and(|rv| cx.existing(&names::range_var(rv))),
-        NodeEnum::AlterTableStmt(a) => unbounded_wait && other_existing(&a.relation),
+        // A scan of a constraint, or another table's lock (and its wait).
+        NodeEnum::AlterTableStmt(a) => {
+            other_existing(&a.relation)
+                || (a
+                    .relation
+                    .as_ref()
+                    .is_some_and(|rv| cx.existing(&names::range_var(rv)))
+                    && nodes(&a.cmds).any(|n| {
+                        matches!(n, NodeEnum::AlterTableCmd(c)
+                        if c.subtype == AlterTableType::AtValidateConstraint as i32)
+                    }))
+        }
+        // Reading existing tables: SELECT count(*) FROM big, CREATE TABLE … AS SELECT.
+        NodeEnum::SelectStmt(_) | NodeEnum::CreateTableAsStmt(_) => reads_existing(cx, node),
         NodeEnum::RenameStmt(r) => unbounded_wait && other_existing(&r.relation),
         NodeEnum::CreateTrigStmt(t) => unbounded_wait && other_existing(&t.relation),
         NodeEnum::LockStmt(_) | NodeEnum::TruncateStmt(_) => unbounded_wait,
@@ -922,8 +1224,26 @@ fn is_more_work(cx: &Ctx, node: &NodeEnum, locked: &str) -> bool {
     }
 }
 
+/// True when a query reads a table that existed before this change.
+fn reads_existing(cx: &Ctx, node: &NodeEnum) -> bool {
+    // The table a CREATE TABLE … AS / SELECT … INTO creates is not read.
+    let target = match node {
+        NodeEnum::CreateTableAsStmt(c) => c.into.as_ref().and_then(|i| i.rel.as_ref()),
+        NodeEnum::SelectStmt(s) => s.into_clause.as_ref().and_then(|i| i.rel.as_ref()),
+        _ => None,
+    }
+    .map(names::range_var);
+    node.nodes().into_iter().any(|(n, ..)| {
+        matches!(n, pg_query::NodeRef::RangeVar(rv)
+            if !rv.relname.is_empty()
+                && target.as_deref() != Some(names::range_var(rv).as_str())
+                && cx.existing(&names::range_var(rv)))
+    })
+}
+
 /// Functions that are not volatile and may appear in column defaults. Unknown
-/// functions count as volatile: that is PostgreSQL's default for CREATE FUNCTION.
+/// functions count as volatile — PostgreSQL's default for CREATE FUNCTION — and are
+/// reported as of unknown volatility.
 const NON_VOLATILE: &[&str] = &[
     "now",
     "transaction_timestamp",
@@ -986,17 +1306,36 @@ const NON_VOLATILE: &[&str] = &[
     "version",
 ];
 
-/// The first volatile function called by a default expression, if any.
-fn volatile_call(node: &NodeEnum, depth: usize) -> Option<String> {
+/// Functions PostgreSQL declares volatile that defaults commonly call.
+const VOLATILE: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "setval",
+    "random_normal",
+    "txid_current",
+    "pg_current_xact_id",
+];
+
+/// The first function a default expression calls that may be volatile, and whether
+/// it is known to be (`false`: unknown volatility, volatile by PostgreSQL's default).
+fn volatile_call(cx: &Ctx, node: &NodeEnum, depth: usize) -> Option<(String, bool)> {
     if depth > 64 {
         return None;
     }
     let sub = |n: &Option<Box<Node>>| {
         n.as_ref()
             .and_then(|n| n.node.as_ref())
-            .and_then(|n| volatile_call(n, depth + 1))
+            .and_then(|n| volatile_call(cx, n, depth + 1))
     };
-    let list = |l: &[Node]| nodes(l).find_map(|n| volatile_call(n, depth + 1));
+    let list = |l: &[Node]| nodes(l).find_map(|n| volatile_call(cx, n, depth + 1));
     match node {
         NodeEnum::FuncCall(f) => {
             let name = names::strings(&f.funcname)
@@ -1004,8 +1343,14 @@ fn volatile_call(node: &NodeEnum, depth: usize) -> Option<String> {
                 .cloned()
                 .unwrap_or_default()
                 .to_lowercase();
-            if !NON_VOLATILE.contains(&name.as_str()) {
-                return Some(name);
+            if VOLATILE.contains(&name.as_str()) {
+                return Some((name, true));
+            }
+            match cx.schema.functions.get(&name).map(String::as_str) {
+                Some("volatile") => return Some((name, true)),
+                Some(_) => {}
+                None if !NON_VOLATILE.contains(&name.as_str()) => return Some((name, false)),
+                None => {}
             }
             list(&f.args)
         }
@@ -1021,9 +1366,25 @@ fn volatile_call(node: &NodeEnum, depth: usize) -> Option<String> {
             .or_else(|| sub(&c.defresult)),
         NodeEnum::CaseWhen(w) => sub(&w.expr).or_else(|| sub(&w.result)),
         NodeEnum::NullTest(n) => sub(&n.arg),
-        NodeEnum::SubLink(_) => Some("a subquery".into()),
+        NodeEnum::SubLink(_) => Some(("a subquery".into(), true)),
         _ => None,
     }
+}
+
+/// True when `expr` is just the column cast to `new` (`kind::varchar(1000)`).
+fn is_plain_cast(expr: &NodeEnum, column: &str, new: &TypeName) -> bool {
+    let NodeEnum::TypeCast(c) = expr else {
+        return false;
+    };
+    let Some(NodeEnum::ColumnRef(r)) = c.arg.as_ref().and_then(|a| a.node.as_ref()) else {
+        return false;
+    };
+    let same_type = c.type_name.as_ref().is_some_and(|t| {
+        schema::type_name(t) == schema::type_name(new)
+            && schema::typmods(t) == schema::typmods(new)
+            && t.array_bounds.len() == new.array_bounds.len()
+    });
+    same_type && names::strings(&r.fields).last().map(String::as_str) == Some(column)
 }
 
 /// True when changing `old` to `new` needs no table rewrite (binary-coercible).

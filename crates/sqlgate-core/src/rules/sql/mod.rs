@@ -31,6 +31,7 @@ pub type Family = fn(&Ctx, &mut MigrationState, &mut Vec<Finding>);
 pub const FAMILIES: &[Family] = &[
     style::identifiers,
     transactions::check,
+    transactions::duplicates,
     data_loss::check,
     locking::check,
     breaking::check,
@@ -217,6 +218,7 @@ fn analyse_one(
     let mut state = MigrationState::default();
     let mut findings = Vec::new();
     let parsed = each_statement(m, pre, opts.vars, &mut |parsed, stmt| {
+        state.before(&stmt.node, stmt.line, m.no_transaction);
         let cx = Ctx {
             m,
             parsed,
@@ -224,15 +226,28 @@ fn analyse_one(
             schema,
             opts,
             file: &file,
-            in_tx: !m.no_transaction,
+            in_tx: !m.no_transaction || state.explicit.is_some(),
         };
-        state.before(&stmt.node);
         for family in FAMILIES {
             family(&cx, &mut state, &mut findings);
         }
-        state.after(&stmt.node);
+        state.after(&stmt.node, m.no_transaction);
         schema.apply(&stmt.node);
     });
+    if let (Some(line), true) = (state.explicit, m.no_transaction) {
+        findings.push(
+            Finding::new(
+                &transactions::TRANSACTION_CONTROL,
+                file.clone(),
+                format!(
+                    "the BEGIN at line {line} of `{}` is never committed: the runner's session ends with the transaction open, so PostgreSQL rolls back everything after it",
+                    m.up.path
+                ),
+            )
+            .at(line, 1)
+            .version(m.version.raw()),
+        );
+    }
     for p in &parsed.problems {
         let rule = match p.kind {
             ProblemKind::Syntax => &transactions::SYNTAX_ERROR,
@@ -274,33 +289,103 @@ fn resolve_ignores(m: &Migration, parsed: &Parsed, file: &str, out: &mut Vec<Ign
 }
 
 /// What the statements of one migration so far have done, for rules that depend on
-/// what came before (locks held, timeouts set, tables emptied).
+/// what came before (locks held, timeouts set, tables emptied, the transaction).
 #[derive(Default)]
 pub struct MigrationState {
     /// Statements seen, this one included.
     pub statements: usize,
+    /// In a no-transaction migration: what runs as one unit (a statement, or an
+    /// explicit `BEGIN … COMMIT` block), this one included.
+    pub units: usize,
+    /// In a no-transaction migration: the line of an explicit `BEGIN` not yet
+    /// committed or rolled back.
+    pub explicit: Option<u32>,
     /// The migration sets `lock_timeout` itself.
     pub lock_timeout_set: bool,
+    /// The session's `timezone` is UTC (`SET timezone = 'UTC'`).
+    pub utc: bool,
     /// Tables this migration emptied (DELETE without WHERE, TRUNCATE): adding a NOT
     /// NULL column to them cannot fail.
     pub emptied: Vec<String>,
-    /// A table under ACCESS EXCLUSIVE, and the line of the statement that locked it.
+    /// In the current transaction: a table under ACCESS EXCLUSIVE, and the line of
+    /// the statement that locked it.
     pub exclusive: Option<(String, u32)>,
+    /// In the current transaction: constraints added NOT VALID to existing tables —
+    /// (table, constraint, line, the lock the ADD holds until COMMIT).
+    pub not_valid: Vec<(String, String, u32, &'static str)>,
     pub reported_after_exclusive: bool,
     pub reported_missing_timeout: bool,
+    pub reported_mixed: bool,
+}
+
+fn transaction_kind(node: &NodeEnum) -> Option<pg_query::protobuf::TransactionStmtKind> {
+    match node {
+        NodeEnum::TransactionStmt(t) => {
+            pg_query::protobuf::TransactionStmtKind::try_from(t.kind).ok()
+        }
+        _ => None,
+    }
 }
 
 impl MigrationState {
     /// Before the families judge a statement.
-    fn before(&mut self, node: &NodeEnum) {
+    fn before(&mut self, node: &NodeEnum, line: u32, no_transaction: bool) {
+        use pg_query::protobuf::TransactionStmtKind as K;
         self.statements += 1;
-        if matches!(node, NodeEnum::VariableSetStmt(v) if v.name == "lock_timeout") {
-            self.lock_timeout_set = true;
+        match node {
+            NodeEnum::VariableSetStmt(v) if v.name == "lock_timeout" => {
+                self.lock_timeout_set = true
+            }
+            NodeEnum::VariableSetStmt(v) if v.name == "timezone" => {
+                let value = crate::sql::ast::nodes(&v.args)
+                    .find_map(|a| match a {
+                        NodeEnum::AConst(c) => match &c.val {
+                            Some(pg_query::protobuf::a_const::Val::Sval(s)) => Some(s.sval.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                self.utc = matches!(
+                    value.to_ascii_uppercase().as_str(),
+                    "UTC"
+                        | "ETC/UTC"
+                        | "UCT"
+                        | "ETC/UCT"
+                        | "ZULU"
+                        | "ETC/ZULU"
+                        | "GMT"
+                        | "ETC/GMT"
+                        | "Z"
+                );
+            }
+            _ => {}
+        }
+        if !no_transaction {
+            return;
+        }
+        match transaction_kind(node) {
+            Some(K::TransStmtBegin | K::TransStmtStart) => {
+                if self.explicit.is_none() {
+                    self.units += 1;
+                }
+                self.explicit.get_or_insert(line);
+            }
+            Some(
+                K::TransStmtCommit
+                | K::TransStmtRollback
+                | K::TransStmtCommitPrepared
+                | K::TransStmtPrepare,
+            ) => {
+                self.explicit = None;
+            }
+            _ if self.explicit.is_none() => self.units += 1,
+            _ => {}
         }
     }
 
     /// After the families judged a statement.
-    fn after(&mut self, node: &NodeEnum) {
+    fn after(&mut self, node: &NodeEnum, no_transaction: bool) {
         match node {
             NodeEnum::DeleteStmt(d) if d.where_clause.is_none() => {
                 self.emptied
@@ -314,6 +399,11 @@ impl MigrationState {
                     }))
             }
             _ => {}
+        }
+        // Outside a transaction, each statement commits: its locks are gone.
+        if no_transaction && self.explicit.is_none() {
+            self.exclusive = None;
+            self.not_valid.clear();
         }
     }
 }
@@ -574,6 +664,39 @@ mod tests {
         ("prefer-timestamptz", &[], "create table n (at timestamp);", "create table n (at timestamptz);"),
         ("prefer-jsonb", &[T], "alter table t add column p json;", "alter table t add column p jsonb;"),
         ("ban-char", &[], "create table n (c char(2));", "create table n (c text);"),
+        // Round 2: the dangers that passed silently, and look-alikes that must stay quiet.
+        ("validate-in-same-transaction", &[T], "alter table t add constraint a_pos check (a > 0) not valid;\nalter table t validate constraint a_pos;", "alter table t add constraint a_pos check (a > 0) not valid;"),
+        ("validate-in-same-transaction", &[T, U], "alter table t add constraint t_u_fk foreign key (a) references u (id) not valid;\nalter table t validate constraint t_u_fk;", "alter table t add constraint t_u_fk foreign key (a) references u (id) not valid;"),
+        ("validate-in-same-transaction", &[T], "alter table t add constraint a_nn check (a is not null) not valid;\nalter table t validate constraint a_nn;\nalter table t alter column a set not null;", "alter table t add constraint a_nn check (a is not null) not valid;"),
+        ("validate-in-same-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\nalter table t add constraint a_pos check (a > 0) not valid;\nalter table t validate constraint a_pos;\ncommit;", "-- sqlgate:no-transaction\nalter table t add constraint a_pos check (a > 0) not valid;\nalter table t validate constraint a_pos;"),
+        ("statements-after-access-exclusive", &[T, "alter table t add constraint a_pos check (a > 0) not valid;"], "alter table t add column b text;\nalter table t validate constraint a_pos;", "alter table t validate constraint a_pos;\nalter table t add column b text;"),
+        ("statements-after-access-exclusive", &[T], "alter table t add column b text;\nselect count(*) from t;", "alter table t add column b text;\nselect set_config('app.x', '1', true);"),
+        ("statements-after-access-exclusive", &[T], "alter table t add column b text;\ncreate table z as select * from t;", "alter table t add column b text;\ncreate table z as select 1 as x;"),
+        ("statements-after-access-exclusive", &[T, U], "alter table t add column b text;\nalter table u add column c text;", "alter table t add column b text;\ncreate table n (a int);\nalter table n add column c text;"),
+        ("statements-after-access-exclusive", &[T, "alter table t add constraint a_pos check (a > 0) not valid;"], "alter table t validate constraint a_pos, drop column v;", "alter table t validate constraint a_pos;"),
+        ("statements-after-access-exclusive", &[T, "create trigger trg before insert on t for each row execute function f();"], "drop trigger trg on t;\nupdate t set a = 1 where id < 10;", "update t set a = 1 where id < 10;\ndrop trigger trg on t;"),
+        ("add-primary-key", &["create table p (id bigint);", "create unique index p_pkey on p (id);"], "alter table p add constraint p_pkey primary key using index p_pkey;", "alter table p add constraint p_id_nn check (id is not null) not valid;"),
+        ("add-domain-check-validating", &["create domain email as text;"], "alter domain email add constraint email_at check (value like '%@%');", "alter domain email add constraint email_at check (value like '%@%') not valid;"),
+        ("add-domain-check-validating", &[], "alter domain email add constraint email_at check (value like '%@%');", "create domain email as text;\nalter domain email add constraint email_at check (value like '%@%');"),
+        ("rewrite-table", &[T], "alter table t set unlogged;", "create table n (a int);\nalter table n set unlogged;"),
+        ("rewrite-table", &[T], "alter table t set tablespace fast;", "alter table t set (fillfactor = 70);"),
+        ("rewrite-table", &[T], "alter table t set logged;", "alter table t set without cluster;"),
+        ("detach-partition-non-concurrently", &["create table m (at date) partition by range (at);", "create table m_2023 partition of m for values from ('2023-01-01') to ('2024-01-01');"], "alter table m detach partition m_2023;", "-- sqlgate:no-transaction\nalter table m detach partition m_2023 concurrently;"),
+        ("duplicate-column", &[T], "update t set a = 1, a = 2 where id = 1;", "update t set a = 1, v = 'x' where id = 1;"),
+        ("duplicate-column", &["create table k (id int, a int[])"], "insert into k (id, id) values (1, 2);", "update k set a[1] = 1, a[2] = 2 where id = 1;"),
+        ("duplicate-column", &[T], "insert into t (id, a) values (1, 2) on conflict (id) do update set a = 1, a = excluded.a;", "insert into t (id, a) values (1, 2) on conflict (id) do update set a = excluded.a;"),
+        ("duplicate-column", &[], "create table n (a int, b int, a text);", "create table n (a int, b int, c text);"),
+        ("duplicate-column", &[T], "create view tv as select id, a as id from t;", "create view tv (x, y) as select id, id from t;"),
+        ("duplicate-column", &[T], "create table z as select 1, 2;", "create table z as select 1 as x, 2 as y;"),
+        ("duplicate-column", &[T], "select id, a as id into z from t;", "select id, a into z from t;"),
+        ("concurrently-in-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate index concurrently i on t (a);\ncommit;", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
+        ("transaction-control", &[], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;"),
+        ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;\ncreate index concurrently i on t (a);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncreate table y (id int);\ncommit;"),
+        // Round 2: false alarms.
+        ("set-not-null", &["alter table ext add constraint e_nn check (email is not null) not valid;"], "alter table ext alter column email set not null;", "alter table ext validate constraint e_nn;\nalter table ext alter column email set not null;"),
+        ("alter-column-type", &["create table k (kind varchar(100));"], "alter table k alter column kind type varchar(1000) using lower(kind)::varchar(1000);", "alter table k alter column kind type varchar(1000) using kind::varchar(1000);"),
+        ("alter-column-type", &["create table e (at timestamp);"], "alter table e alter column at type timestamptz;", "set timezone = 'UTC';\nalter table e alter column at type timestamptz;"),
+        ("add-column-volatile-default", &[T, "create function slug() returns text language sql immutable as $$ select 'x' $$;"], "alter table t add column s text default other_slug();", "alter table t add column s text default slug();"),
         ("identifier-too-long", &[], "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij (id int);", "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefgh (id int);"),
     ];
 
@@ -658,6 +781,98 @@ mod tests {
         assert!(!c.fires("set-not-null"));
         c.pg = 11;
         assert!(c.fires("set-not-null"));
+    }
+
+    #[test]
+    fn round_two_messages_say_what_happens() {
+        let msg = |shipped: &[&'static str], sql: &'static str, rule: &str| {
+            let mut c = case(shipped, &[sql]);
+            c.overrides
+                .insert("prefer-bigint".into(), Some(Severity::Info));
+            c.findings()
+                .into_iter()
+                .find(|f| f.rule == rule)
+                .map(|f| (f.message, f.fix))
+                .unwrap_or_else(|| panic!("{rule} on {sql}"))
+        };
+        let (m, _) = msg(&[], "create table n (a smallint);", "prefer-bigint");
+        assert!(m.contains("16-bit") && m.contains("32,767"), "{m}");
+        let (m, _) = msg(&[], "create table n (a integer);", "prefer-bigint");
+        assert!(m.contains("32-bit"), "{m}");
+        let (m, _) = msg(
+            &["create table n (a int not null default 1);"],
+            "alter table n alter column a drop default;",
+            "drop-default",
+        );
+        assert!(m.contains("fails") && !m.contains("writes NULL"), "{m}");
+        let (m, _) = msg(
+            &["create table n (a int default 1);"],
+            "alter table n alter column a drop default;",
+            "drop-default",
+        );
+        assert!(m.contains("writes NULL"), "{m}");
+        let (_, fix) = msg(
+            &[],
+            "-- sqlgate:no-transaction\nreindex system app;",
+            "reindex-non-concurrently",
+        );
+        assert!(
+            fix.contains("no concurrent form") && !fix.contains("TABLE"),
+            "{fix}"
+        );
+        let (_, fix) = msg(
+            &[],
+            "-- sqlgate:no-transaction\nreindex database app;",
+            "reindex-non-concurrently",
+        );
+        assert!(fix.contains("REINDEX DATABASE CONCURRENTLY app"), "{fix}");
+        let (m, _) = msg(
+            &[T],
+            "alter table t add column s text default my_slug();",
+            "add-column-volatile-default",
+        );
+        assert!(
+            m.contains("unknown volatility") && m.contains("CREATE FUNCTION"),
+            "{m}"
+        );
+        let (m, _) = msg(
+            &[T],
+            "alter table t add column s uuid default gen_random_uuid();",
+            "add-column-volatile-default",
+        );
+        assert!(m.contains("which is volatile"), "{m}");
+        let (m, _) = msg(&[T], "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);\ncreate index concurrently b_i on t (v);", "mixed-no-transaction");
+        assert!(!m.contains("half-applied"), "{m}");
+    }
+
+    #[test]
+    fn share_update_exclusive_statements_need_no_lock_timeout() {
+        for sql in [
+            "alter table t set (fillfactor = 70);",
+            "alter table t validate constraint c;",
+            "-- sqlgate:no-transaction\nalter table t detach partition p concurrently;",
+        ] {
+            let mut c = case(&[T], &[sql]);
+            c.runner_timeout = false;
+            assert!(!c.fires("missing-lock-timeout"), "{sql}: {:?}", c.rules());
+        }
+        for sql in [
+            "drop trigger trg on t;",
+            "alter table t set unlogged;",
+            "alter table t detach partition p;",
+        ] {
+            let mut c = case(&[T], &[sql]);
+            c.runner_timeout = false;
+            assert!(c.fires("missing-lock-timeout"), "{sql}: {:?}", c.rules());
+        }
+    }
+
+    #[test]
+    fn detach_partition_depends_on_the_server_version() {
+        let mut c = case(&[T], &["alter table t detach partition p;"]);
+        assert!(c.fires("detach-partition-non-concurrently"));
+        c.pg = 13;
+        assert!(!c.fires("detach-partition-non-concurrently"));
     }
 
     #[test]

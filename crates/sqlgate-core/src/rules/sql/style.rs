@@ -16,7 +16,7 @@ pub static PREFER_BIGINT: Rule = Rule {
     on: false,
     category: CATEGORY,
     summary: "integer/smallint (or serial) columns: prefer bigint.",
-    why: "32-bit keys and counters run out (2,147,483,647) and changing the type later rewrites the table.",
+    why: "integer keys and counters run out at 2,147,483,647 (smallint at 32,767), and changing the type later rewrites the table.",
     fix: "Use bigint (or bigint GENERATED ALWAYS AS IDENTITY).",
     bad: "CREATE TABLE t (id serial PRIMARY KEY, hits integer);",
     good: "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, hits bigint);",
@@ -130,7 +130,15 @@ fn column(cx: &Ctx, def: &ColumnDef, out: &mut Vec<Finding>) {
             out,
             &PREFER_BIGINT,
             loc,
-            format!("column {col} is {}: 32-bit values run out", type_display(t)),
+            format!(
+                "column {col} is {}: {}",
+                type_display(t),
+                if matches!(name.as_str(), "int2" | "smallserial" | "serial2") {
+                    "16-bit values run out at 32,767"
+                } else {
+                    "32-bit values run out at 2,147,483,647"
+                }
+            ),
             None,
         );
     }

@@ -3,7 +3,7 @@
 
 use super::{alter_table, Ctx, MigrationState};
 use crate::model::{Finding, Rule, Severity};
-use crate::sql::ast::{bool_arg, def_elems};
+use crate::sql::ast::{bool_arg, def_elems, nodes};
 use crate::sql::names;
 use pg_query::protobuf::{AlterTableType, ObjectType, TransactionStmtKind};
 use pg_query::NodeEnum;
@@ -83,6 +83,18 @@ pub static MIXED_NO_TRANSACTION: Rule = Rule {
     good: "-- 010: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\n-- 011: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);",
 };
 
+pub static DUPLICATE_COLUMN: Rule = Rule {
+    id: "duplicate-column",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "The same column assigned or declared twice: UPDATE … SET a = …, a = …, INSERT INTO t (a, a), ON CONFLICT … DO UPDATE SET a twice, CREATE TABLE (a …, a …), a view or CREATE TABLE … AS with two output columns of one name.",
+    why: "It parses, so nothing catches it before PostgreSQL rejects it on deploy (\"multiple assignments to same column\", \"column specified more than once\").",
+    fix: "Keep one assignment or declaration per column; give output columns distinct names (`AS …`).",
+    bad: "UPDATE accounts SET plan = 'free', plan = 'pro' WHERE id = 1;",
+    good: "UPDATE accounts SET plan = 'pro' WHERE id = 1;",
+};
+
 pub static UNUSED_IGNORE: Rule = Rule {
     id: "unused-ignore",
     severity: Severity::Warning,
@@ -97,7 +109,7 @@ pub static UNUSED_IGNORE: Rule = Rule {
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
     match cx.node() {
-        NodeEnum::TransactionStmt(t) if cx.in_tx => {
+        NodeEnum::TransactionStmt(t) if !cx.m.no_transaction => {
             let kind =
                 TransactionStmtKind::try_from(t.kind).unwrap_or(TransactionStmtKind::Undefined);
             let word = match kind {
@@ -237,14 +249,168 @@ fn detach_concurrently(cx: &Ctx, a: &super::AlterTable, out: &mut Vec<Finding>) 
     }
 }
 
+/// `duplicate-column`: names assigned or declared twice in one statement.
+pub fn duplicates(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
+    let assigned = |targets: &[pg_query::protobuf::Node]| -> Vec<(String, i32)> {
+        nodes(targets)
+            .filter_map(|n| match n {
+                // `SET a[1] = …, a[2] = …` assigns parts of one column: allowed.
+                NodeEnum::ResTarget(r) if r.indirection.is_empty() => {
+                    Some((r.name.clone(), r.location))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut report = |what: &str, list: Vec<(String, i32)>| {
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, loc) in &list {
+            if name.is_empty() {
+                continue;
+            }
+            if seen.contains(&name.as_str()) {
+                cx.push(
+                    out,
+                    &DUPLICATE_COLUMN,
+                    *loc,
+                    format!(
+                        "{what} names column {} twice: PostgreSQL rejects the statement on deploy",
+                        names::ident(name)
+                    ),
+                    None,
+                );
+                return;
+            }
+            seen.push(name);
+        }
+    };
+    match cx.node() {
+        NodeEnum::UpdateStmt(u) => report("this UPDATE's SET", assigned(&u.target_list)),
+        NodeEnum::InsertStmt(i) => {
+            report("this INSERT's column list", assigned(&i.cols));
+            if let Some(c) = &i.on_conflict_clause {
+                report("this ON CONFLICT … DO UPDATE SET", assigned(&c.target_list));
+            }
+        }
+        NodeEnum::CreateStmt(c) => report(
+            "this CREATE TABLE",
+            nodes(&c.table_elts)
+                .filter_map(|e| match e {
+                    NodeEnum::ColumnDef(d) => Some((d.colname.clone(), d.location)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        NodeEnum::ViewStmt(v) if v.aliases.is_empty() => {
+            if let Some(NodeEnum::SelectStmt(q)) = v.query.as_ref().and_then(|q| q.node.as_ref()) {
+                if let Some(cols) = output_names(q) {
+                    report("this view's query", cols);
+                }
+            }
+        }
+        NodeEnum::CreateTableAsStmt(c)
+            if c.into.as_ref().is_some_and(|i| i.col_names.is_empty()) =>
+        {
+            if let Some(NodeEnum::SelectStmt(q)) = c.query.as_ref().and_then(|q| q.node.as_ref()) {
+                if let Some(cols) = output_names(q) {
+                    report("this CREATE … AS query", cols);
+                }
+            }
+        }
+        NodeEnum::SelectStmt(q)
+            if q.into_clause
+                .as_ref()
+                .is_some_and(|i| i.col_names.is_empty()) =>
+        {
+            if let Some(cols) = output_names(q) {
+                report("this SELECT … INTO", cols);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The output column names of a query as PostgreSQL names them (FigureColname);
+/// `None` when a `*` makes them unknowable.
+fn output_names(q: &pg_query::protobuf::SelectStmt) -> Option<Vec<(String, i32)>> {
+    if let Some(l) = &q.larg {
+        return output_names(l);
+    }
+    let mut out = Vec::new();
+    for t in nodes(&q.target_list) {
+        let NodeEnum::ResTarget(r) = t else { continue };
+        let name = if r.name.is_empty() {
+            figure_name(r.val.as_ref().and_then(|v| v.node.as_ref()))?
+        } else {
+            r.name.clone()
+        };
+        out.push((name, r.location));
+    }
+    Some(out)
+}
+
+fn figure_name(node: Option<&NodeEnum>) -> Option<String> {
+    Some(match node {
+        Some(NodeEnum::ColumnRef(c)) => match nodes(&c.fields).last() {
+            Some(NodeEnum::AStar(_)) => return None,
+            Some(NodeEnum::String(s)) => s.sval.clone(),
+            _ => "?column?".into(),
+        },
+        Some(NodeEnum::FuncCall(f)) => names::strings(&f.funcname)
+            .pop()
+            .unwrap_or_else(|| "?column?".into()),
+        Some(NodeEnum::TypeCast(t)) => {
+            match figure_name(t.arg.as_ref().and_then(|a| a.node.as_ref()))? {
+                n if n == "?column?" => t
+                    .type_name
+                    .as_ref()
+                    .and_then(|ty| names::strings(&ty.names).pop())
+                    .unwrap_or(n),
+                n => n,
+            }
+        }
+        Some(NodeEnum::CaseExpr(_)) => "case".into(),
+        Some(NodeEnum::CoalesceExpr(_)) => "coalesce".into(),
+        Some(NodeEnum::AArrayExpr(_)) => "array".into(),
+        Some(NodeEnum::RowExpr(_)) => "row".into(),
+        Some(NodeEnum::MinMaxExpr(m)) => if m.op == pg_query::protobuf::MinMaxOp::IsGreatest as i32
+        {
+            "greatest"
+        } else {
+            "least"
+        }
+        .into(),
+        Some(NodeEnum::SubLink(l)) => {
+            match pg_query::protobuf::SubLinkType::try_from(l.sub_link_type) {
+                Ok(pg_query::protobuf::SubLinkType::ExistsSublink) => "exists".into(),
+                Ok(pg_query::protobuf::SubLinkType::ArraySublink) => "array".into(),
+                Ok(pg_query::protobuf::SubLinkType::ExprSublink) => {
+                    match l.subselect.as_ref().and_then(|s| s.node.as_ref()) {
+                        Some(NodeEnum::SelectStmt(q)) => output_names(q)?
+                            .into_iter()
+                            .next()
+                            .map(|(n, _)| n)
+                            .unwrap_or_else(|| "?column?".into()),
+                        _ => "?column?".into(),
+                    }
+                }
+                _ => "?column?".into(),
+            }
+        }
+        _ => "?column?".into(),
+    })
+}
+
 /// `mixed-no-transaction`, said once, at the second statement of a no-transaction file.
 fn finish(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
-    if cx.m.no_transaction && state.statements == 2 {
+    // An explicit BEGIN … COMMIT block is one unit: all of it commits or none.
+    if cx.m.no_transaction && state.units == 2 && !state.reported_mixed {
+        state.reported_mixed = true;
         out.push(cx.finding(
             &MIXED_NO_TRANSACTION,
             -1,
             format!(
-                "`{}` runs without a transaction and has more than one statement: a failure after the first leaves it half-applied",
+                "`{}` runs without a transaction and has more than one statement (or transaction block): if this one fails, what ran before it stays applied",
                 cx.m.up.path
             ),
         ));

@@ -13,6 +13,7 @@ mod ci;
 mod corpora;
 mod create_cli;
 mod git_base;
+mod locks;
 mod replay;
 mod trusted_apply;
 mod untrusted;

@@ -6,7 +6,7 @@ use crate::support::*;
 use serde_json::Value;
 
 /// A repository whose base has a table and a trigger function, and a change with a
-/// table rewrite no static rule knows (SET UNLOGGED), a trigger (SHARE ROW EXCLUSIVE),
+/// table rewrite no static rule can see (SET UNLOGGED inside a DO block), a trigger (SHARE ROW EXCLUSIVE),
 /// a type change the static rules do report, and a migration that fails.
 fn repo_with_change() -> (tempfile::TempDir, std::path::PathBuf) {
     let (t, dir) = repo();
@@ -18,7 +18,7 @@ fn repo_with_change() -> (tempfile::TempDir, std::path::PathBuf) {
     commit_all(&dir, "base");
     write(
         dir.join("migrations/002_change.sql"),
-        "ALTER TABLE users SET UNLOGGED;\n\
+        "DO $$ BEGIN EXECUTE 'ALTER TABLE users SET UNLOGGED'; END $$;\n\
          CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit();\n\
          ALTER TABLE users ALTER COLUMN n TYPE bigint;\n\
          ALTER TABLE users ADD COLUMN created_at timestamptz;\n",
@@ -112,6 +112,64 @@ fn replay_reports_failures_rewrites_and_locks_static_rules_miss() {
         "SELECT count(*) FROM pg_database WHERE datname LIKE 'sqlgate_replay_%'",
     );
     assert_eq!(left, vec!["0"]);
+}
+
+/// The replay corrects the static verdict both ways: a rewrite claim it disproves is
+/// downgraded to info with the evidence, one it sees is marked confirmed; and with
+/// `--all` (no base) what earlier migrations created counts as existing.
+#[test]
+fn the_replay_confirms_and_disproves_static_rewrite_claims() {
+    let (_t, dir) = repo();
+    migrations(
+        &dir,
+        &[
+            // Created where the static model cannot see its columns.
+            ("001_dyn.sql", "DO $$ BEGIN EXECUTE 'CREATE TABLE dyn (v varchar(10), n int)'; END $$;\n"),
+            ("002_types.sql", "ALTER TABLE dyn ALTER COLUMN v TYPE varchar(20);\nALTER TABLE dyn ALTER COLUMN n TYPE bigint;\n"),
+        ],
+    );
+    commit_all(&dir, "all");
+    let _serial = pg::replay_lock();
+    let (code, v) = check_json(&dir, &["--all", "--scratch", &pg::admin_url()]);
+    let by_line = |line: u64| {
+        v["findings"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|f| f["rule"] == "alter-column-type" && f["line"] == line)
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("alter-column-type at line {line}: {v}"))
+    };
+    let widen = by_line(1);
+    assert_eq!(widen["severity"], "info", "{widen}");
+    assert_eq!(widen["replay"], "disproved", "{widen}");
+    assert!(
+        widen["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("relfilenode did not change"),
+        "{widen}"
+    );
+    let int = by_line(2);
+    assert_eq!(int["severity"], "error", "{int}");
+    assert_eq!(int["replay"], "confirmed", "{int}");
+    assert!(
+        int["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rewrote public.dyn"),
+        "{int}"
+    );
+    assert_eq!(code, 1, "the confirmed rewrite still fails the check: {v}");
+    // Without the replay both are errors.
+    let (_, v) = check_json(&dir, &["--all"]);
+    let errors = v["findings"].as_array().map(|a| {
+        a.iter()
+            .filter(|f| f["rule"] == "alter-column-type" && f["severity"] == "error")
+            .count()
+    });
+    assert_eq!(errors, Some(2), "{v}");
 }
 
 #[test]

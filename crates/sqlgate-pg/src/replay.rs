@@ -497,11 +497,17 @@ async fn replay_on(
             return Ok((replay, vec![f]));
         }
     }
-    let existing = relations(&c).await?;
+    let mut existing = relations(&c).await?;
     let schema_before = schema(&c).await?;
     let mut findings = Vec::new();
     let mut completed = true;
+    // Without a base (`check --all`) every migration is new: what the migrations
+    // before each one created counts as existing, as for the static rules.
+    let all_new = cat.migrations.iter().all(is_new);
     for m in cat.migrations.iter().filter(|m| is_new(m)) {
+        if all_new {
+            existing = relations(&c).await?;
+        }
         if let Err(f) = run_migration(&c, m, vars, dir, Some(&existing), &mut steps).await? {
             findings.push(f);
             completed = false;

@@ -98,6 +98,19 @@ pub struct Finding {
     /// A unified diff, for edits to shipped migrations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// What the scratch replay made of a static finding: `confirmed` (it saw the
+    /// rewrite or lock the rule describes) or `disproved` (the statement ran and
+    /// rewrote nothing: downgraded to info). Absent without a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayVerdict>,
+}
+
+/// See [`Finding::replay`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayVerdict {
+    Confirmed,
+    Disproved,
 }
 
 impl Finding {
@@ -115,6 +128,7 @@ impl Finding {
             fix: rule.fix.to_string(),
             statement: None,
             diff: None,
+            replay: None,
         }
     }
 

@@ -13,7 +13,7 @@ pub mod rule;
 
 pub use admin::{Check, Invalid};
 pub use apply::{Applied, ApplyReport, Failure, RollbackReport};
-pub use finding::{Counts, FailOn, Finding, Severity};
+pub use finding::{Counts, FailOn, Finding, ReplayVerdict, Severity};
 pub use history::{current_and_latest, Record, RecordStatus, State, StatusLine};
 pub use layout::{Layout, Numbering};
 pub use replay::{Replay, Step};

@@ -3,7 +3,7 @@
 //! observations attached to the static findings of the same statement. Pure.
 
 use crate::model::replay::BLOCKING_LOCKS;
-use crate::model::{Finding, Rule, Severity, Step};
+use crate::model::{Finding, ReplayVerdict, Rule, Severity, Step};
 
 const CATEGORY: &str = "Scratch replay (`check --scratch`)";
 
@@ -43,10 +43,24 @@ pub static REPLAY_BLOCKING_LOCK: Rule = Rule {
     good: "-- the same, in a migration of its own, deployed at a quiet time",
 };
 
-/// Attaches what the replay saw to the static findings of the same statement, and
-/// reports rewrites and blocking locks no static rule reported (pure). With a runner
-/// `lock_timeout` a statement that only takes a blocking lock (no rewrite) cannot queue
-/// up traffic behind it, so that finding is info rather than a warning.
+/// Rules whose findings claim the statement rewrites a table.
+const REWRITE_CLAIMS: &[&str] = &[
+    "alter-column-type",
+    "add-column-volatile-default",
+    "add-column-serial",
+    "add-column-generated-stored",
+    "rewrite-table",
+    "cluster",
+    "vacuum-full",
+];
+
+/// Attaches what the replay saw to the static findings of the same statement —
+/// marking each `confirmed` when the replay saw the rewrite or blocking lock, or, for
+/// a rewrite claim, `disproved` and downgraded to info when the statement ran and
+/// rewrote nothing — and reports rewrites and blocking locks no static rule reported
+/// (pure). With a runner `lock_timeout` a statement that only takes a blocking lock
+/// (no rewrite) cannot queue up traffic behind it, so that finding is info rather
+/// than a warning.
 pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool) -> Vec<Finding> {
     let mut extra = Vec::new();
     for s in steps {
@@ -57,18 +71,35 @@ pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool
         if !s.locks.is_empty() {
             observed.push(format!("took {}", s.locks.join(", ")));
         }
-        if observed.is_empty() {
-            continue;
-        }
-        let note = format!(" [replay: {}; {} ms]", observed.join("; "), s.duration_ms);
+        let note = if observed.is_empty() {
+            format!(" [replay: ran in {} ms, rewrote nothing]", s.duration_ms)
+        } else {
+            format!(" [replay: {}; {} ms]", observed.join("; "), s.duration_ms)
+        };
         let mut matched = false;
         for f in findings.iter_mut() {
-            if f.file == s.file && f.line >= s.line && f.line <= s.end_line {
+            if f.file != s.file || f.line < s.line || f.line > s.end_line {
+                continue;
+            }
+            matched = true;
+            let claims_rewrite = REWRITE_CLAIMS.contains(&f.rule.as_str());
+            if claims_rewrite && s.rewrites.is_empty() {
+                f.replay = Some(ReplayVerdict::Disproved);
+                f.severity = Severity::Info;
+                f.message.push_str(&format!(
+                    " [replay: no rewrite — the table's relfilenode did not change; {} ms]",
+                    s.duration_ms
+                ));
+                continue;
+            }
+            if (claims_rewrite && !s.rewrites.is_empty()) || s.blocking {
+                f.replay = Some(ReplayVerdict::Confirmed);
+            }
+            if !observed.is_empty() {
                 f.message.push_str(&note);
-                matched = true;
             }
         }
-        if matched {
+        if matched || observed.is_empty() {
             continue;
         }
         if !s.rewrites.is_empty() {
@@ -164,10 +195,39 @@ mod tests {
             "the rewrite at line 3 now has no static finding"
         );
         assert_eq!(extra[2].severity, Severity::Info);
+        assert_eq!(statics[0].replay, Some(ReplayVerdict::Confirmed));
         assert_eq!(
             extra[0].severity,
             Severity::Warning,
             "rewrites stay warnings"
         );
+    }
+
+    #[test]
+    fn a_rewrite_the_replay_did_not_see_is_downgraded_with_the_evidence() {
+        let claim = |line| {
+            Finding::new(
+                &crate::rules::sql::locking::ALTER_COLUMN_TYPE,
+                "m/002.sql",
+                "type change",
+            )
+            .at(line, 1)
+        };
+        let mut statics = vec![claim(3), claim(6)];
+        let steps = vec![
+            step(3, &["public.t: AccessExclusiveLock"], &[], true),
+            step(6, &["public.t: AccessExclusiveLock"], &["public.t"], true),
+        ];
+        let extra = judge(&steps, &mut statics, true);
+        assert!(extra.is_empty());
+        assert_eq!(statics[0].severity, Severity::Info);
+        assert_eq!(statics[0].replay, Some(ReplayVerdict::Disproved));
+        assert!(
+            statics[0].message.contains("relfilenode did not change"),
+            "{}",
+            statics[0].message
+        );
+        assert_eq!(statics[1].severity, Severity::Error);
+        assert_eq!(statics[1].replay, Some(ReplayVerdict::Confirmed));
     }
 }

@@ -47,7 +47,7 @@ pub static REINDEX_NON_CONCURRENTLY: Rule = Rule {
     on: true,
     category: CATEGORY,
     summary: "REINDEX without CONCURRENTLY.",
-    why: "Locks out writes to the table (and reads through the index) for the whole rebuild.",
+    why: "Takes a SHARE lock on the table (inserts, updates and deletes wait) and an ACCESS EXCLUSIVE lock on each index it rebuilds (queries that use the index wait) for the whole rebuild.",
     fix:
         "REINDEX … CONCURRENTLY (PostgreSQL 12+) in a migration marked `-- sqlgate:no-transaction`.",
     bad: "REINDEX INDEX orders_user_id_idx;",
@@ -216,7 +216,7 @@ pub static REFRESH_MATVIEW_NON_CONCURRENTLY: Rule = Rule {
     on: true,
     category: CATEGORY,
     summary: "REFRESH MATERIALIZED VIEW without CONCURRENTLY.",
-    why: "Blocks every read of the view until the refresh finishes.",
+    why: "Takes an ACCESS EXCLUSIVE lock on the view and rewrites it: every read of the view waits until the refresh finishes.",
     fix: "REFRESH MATERIALIZED VIEW CONCURRENTLY (the view needs a unique index).",
     bad: "REFRESH MATERIALIZED VIEW daily_totals;",
     good: "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;",
@@ -1097,8 +1097,7 @@ fn blocking_table(cx: &Ctx, node: &NodeEnum) -> Option<(String, bool)> {
                     _ => None,
                 })
                 .max()?;
-            (strongest > Level::ShareUpdate)
-                .then_some((table, strongest == Level::Access))
+            (strongest > Level::ShareUpdate).then_some((table, strongest == Level::Access))
         }
         NodeEnum::IndexStmt(i) if !i.concurrent => {
             existing(i.relation.as_ref()?).map(|t| (t, false))

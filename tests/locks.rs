@@ -1,0 +1,244 @@
+//! The locking and rewrite rules against PostgreSQL itself: for each rule's statement,
+//! the lock PostgreSQL really takes (from `pg_locks`, inside the transaction) and
+//! whether it really rewrites the table (its `relfilenode` changes) — and that the
+//! rule's documentation names that lock, so the docs cannot drift from the server.
+//! Look-alikes check that what sqlgate calls safe takes no blocking lock or rewrite.
+
+use crate::support::pg::*;
+use crate::support::*;
+
+const SETUP: &str = "
+    CREATE TABLE u (id bigint PRIMARY KEY);
+    INSERT INTO u SELECT generate_series(1, 10);
+    CREATE TABLE t (id bigint PRIMARY KEY, a int, v varchar(100), at timestamp, u_id bigint);
+    INSERT INTO t SELECT i, i, 'x', now(), 1 FROM generate_series(1, 100) i;
+    CREATE INDEX t_a_idx ON t (a);
+    CREATE UNIQUE INDEX t_id_uq ON t (id);
+    CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x;
+    CREATE DOMAIN email AS text;
+    CREATE TABLE d (e email);
+    CREATE TABLE p (id bigint);
+    CREATE UNIQUE INDEX p_id ON p (id);
+    CREATE TABLE m (at date) PARTITION BY RANGE (at);
+    CREATE TABLE m_2023 PARTITION OF m FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+    CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+    CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION noop();
+    ALTER TABLE t ADD CONSTRAINT a_pos CHECK (a > 0) NOT VALID;
+";
+
+/// One statement: the rule sqlgate reports for it (`None`: none of the locking rules),
+/// the table to watch, the strongest lock PostgreSQL takes on it (empty: none), and
+/// whether it rewrites it.
+struct Case {
+    rule: Option<&'static str>,
+    sql: &'static str,
+    table: &'static str,
+    lock: &'static str,
+    rewrite: bool,
+}
+
+const CASES: &[Case] = &[
+    Case { rule: Some("create-index-non-concurrently"), sql: "CREATE INDEX t_v_idx ON t (v)", table: "t", lock: "ShareLock", rewrite: false },
+    Case { rule: Some("drop-index-non-concurrently"), sql: "DROP INDEX t_a_idx", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("reindex-non-concurrently"), sql: "REINDEX TABLE t", table: "t", lock: "ShareLock", rewrite: false },
+    Case { rule: Some("add-foreign-key-validating"), sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id)", table: "t", lock: "ShareRowExclusiveLock", rewrite: false },
+    Case { rule: Some("add-foreign-key-validating"), sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id)", table: "u", lock: "ShareRowExclusiveLock", rewrite: false },
+    Case { rule: Some("add-check-validating"), sql: "ALTER TABLE t ADD CONSTRAINT a_small CHECK (a < 1000)", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-unique-constraint"), sql: "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a)", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-primary-key"), sql: "ALTER TABLE p ADD PRIMARY KEY (id)", table: "p", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-primary-key"), sql: "ALTER TABLE p ADD CONSTRAINT p_pkey PRIMARY KEY USING INDEX p_id", table: "p", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-exclusion-constraint"), sql: "ALTER TABLE t ADD CONSTRAINT a_ex EXCLUDE USING btree (a WITH =)", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("set-not-null"), sql: "ALTER TABLE t ALTER COLUMN a SET NOT NULL", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-column-volatile-default"), sql: "ALTER TABLE t ADD COLUMN r float8 DEFAULT random()", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("add-column-serial"), sql: "ALTER TABLE t ADD COLUMN seq bigserial", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("add-column-generated-stored"), sql: "ALTER TABLE t ADD COLUMN a2 int GENERATED ALWAYS AS (a * 2) STORED", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("alter-column-type"), sql: "ALTER TABLE t ALTER COLUMN a TYPE bigint", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("alter-column-type"), sql: "SET LOCAL timezone = 'Europe/Paris'; ALTER TABLE t ALTER COLUMN at TYPE timestamptz", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("cluster"), sql: "CLUSTER t USING t_a_idx", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("refresh-matview-non-concurrently"), sql: "REFRESH MATERIALIZED VIEW mv", table: "mv", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("rewrite-table"), sql: "ALTER TABLE t SET UNLOGGED", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("rewrite-table"), sql: "ALTER TABLE t SET ACCESS METHOD heap2", table: "t", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("detach-partition-non-concurrently"), sql: "ALTER TABLE m DETACH PARTITION m_2023", table: "m", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("detach-partition-non-concurrently"), sql: "ALTER TABLE m DETACH PARTITION m_2023", table: "m_2023", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("add-domain-check-validating"), sql: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%')", table: "d", lock: "ShareLock", rewrite: false },
+    Case { rule: Some("validate-in-same-transaction"), sql: "ALTER TABLE t ADD CONSTRAINT a_big CHECK (a > -1) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT a_big", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("validate-in-same-transaction"), sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT t_u_fk", table: "u", lock: "ShareRowExclusiveLock", rewrite: false },
+    // What sqlgate calls safe, or lighter than the rules above.
+    Case { rule: None, sql: "ALTER TABLE t VALIDATE CONSTRAINT a_pos", table: "t", lock: "ShareUpdateExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE t SET (fillfactor = 70)", table: "t", lock: "ShareUpdateExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID", table: "u", lock: "ShareRowExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE t ALTER COLUMN v TYPE varchar(1000) USING v::varchar(1000)", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE t ALTER COLUMN v TYPE text", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "SET LOCAL timezone = 'UTC'; ALTER TABLE t ALTER COLUMN at TYPE timestamptz", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE t ADD COLUMN flag boolean NOT NULL DEFAULT true", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "CREATE TRIGGER trg2 BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION noop()", table: "t", lock: "ShareRowExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "DROP TRIGGER trg ON t", table: "t", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%') NOT VALID", table: "d", lock: "", rewrite: false },
+];
+
+/// PostgreSQL's lock modes, weakest first.
+const MODES: &[&str] = &[
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+];
+
+/// How the documentation names a mode.
+fn words(mode: &str) -> &'static str {
+    match mode {
+        "AccessExclusiveLock" => "ACCESS EXCLUSIVE",
+        "ShareRowExclusiveLock" => "SHARE ROW EXCLUSIVE",
+        "ShareUpdateExclusiveLock" => "SHARE UPDATE EXCLUSIVE",
+        "ShareLock" => "SHARE lock",
+        _ => "",
+    }
+}
+
+/// (strongest lock held on `table`, whether its relfilenode changed) after `sql`,
+/// inside a transaction that is then rolled back.
+fn observe(url: &str, sql: &str, table: &str) -> (String, bool) {
+    rt().block_on(async {
+        let c = client(url).await;
+        let before: u32 = c
+            .query_one(
+                "SELECT relfilenode FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .await
+            .expect("relfilenode")
+            .get(0);
+        c.batch_execute("BEGIN").await.expect("begin");
+        c.batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        let modes: Vec<String> = c
+            .query(
+                "SELECT mode FROM pg_locks WHERE locktype = 'relation' AND granted
+                   AND pid = pg_backend_pid() AND relation = $1::text::regclass",
+                &[&table],
+            )
+            .await
+            .expect("pg_locks")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let after: u32 = c
+            .query_one(
+                "SELECT relfilenode FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .await
+            .expect("relfilenode")
+            .get(0);
+        c.batch_execute("ROLLBACK").await.expect("rollback");
+        let strongest = MODES
+            .iter()
+            .rev()
+            .find(|m| modes.iter().any(|x| x == *m))
+            .map(|m| m.to_string())
+            .unwrap_or_default();
+        (strongest, before != after)
+    })
+}
+
+#[test]
+fn each_locking_rule_takes_the_lock_and_rewrite_its_documentation_says() {
+    let url = fresh_db();
+    query(&url, SETUP);
+    query(
+        &url,
+        "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler",
+    );
+    // What sqlgate says of each statement, against the same schema as shipped.
+    let (_t, dir) = repo();
+    migrations(&dir, &[("001_setup.sql", SETUP)]);
+    commit_all(&dir, "shipped");
+    for (i, case) in CASES.iter().enumerate() {
+        let (lock, rewrote) = observe(&url, case.sql, case.table);
+        assert_eq!(lock, case.lock, "{}: the lock on {}", case.sql, case.table);
+        assert_eq!(
+            rewrote, case.rewrite,
+            "{}: rewrite of {}",
+            case.sql, case.table
+        );
+
+        let file = format!("{:03}_case.sql", i + 2);
+        write(
+            dir.join("migrations").join(&file),
+            format!("{};\n", case.sql),
+        );
+        let (_, report) = check_json(&dir, &["--base", "HEAD"]);
+        let fired: Vec<String> = rules(&report);
+        std::fs::remove_file(dir.join("migrations").join(&file)).expect("remove");
+        let locking: Vec<&str> = sqlgate_core::rules::registry::ALL
+            .iter()
+            .filter(|r| r.category == "Locking and rewrites")
+            .map(|r| r.id)
+            .filter(|id| {
+                !["missing-lock-timeout", "statements-after-access-exclusive"].contains(id)
+            })
+            .collect();
+        match case.rule {
+            Some(rule) => {
+                assert!(
+                    fired.iter().any(|f| f == rule),
+                    "{}: expected {rule}, got {fired:?}",
+                    case.sql
+                );
+                let doc = sqlgate_core::rules::registry::ALL
+                    .iter()
+                    .find(|r| r.id == rule)
+                    .map(|r| format!("{} {}", r.why, r.summary))
+                    .unwrap_or_default();
+                assert!(
+                    doc.contains(words(case.lock)),
+                    "{rule}'s documentation should name {}: {doc}",
+                    words(case.lock)
+                );
+                if case.rewrite {
+                    assert!(
+                        doc.to_lowercase().contains("rewrit") || doc.contains("refresh"),
+                        "{rule} should say it rewrites: {doc}"
+                    );
+                }
+            }
+            None => assert!(
+                !fired.iter().any(|f| locking.contains(&f.as_str())),
+                "{}: no locking rule should fire, got {fired:?}",
+                case.sql
+            ),
+        }
+    }
+}
+
+/// VACUUM FULL cannot run in a transaction, so its rewrite is observed from outside.
+#[test]
+fn vacuum_full_rewrites_as_its_rule_says() {
+    let url = fresh_db();
+    query(
+        &url,
+        "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 100);",
+    );
+    let node = || query(&url, "SELECT relfilenode FROM pg_class WHERE relname = 't'");
+    let before = node();
+    query(&url, "VACUUM FULL t");
+    assert_ne!(node(), before);
+    let why = sqlgate_core::rules::sql::locking::VACUUM_FULL.why;
+    assert!(
+        why.contains("Rewrites") && why.contains("ACCESS EXCLUSIVE"),
+        "{why}"
+    );
+    query(&url, "VACUUM t");
+    let after_plain = node();
+    query(&url, "VACUUM (ANALYZE) t");
+    assert_eq!(
+        node(),
+        after_plain,
+        "plain VACUUM, the rule's fix, does not rewrite"
+    );
+}

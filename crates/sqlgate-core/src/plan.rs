@@ -212,6 +212,7 @@ pub const BLOCKING: &[&str] = &[
     "transaction-control",
     "concurrently-in-transaction",
     "non-transactional-statement",
+    "duplicate-column",
 ];
 
 fn blocking(f: &Finding, allow: &[String]) -> bool {

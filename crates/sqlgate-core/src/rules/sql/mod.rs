@@ -689,6 +689,7 @@ mod tests {
         ("duplicate-column", &[T], "create view tv as select id, a as id from t;", "create view tv (x, y) as select id, id from t;"),
         ("duplicate-column", &[T], "create table z as select 1, 2;", "create table z as select 1 as x, 2 as y;"),
         ("duplicate-column", &[T], "select id, a as id into z from t;", "select id, a into z from t;"),
+        ("duplicate-column", &["create table c (h t)"], "create table z as select (c.h).id, (c.h).id from c;", "create table z as select (c.h).id, (c.h).a from c;"),
         ("concurrently-in-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate index concurrently i on t (a);\ncommit;", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
         ("transaction-control", &[], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;"),
         ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;\ncreate index concurrently i on t (a);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncreate table y (id int);\ncommit;"),

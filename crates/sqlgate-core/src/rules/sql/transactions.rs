@@ -369,6 +369,12 @@ fn figure_name(node: Option<&NodeEnum>) -> Option<String> {
                 n => n,
             }
         }
+        // `(q.h).id` is named `id`; `(x).*` cannot be known; `a[1]` is `a`.
+        Some(NodeEnum::AIndirection(i)) => match nodes(&i.indirection).last() {
+            Some(NodeEnum::String(s)) => s.sval.clone(),
+            Some(NodeEnum::AStar(_)) => return None,
+            _ => figure_name(i.arg.as_ref().and_then(|a| a.node.as_ref()))?,
+        },
         Some(NodeEnum::CaseExpr(_)) => "case".into(),
         Some(NodeEnum::CoalesceExpr(_)) => "coalesce".into(),
         Some(NodeEnum::AArrayExpr(_)) => "array".into(),
@@ -397,7 +403,16 @@ fn figure_name(node: Option<&NodeEnum>) -> Option<String> {
                 _ => "?column?".into(),
             }
         }
-        _ => "?column?".into(),
+        Some(
+            NodeEnum::AConst(_)
+            | NodeEnum::AExpr(_)
+            | NodeEnum::BoolExpr(_)
+            | NodeEnum::NullTest(_)
+            | NodeEnum::BooleanTest(_)
+            | NodeEnum::ParamRef(_),
+        ) => "?column?".into(),
+        // Anything else: how PostgreSQL names it is not modelled, so no verdict.
+        _ => return None,
     })
 }
 

@@ -580,7 +580,11 @@ fn refuses_to_apply_on_pull_requests_and_to_use_a_database_for_forks() {
 #[test]
 fn pull_request_replay_on_a_scratch_database_reaches_the_comment() {
     let (_t, dir, base, head) =
-        pr_repo(&[("003_unlogged.sql", "ALTER TABLE users SET UNLOGGED;\n")]);
+        // Inside a DO block the static rules cannot see it; the replay does.
+        pr_repo(&[(
+            "003_unlogged.sql",
+            "DO $$ BEGIN EXECUTE 'ALTER TABLE users SET UNLOGGED'; END $$;\n",
+        )]);
     let gh = FakeGitHub::start("");
     let a = Actions::new(&pr_payload(14, &base, &head, "o/r"));
     let r = ci(

@@ -104,14 +104,16 @@ fn words(mode: &str) -> &'static str {
 fn observe(url: &str, sql: &str, table: &str) -> (String, bool) {
     rt().block_on(async {
         let c = client(url).await;
-        let before: u32 = c
-            .query_one(
+        let filenode = || async {
+            c.query_one(
                 "SELECT relfilenode FROM pg_class WHERE oid = $1::text::regclass",
                 &[&table],
             )
             .await
             .expect("relfilenode")
-            .get(0);
+            .get::<_, u32>(0)
+        };
+        let before = filenode().await;
         c.batch_execute("BEGIN").await.expect("begin");
         c.batch_execute(sql)
             .await
@@ -127,14 +129,7 @@ fn observe(url: &str, sql: &str, table: &str) -> (String, bool) {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        let after: u32 = c
-            .query_one(
-                "SELECT relfilenode FROM pg_class WHERE oid = $1::text::regclass",
-                &[&table],
-            )
-            .await
-            .expect("relfilenode")
-            .get(0);
+        let after = filenode().await;
         c.batch_execute("ROLLBACK").await.expect("rollback");
         let strongest = MODES
             .iter()

@@ -72,6 +72,8 @@ enum Command {
     Baseline(BaselineArgs),
     /// Take over a database another runner or tool migrated: import its history
     Adopt(AdoptArgs),
+    /// Preview databases: one per pull request on a staging server
+    Preview(PreviewArgs),
     /// Roll back every applied migration (all must have down SQL)
     Reset(ResetArgs),
     /// Reset, then apply every migration again
@@ -118,6 +120,20 @@ struct CiArgs {
     /// Where to write the JSON report [default: $RUNNER_TEMP/sqlgate-<kind>-<dir>.json]
     #[arg(long, env = "SQLGATE_REPORT_FILE", value_name = "FILE")]
     report_file: Option<PathBuf>,
+    /// Keep the pull request's preview database (the same as `--command preview`)
+    #[arg(long, env = "SQLGATE_PREVIEW", default_value = "false", value_name = "BOOL", action = clap::ArgAction::Set)]
+    preview: bool,
+    /// Copy each preview from this database (a snapshot sqlgate migrated)
+    #[arg(long, env = "SQLGATE_PREVIEW_TEMPLATE", value_name = "DB")]
+    preview_template: Option<String>,
+    /// The staging server for preview databases (`command: preview`), from a secret
+    #[arg(
+        long,
+        env = "SQLGATE_PREVIEW_SERVER_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    preview_server_url: Option<String>,
 }
 
 /// What decides a check's verdict; shared by `check` and `ci`.
@@ -350,6 +366,85 @@ struct AdoptArgs {
 }
 
 #[derive(Debug, Args)]
+struct PreviewArgs {
+    #[command(subcommand)]
+    action: PreviewAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum PreviewAction {
+    /// Make the preview database exist and match the migrations (create, update or rebuild)
+    Up(PreviewUpArgs),
+    /// Drop the preview database (only one sqlgate marked as a preview)
+    Down(PreviewDownArgs),
+    /// List the preview databases on the server
+    List(PreviewListArgs),
+    /// Drop this project's previews (the `[preview] prefix`) older than a limit, and
+    /// builds killed runs left behind
+    Gc(PreviewGcArgs),
+}
+
+#[derive(Debug, Args)]
+struct PreviewWhich {
+    /// The pull request's number: the preview is `<prefix>_pr_<N>`
+    #[arg(long, value_name = "N")]
+    pr: Option<u64>,
+    /// The preview's database name instead (letters, digits, `_`)
+    #[arg(long, value_name = "NAME", conflicts_with = "pr")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct PreviewUpArgs {
+    #[command(flatten)]
+    which: PreviewWhich,
+    /// Copy this database (a snapshot sqlgate migrated) instead of starting empty
+    #[arg(long, env = "SQLGATE_PREVIEW_TEMPLATE", value_name = "DB")]
+    template: Option<String>,
+    /// The base branch: the report's schema diff is taken against its migrations
+    #[arg(long, env = "SQLGATE_BASE", value_name = "REF")]
+    base: Option<String>,
+    /// Print the preview's connection string (with its password) as the last line
+    #[arg(long)]
+    print_url: bool,
+    /// How long to wait for another run on the same preview [default: lock_wait]
+    #[arg(long, value_name = "DURATION")]
+    lock_wait: Option<String>,
+    #[command(flatten)]
+    dir: DirArgs,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    preflight: PreflightArgs,
+}
+
+#[derive(Debug, Args)]
+struct PreviewDownArgs {
+    #[command(flatten)]
+    which: PreviewWhich,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct PreviewListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: StatusFormat,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct PreviewGcArgs {
+    /// Drop previews built longer ago than this, e.g. 7d, 48h
+    #[arg(long, value_name = "DURATION")]
+    older_than: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
 struct ResetArgs {
     /// Run also in CI or on an environment marked protected in sqlgate.toml
     #[arg(long)]
@@ -509,16 +604,22 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.from.as_deref(),
             args.dry_run,
         ),
+        Command::Preview(args) => preview(config, args.action),
         Command::Reset(args) => reset(config, args, false),
         Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
         Command::Ci(args) => {
             let mut o = overrides(&args.dir);
             args.gate.apply_to(&mut o);
+            o.preview_template = args.preview_template.clone();
             crate::ci::run(
                 config,
                 crate::ci::CiOptions {
-                    mode: args.command,
+                    mode: if args.preview && args.command == crate::ci::Mode::Auto {
+                        crate::ci::Mode::Preview
+                    } else {
+                        args.command
+                    },
                     overrides: o,
                     environment: args.environment.filter(|e| !e.trim().is_empty()),
                     comment: args.comment,
@@ -527,6 +628,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     deploy_branch: args.deploy_branch.filter(|b| !b.trim().is_empty()),
                     allow_out_of_order: args.allow_out_of_order,
                     report_file: args.report_file,
+                    preview_server: args.preview_server_url.filter(|u| !u.trim().is_empty()),
                 },
             )
         }
@@ -548,4 +650,40 @@ fn reset(config: Option<&std::path::Path>, args: ResetArgs, refresh: bool) -> Re
             allow: args.preflight.allow,
         },
     )
+}
+
+/// `sqlgate preview …`.
+fn preview(config: Option<&std::path::Path>, action: PreviewAction) -> Result<i32, Error> {
+    use commands::preview as p;
+    match action {
+        PreviewAction::Up(a) => {
+            let mut o = overrides(&a.dir);
+            o.format = a.preflight.format;
+            o.base = a.base.clone();
+            o.preview_template = a.template.clone();
+            p::up(
+                &Settings::load(config, &o)?,
+                a.db.url()?,
+                &p::UpArgs {
+                    pr: a.which.pr,
+                    name: a.which.name,
+                    print_url: a.print_url,
+                    lock_wait: a.lock_wait,
+                    allow: a.preflight.allow,
+                },
+            )
+        }
+        PreviewAction::Down(a) => p::down(
+            &Settings::load(config, &Overrides::default())?,
+            a.db.url()?,
+            a.which.pr,
+            a.which.name.as_deref(),
+        ),
+        PreviewAction::List(a) => p::list(a.db.url()?, matches!(a.format, StatusFormat::Json)),
+        PreviewAction::Gc(a) => p::gc(
+            &Settings::load(config, &Overrides::default())?,
+            a.db.url()?,
+            a.older_than.as_deref(),
+        ),
+    }
 }

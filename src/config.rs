@@ -45,6 +45,17 @@ struct FileConfig {
     vars: BTreeMap<String, String>,
     #[serde(default)]
     rules: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    preview: PreviewFile,
+}
+
+/// `[preview]` in sqlgate.toml.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewFile {
+    prefix: Option<Spanned<String>>,
+    max: Option<Spanned<i64>>,
+    template: Option<String>,
 }
 
 /// Values given on the command line or in `SQLGATE_*` variables (clap merges those two).
@@ -60,6 +71,8 @@ pub struct Overrides {
     pub vars: Vec<String>,
     /// `--scratch auto|<url>|none`.
     pub scratch: Option<String>,
+    /// `preview up --template` / `SQLGATE_PREVIEW_TEMPLATE`.
+    pub preview_template: Option<String>,
 }
 
 /// The effective settings of a run.
@@ -86,6 +99,11 @@ pub struct Settings {
     pub environment: Option<String>,
     /// Environments `reset` and `refresh` refuse without `--allow-protected`.
     pub protected_environments: Vec<String>,
+    /// Preview databases: name prefix, how many may exist, the template to copy
+    /// (trusted: never from a pull request's own sqlgate.toml).
+    pub preview_prefix: String,
+    pub preview_max: Option<usize>,
+    pub preview_template: Option<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
     /// Extensions created by the scratch server's administrator before a replay.
@@ -118,7 +136,8 @@ pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
         "s" | "" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(format!("`{s}` has an unknown unit (use ms, s, m or h)")),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
+        _ => return Err(format!("`{s}` has an unknown unit (use ms, s, m, h or d)")),
     };
     Ok(if d.is_zero() { None } else { Some(d) })
 }
@@ -216,6 +235,18 @@ impl Settings {
                 "the pull request's sqlgate.toml changes `scratch_extensions`, which only the base branch's sqlgate.toml may set: ignored".into(),
             );
             self.scratch_extensions = extensions;
+        }
+        // The template's data is copied into a database the pull request's SQL reads.
+        let template = cli
+            .preview_template
+            .clone()
+            .or(base.preview.template.clone())
+            .filter(|t| !t.is_empty());
+        if template != self.preview_template {
+            warnings.push(
+                "the pull request's sqlgate.toml changes `[preview] template`, which only the workflow or the base branch's sqlgate.toml may set: ignored".into(),
+            );
+            self.preview_template = template;
         }
         warnings
     }
@@ -370,6 +401,25 @@ impl Settings {
             None => 3,
         };
 
+        let preview_prefix = match &fc.preview.prefix {
+            Some(p) => {
+                sqlgate_core::preview::check_name("the prefix", p.get_ref())
+                    .map_err(|m| bad(p.span(), "preview.prefix", m))?;
+                p.get_ref().clone()
+            }
+            None => sqlgate_core::preview::DEFAULT_PREFIX.to_string(),
+        };
+        let preview_max = match &fc.preview.max {
+            Some(m) if *m.get_ref() < 1 || *m.get_ref() > 10_000 => {
+                return Err(bad(
+                    m.span(),
+                    "preview.max",
+                    "must be between 1 and 10000".into(),
+                ));
+            }
+            Some(m) => Some(*m.get_ref() as usize),
+            None => None,
+        };
         let mut scratch_extensions = Vec::new();
         for ext in fc.scratch_extensions.iter().flatten() {
             let name = ext.get_ref();
@@ -456,6 +506,13 @@ impl Settings {
             protected_environments: fc
                 .protected_environments
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
+            preview_prefix,
+            preview_max,
+            preview_template: cli
+                .preview_template
+                .clone()
+                .or(fc.preview.template.clone())
+                .filter(|t| !t.is_empty()),
             scratch: cli
                 .scratch
                 .clone()

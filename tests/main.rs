@@ -14,6 +14,7 @@ mod corpora;
 mod create_cli;
 mod git_base;
 mod locks;
+mod preview;
 mod replay;
 mod trusted_apply;
 mod untrusted;

@@ -34,6 +34,7 @@ impl Run {
             allow_existing_schema: std::env::var("SQLGATE_ALLOW_EXISTING_SCHEMA")
                 .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
             only: None,
+            observe: false,
         };
         let env = self
             .environment()

@@ -6,6 +6,7 @@
 
 mod apply;
 mod check;
+mod preview;
 mod status;
 
 use crate::config::{Overrides, Settings};
@@ -26,6 +27,9 @@ pub enum Mode {
     Check,
     Apply,
     Status,
+    /// The pull request's preview database: `up` when opened, reopened or pushed to,
+    /// `down` when closed.
+    Preview,
 }
 
 /// Options of `sqlgate ci`.
@@ -44,6 +48,8 @@ pub struct CiOptions {
     pub allow_out_of_order: bool,
     /// Where to write the JSON report.
     pub report_file: Option<PathBuf>,
+    /// The staging server for preview databases (`preview-server-url`).
+    pub preview_server: Option<String>,
 }
 
 /// What the event and mode come down to.
@@ -55,6 +61,14 @@ pub enum Action {
     },
     Apply,
     Status,
+    /// `preview up` (`close: false`) or `preview down` for this pull request.
+    Preview {
+        pr: PullRequest,
+        close: bool,
+    },
+    /// `preview gc`: previews older than `SQLGATE_PREVIEW_MAX_AGE` or of pull
+    /// requests no longer open.
+    PreviewGc,
 }
 
 /// Chooses the action for an event (pure).
@@ -65,6 +79,21 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
             "`{what}` needs a database: set the action's `database-url` input (DATABASE_URL), usually from a secret"
         ))
     };
+    if opts.mode == Mode::Preview {
+        if opts.preview_server.is_none() {
+            return Err(Error::Usage(
+                "`preview` needs the staging server: set the action's `preview-server-url` input (SQLGATE_PREVIEW_SERVER_URL), from a secret".into(),
+            ));
+        }
+        // On a schedule or a manual run: the clean-up of previews left behind.
+        let Event::PullRequest { pr, .. } = event else {
+            return Ok(Action::PreviewGc);
+        };
+        return Ok(Action::Preview {
+            pr: pr.clone(),
+            close: pr.action == "closed",
+        });
+    }
     let action = match event {
         Event::PullRequest { name, pr } => match opts.mode {
             Mode::Apply => {
@@ -74,7 +103,7 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
                 )))
             }
             Mode::Status => Action::Status,
-            Mode::Auto | Mode::Check => Action::Check {
+            Mode::Auto | Mode::Check | Mode::Preview => Action::Check {
                 base: Some(pr.base_sha.clone()),
                 pr: Some(pr.clone()),
             },
@@ -89,7 +118,7 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
             match opts.mode {
                 Mode::Apply => Action::Apply,
                 Mode::Status => Action::Status,
-                Mode::Check => check,
+                Mode::Check | Mode::Preview => check,
                 Mode::Auto => {
                     let on_deploy_branch = opts.deploy_branch.as_deref().is_none_or(|b| {
                         git_ref == b || git_ref.strip_prefix("refs/heads/") == Some(b)
@@ -105,7 +134,7 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
         Event::Dispatch { .. } | Event::Other { .. } => match opts.mode {
             Mode::Apply => Action::Apply,
             Mode::Status => Action::Status,
-            Mode::Check => Action::Check {
+            Mode::Check | Mode::Preview => Action::Check {
                 base: None,
                 pr: None,
             },
@@ -132,7 +161,12 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
     // Secrets are masked before anything else is printed: the database's password,
     // and a scratch server's.
     let scratch = std::env::var("SQLGATE_SCRATCH").ok();
-    for url in opts.database_url.iter().chain(scratch.iter()) {
+    for url in opts
+        .database_url
+        .iter()
+        .chain(scratch.iter())
+        .chain(opts.preview_server.iter())
+    {
         for pw in sqlgate_pg::passwords(url) {
             if let Some(line) = commands::add_mask(&pw) {
                 crate::app::command(&line);
@@ -148,7 +182,11 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
     // A pull request's own sqlgate.toml may not widen trust: replay targets and
     // extensions come from the workflow or the base branch.
     let mut warnings = Vec::new();
-    if let Action::Check { pr: Some(pr), .. } = &action {
+    let pr_for_trust = match &action {
+        Action::Check { pr: Some(pr), .. } | Action::Preview { pr, .. } => Some(pr),
+        _ => None,
+    };
+    if let Some(pr) = pr_for_trust {
         let path = config.unwrap_or(Path::new(crate::config::DEFAULT_FILE));
         let base_file = match crate::source::git::file_at(path, &pr.base_sha) {
             Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
@@ -177,6 +215,8 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
         Action::Check { base, pr } => run.check(base, pr.as_ref())?,
         Action::Apply => run.apply()?,
         Action::Status => run.status()?,
+        Action::Preview { pr, close } => run.preview(&pr, close)?,
+        Action::PreviewGc => run.preview_gc()?,
     };
     run.finish()?;
     Ok(code)
@@ -469,6 +509,7 @@ mod tests {
             deploy_branch: None,
             allow_out_of_order: false,
             report_file: None,
+            preview_server: None,
         }
     }
 
@@ -483,6 +524,7 @@ mod tests {
                 head_repo: Some("o/r".into()),
                 base_repo: "o/r".into(),
                 html_url: None,
+                action: "opened".into(),
             },
         }
     }

@@ -125,6 +125,7 @@ pub fn run(settings: &Settings, url: &str, args: &Options) -> Result<i32, Error>
         ci_run_url: app::ci_run_url(),
         allow_existing_schema: args.allow_existing_schema,
         only: args.only.clone(),
+        observe: false,
     };
     app::print(&format!(
         "sqlgate apply: {} → {}\n",

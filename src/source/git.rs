@@ -280,6 +280,13 @@ fn cat_blobs(top: &Path, oids: &[&str]) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 /// Loads the migration directory `dir` as it is at `reference`.
+/// The commit checked out in the repository holding `dir`, if it is one.
+pub fn head(dir: &Path) -> Option<String> {
+    let (top, _) = locate(dir).ok()?;
+    let out = run(git(&top).args(["rev-parse", "HEAD"]), "git rev-parse HEAD").ok()?;
+    Some(String::from_utf8_lossy(&out).trim().to_string()).filter(|s| !s.is_empty())
+}
+
 pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
     let (top, rel) = locate(dir)?;
     let commit = resolve_or_fetch(&top, reference)?;

@@ -65,6 +65,8 @@ struct State {
     read_only: bool,
     /// sha → pull requests (JSON array).
     pulls: Vec<(String, Value)>,
+    /// The open pull requests' numbers (`GET /repos/{o}/{r}/pulls?state=open`).
+    open: Vec<u64>,
     faults: Vec<Fault>,
     requests: Vec<Request>,
     /// Comment listings are held until this many have arrived (a barrier).
@@ -141,6 +143,10 @@ impl FakeGitHub {
             id
         })
     }
+    pub fn set_open(&self, numbers: &[u64]) {
+        self.with(|s| s.open = numbers.to_vec());
+    }
+
     pub fn set_pulls(&self, sha: &str, pulls: Value) {
         self.with(|s| s.pulls.push((sha.to_string(), pulls)));
     }
@@ -471,6 +477,14 @@ fn respond(s: &mut State, req: &Request, prefix: &str, port: u16) -> Answer {
             } else {
                 (204, vec![], String::new())
             }
+        }
+        ("GET", ["repos", _, _, "pulls"]) => {
+            let list: Vec<Value> = s
+                .open
+                .iter()
+                .map(|n| json!({"number": n, "state": "open"}))
+                .collect();
+            (200, vec![], Value::Array(list).to_string())
         }
         ("GET", ["repos", _, _, "commits", sha, "pulls"]) => {
             let v = s

@@ -20,6 +20,7 @@ pub fn sqlgate(cwd: &Path) -> Command {
     c
 }
 
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,

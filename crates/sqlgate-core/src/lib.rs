@@ -3,7 +3,7 @@
 //! async runtime, network, database, file system or processes (see ARCHITECTURE.md).
 //!
 //! Layers, each using only those before it: [`model`] ← [`catalog`] ← [`sql`] ←
-//! [`rules`] ← [`check`], [`plan`], [`create`], [`adopt`]; [`report`] renders the model.
+//! [`rules`] ← [`check`], [`plan`], [`create`], [`adopt`], [`preview`]; [`report`] renders the model.
 
 pub mod adopt;
 pub mod catalog;
@@ -12,6 +12,7 @@ pub mod create;
 mod error;
 pub mod model;
 pub mod plan;
+pub mod preview;
 pub mod report;
 pub mod rules;
 pub mod sql;

@@ -567,6 +567,17 @@ impl Api {
         Err(res.error(&format!("DELETE {path}")))
     }
 
+    /// The numbers of the repository's open pull requests.
+    pub async fn open_pulls(&self, repo: &str) -> Result<Vec<u64>, ApiError> {
+        let items = self
+            .get_all(&format!("/repos/{repo}/pulls?state=open"))
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|p| p.get("number")?.as_u64())
+            .collect())
+    }
+
     /// The pull requests a commit belongs to (merged ones for commits on the default
     /// branch, open ones otherwise).
     pub async fn pulls_for_commit(&self, repo: &str, sha: &str) -> Result<Vec<PullRef>, ApiError> {

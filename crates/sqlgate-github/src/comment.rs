@@ -56,6 +56,8 @@ pub enum Kind {
     Check,
     /// The post-merge `apply` report.
     Apply,
+    /// The pull request's preview database (kept apart from the check's verdict).
+    Preview,
 }
 
 /// Keeps a value from closing the HTML comment or splitting the marker's fields.
@@ -83,6 +85,7 @@ pub fn marker(dir: &str, environment: Option<&str>, kind: Kind) -> String {
     match kind {
         Kind::Check => format!("<!-- sqlgate:dir={dir}{env} -->"),
         Kind::Apply => format!("<!-- sqlgate:apply dir={dir}{env} -->"),
+        Kind::Preview => format!("<!-- sqlgate:preview dir={dir}{env} -->"),
     }
 }
 

@@ -18,6 +18,8 @@ pub struct PullRequest {
     pub head_repo: Option<String>,
     pub base_repo: String,
     pub html_url: Option<String>,
+    /// The event's `action`: `opened`, `synchronize`, `reopened`, `closed`, …
+    pub action: String,
 }
 
 impl PullRequest {
@@ -211,6 +213,7 @@ fn parse_event(name: &str, json: &Value) -> Result<Event, Error> {
                     head_repo: str_at(pr, &["head", "repo", "full_name"]),
                     base_repo,
                     html_url: str_at(pr, &["html_url"]),
+                    action: str_at(json, &["action"]).unwrap_or_default(),
                 },
             })
         }

@@ -39,6 +39,9 @@ pub struct ApplyOptions {
     pub allow_existing_schema: bool,
     /// Apply only this migration (a version or a file name).
     pub only: Option<String>,
+    /// Run statement by statement and record each one's duration, locks and
+    /// rewrites (`ApplyReport::steps`), as the scratch replay does: for previews.
+    pub observe: bool,
 }
 
 /// Where `apply` reports what it is doing.
@@ -261,7 +264,10 @@ async fn apply_locked(
         let started = Instant::now();
         progress.started(i, total, &m.name);
         let parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
-        let outcome = if m.no_transaction {
+        let outcome = if opts.observe {
+            let file = display_path(dir, &m.up.path);
+            run_observed(client, m, &parsed, opts, &recorder, file, &mut report.steps).await
+        } else if m.no_transaction {
             run_without_transaction(client, m, &parsed, opts).await
         } else {
             run_in_transaction(client, m, &parsed, opts, &recorder, progress).await
@@ -508,6 +514,60 @@ async fn run_in_transaction(
             }
         });
     }
+}
+
+/// A migration run statement by statement under the replay's observer (its
+/// transaction and history row as usual; a no-transaction one without): the
+/// duration, locks and rewrites of each statement go to `steps`.
+async fn run_observed(
+    client: &Client,
+    m: &Migration,
+    parsed: &Parsed,
+    opts: &ApplyOptions,
+    recorder: &Recorder,
+    file: String,
+    steps: &mut Vec<sqlgate_core::model::Step>,
+) -> Result<(), Failure> {
+    if m.no_transaction || !parsed.problems.is_empty() {
+        return run_without_transaction(client, m, parsed, opts).await;
+    }
+    let around = |e: Error| Failure {
+        migration: m.name.clone(),
+        file: m.up.path.clone(),
+        line: m.up.first_line,
+        column: 1,
+        message: e.to_string(),
+        statements_done: None,
+    };
+    let existing = crate::replay::relations(client).await.map_err(around)?;
+    let begin = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout)
+    );
+    if let Err(e) = client.batch_execute(&begin).await {
+        return Err(failure_around(m, parsed, &e));
+    }
+    let started = Instant::now();
+    let mut watch = crate::replay::Watch::new(&existing, true, file, steps);
+    let result = match exec::run_each(client, parsed, &mut watch).await {
+        Ok(Ok(())) => {
+            let ms = started.elapsed().as_millis() as i64;
+            match insert_row(client, recorder, m, "applied", ms, opts, None, None).await {
+                Ok(_) => client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(|e| failure_around(m, parsed, &e)),
+                Err(e) => Err(failure_around(m, parsed, &e)),
+            }
+        }
+        Ok(Err(e)) => Err(failure(m, &e)),
+        Err(e) => Err(around(e)),
+    };
+    if result.is_err() {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result
 }
 
 /// A no-transaction migration: session timeouts, then the statements one by one; a

@@ -353,7 +353,13 @@ impl ConnInfo {
 
     /// The same server and database as another role with a password.
     pub fn with_user(&self, user: &str, password: &str) -> String {
-        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+        // RFC 3986 unreserved characters stay as they are.
+        const USERINFO: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'_')
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'~');
         match &self.form {
             Form::Url { authority, .. } => {
                 let rest = &self.text[*authority..];
@@ -361,8 +367,8 @@ impl ConnInfo {
                 format!(
                     "{}{}:{}@{}",
                     &self.text[..*authority],
-                    utf8_percent_encode(user, NON_ALPHANUMERIC),
-                    utf8_percent_encode(password, NON_ALPHANUMERIC),
+                    utf8_percent_encode(user, USERINFO),
+                    utf8_percent_encode(password, USERINFO),
                     &self.text[after..]
                 )
             }

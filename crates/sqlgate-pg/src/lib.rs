@@ -12,6 +12,7 @@ pub mod conninfo;
 pub mod exec;
 pub mod history;
 pub mod lock;
+pub mod preview;
 pub mod replay;
 pub mod scratch;
 mod tls;

@@ -230,13 +230,13 @@ fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-struct Relation {
+pub(crate) struct Relation {
     name: String,
     kind: String,
     filenode: i64,
 }
 
-async fn relations(c: &Client) -> Result<HashMap<i64, Relation>, Error> {
+pub(crate) async fn relations(c: &Client) -> Result<HashMap<i64, Relation>, Error> {
     let rows = c
         .query(
             "SELECT c.oid::bigint, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relfilenode::bigint \
@@ -283,7 +283,7 @@ async fn locks(c: &Client) -> Result<BTreeSet<(i64, String)>, Error> {
 }
 
 /// The user-visible schema as sorted, normalized lines.
-async fn schema(c: &Client) -> Result<String, Error> {
+pub(crate) async fn schema(c: &Client) -> Result<String, Error> {
     let q = "\
         SELECT 'TABLE ' || c.oid::regclass::text || E'\\n' || coalesce(string_agg('  ' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
                || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END \
@@ -355,13 +355,32 @@ fn error_finding(
 
 /// Records, for every statement of a new migration, its duration, the locks it took
 /// and the relations it rewrote among those that existed before the change.
-struct Watch<'a> {
+pub(crate) struct Watch<'a> {
     existing: &'a HashMap<i64, Relation>,
     in_tx: bool,
     file: String,
     files_before: HashMap<i64, Relation>,
     locks_before: BTreeSet<(i64, String)>,
     steps: &'a mut Vec<Step>,
+}
+
+impl<'a> Watch<'a> {
+    /// Watches the statements of `file` for locks on and rewrites of `existing`.
+    pub(crate) fn new(
+        existing: &'a HashMap<i64, Relation>,
+        in_tx: bool,
+        file: String,
+        steps: &'a mut Vec<Step>,
+    ) -> Self {
+        Watch {
+            existing,
+            in_tx,
+            file,
+            files_before: HashMap::new(),
+            locks_before: BTreeSet::new(),
+            steps,
+        }
+    }
 }
 
 impl Observer for Watch<'_> {
@@ -453,14 +472,7 @@ async fn run_migration(
     }
     let result = match before {
         Some(existing) => {
-            let mut watch = Watch {
-                existing,
-                in_tx,
-                file: display_path(dir, &m.up.path),
-                files_before: HashMap::new(),
-                locks_before: BTreeSet::new(),
-                steps,
-            };
+            let mut watch = Watch::new(existing, in_tx, display_path(dir, &m.up.path), steps);
             exec::run_each(c, &parsed, &mut watch).await?
         }
         None => {

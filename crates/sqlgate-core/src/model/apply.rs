@@ -40,6 +40,9 @@ pub struct ApplyReport {
     pub pending_after: usize,
     /// Stopped by SIGINT/SIGTERM.
     pub interrupted: bool,
+    /// With `observe`: every statement that ran, with its duration, the locks it
+    /// took and the relations it rewrote (previews).
+    pub steps: Vec<crate::model::Step>,
 }
 
 /// What a `rollback` did, and why it did less than asked when it did.

@@ -140,7 +140,7 @@ fn detail(s: &str) -> String {
     }
 }
 
-fn fence(body: &str, lang: &str) -> String {
+pub(crate) fn fence(body: &str, lang: &str) -> String {
     let body = super::clean(body);
     let mut ticks = "```".to_string();
     while body.contains(&ticks) {

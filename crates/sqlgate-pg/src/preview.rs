@@ -1,0 +1,768 @@
+//! Preview databases on a staging server (`sqlgate preview`): `up` makes a pull
+//! request's database exist and match its migrations — built under a temporary name
+//! (from a template when given) by the normal apply engine, observed like the scratch
+//! replay, then renamed into place — or updated in place when only new migrations
+//! came; `down`, `list` and `gc`. Every run holds an advisory lock per preview name;
+//! a database without sqlgate's marker is never dropped or changed. Pull-request SQL
+//! runs as a role of its own, never as the superuser of the server URL.
+
+use crate::apply::{self, ApplyOptions, Preflight, Progress};
+use crate::connection::{connect, describe, mask};
+use crate::conninfo::ConnInfo;
+use crate::{history, lock};
+use sqlgate_core::catalog::{Catalog, Migration, Version};
+use sqlgate_core::model::ApplyReport;
+use sqlgate_core::preview::{self, Action, Listed, Marker, PreviewReport};
+use sqlgate_core::rules::history::unified_diff;
+use sqlgate_core::Error;
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn failed(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
+    move |e| Error::Unreachable(format!("preview: cannot {what}: {}", describe(&e)))
+}
+
+/// The comment that marks a role sqlgate created for a preview.
+const ROLE_MARK: &str = "sqlgate-preview role";
+
+/// What `preview up` needs besides the catalog.
+pub struct UpOptions<'a> {
+    pub name: String,
+    pub pr: Option<u64>,
+    pub head: Option<String>,
+    /// Copy this database (a snapshot sqlgate migrated) instead of starting empty.
+    pub template: Option<String>,
+    /// Extensions the server's administrator creates in a new preview.
+    pub extensions: &'a [String],
+    pub history_table: &'a str,
+    pub dir: &'a str,
+    /// Timeouts, placeholders, commit, run URL (the rest is set here).
+    pub apply: ApplyOptions,
+    /// The base branch's migrations, when known: the schema diff is taken between
+    /// them and the rest.
+    pub shipped: Option<&'a dyn Fn(&Migration) -> bool>,
+    /// At most this many previews may exist (`[preview] max`).
+    pub max: Option<usize>,
+    /// How long to wait for another run on the same preview.
+    pub wait: Duration,
+}
+
+/// The advisory-lock key of a preview name.
+fn key(name: &str) -> i64 {
+    history::lock_key(&format!("preview:{name}"))
+}
+
+async fn server_version(c: &Client) -> i32 {
+    c.query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .ok()
+        .and_then(|r| r.try_get(0).ok())
+        .unwrap_or(0)
+}
+
+/// `Some(marker)` for a database with sqlgate's marker, `Some(None)` for one
+/// without, `None` when it does not exist.
+async fn find(c: &Client, db: &str) -> Result<Option<Option<Marker>>, Error> {
+    let row = c
+        .query_opt(
+            "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
+            &[&db],
+        )
+        .await
+        .map_err(failed("look for the preview database"))?;
+    Ok(row.map(|r| {
+        r.try_get::<_, String>(0)
+            .ok()
+            .and_then(|c| Marker::parse(&c))
+    }))
+}
+
+/// Every database carrying sqlgate's marker.
+pub async fn list(admin_url: &str) -> Result<Vec<Listed>, Error> {
+    let c = connect(admin_url).await?;
+    list_on(&c).await
+}
+
+async fn list_on(c: &Client) -> Result<Vec<Listed>, Error> {
+    let rows = c
+        .query(
+            "SELECT datname::text, coalesce(shobj_description(oid, 'pg_database'), ''), pg_database_size(oid)
+               FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE 'sqlgate-preview:%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(failed("list the preview databases"))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some(Listed {
+                database: r.try_get(0).ok()?,
+                marker: Marker::parse(&r.try_get::<_, String>(1).ok()?)?,
+                size_bytes: r.try_get(2).unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
+/// Drops a database sqlgate marked (ending its sessions first).
+async fn drop_db(c: &Client, db: &str, version: i32) -> Result<(), Error> {
+    if version >= 130000 {
+        c.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote(db)
+        ))
+        .await
+        .map_err(failed("drop the preview database"))?;
+        return Ok(());
+    }
+    for _ in 0..50 {
+        let _ = c
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&db],
+            )
+            .await;
+        if c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(db)))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(Error::Unreachable(format!(
+        "preview: cannot drop {db}: sessions keep connecting to it"
+    )))
+}
+
+async fn set_marker(c: &Client, db: &str, m: &Marker) -> Result<(), Error> {
+    c.batch_execute(&format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote(db),
+        literal(&m.to_comment())
+    ))
+    .await
+    .map_err(failed("mark the preview database"))
+}
+
+/// Builds left behind by a killed run of this preview.
+async fn drop_leftover_builds(c: &Client, name: &str, version: i32) -> Result<(), Error> {
+    for l in list_on(c).await? {
+        if l.marker.building && l.marker.name == name && l.database != name {
+            drop_db(c, &l.database, version).await?;
+        }
+    }
+    Ok(())
+}
+
+fn random_hex(n: usize) -> Result<String, Error> {
+    use std::io::Read;
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Error::Io(format!("cannot read /dev/urandom: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn now() -> String {
+    chrono::DateTime::from_timestamp(now_secs(), 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The role the pull request's SQL runs as: when the server URL's role is a
+/// superuser, a role of the preview's own (created, or given a new password); else
+/// the URL's role itself (already unprivileged). Returns (role if created, URL maker).
+async fn preview_role(
+    c: &Client,
+    admin_url: &str,
+    name: &str,
+) -> Result<(Option<String>, Box<dyn Fn(&str) -> String + Send + Sync>), Error> {
+    let info = ConnInfo::parse(admin_url);
+    let superuser = c
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, bool>(0).ok())
+        .unwrap_or(false);
+    if !superuser {
+        return Ok((None, Box::new(move |db: &str| info.with_database(db))));
+    }
+    let existing = c
+        .query_opt(
+            "SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = $1",
+            &[&name],
+        )
+        .await
+        .map_err(failed("look for the preview's role"))?;
+    let password = random_hex(24)?;
+    match existing.map(|r| r.try_get::<_, String>(0).unwrap_or_default()) {
+        Some(mark) if mark != ROLE_MARK => {
+            return Err(Error::Usage(format!(
+                "a role named {name} exists and sqlgate did not create it: refusing to use it for the preview (choose another --name or [preview] prefix)"
+            )))
+        }
+        Some(_) => c
+            .batch_execute(&format!("ALTER ROLE {} LOGIN PASSWORD {}", quote(name), literal(&password)))
+            .await
+            .map_err(failed("set the preview role's password"))?,
+        None => c
+            .batch_execute(&format!(
+                "CREATE ROLE {n} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {p}; COMMENT ON ROLE {n} IS {m}",
+                n = quote(name),
+                p = literal(&password),
+                m = literal(ROLE_MARK)
+            ))
+            .await
+            .map_err(failed("create the preview's role"))?,
+    }
+    let role = name.to_string();
+    let make = move |db: &str| ConnInfo::parse(&info.with_database(db)).with_user(&role, &password);
+    Ok((Some(name.to_string()), Box::new(make)))
+}
+
+/// Gives `role` everything a template copy holds (so its migrations may alter it).
+async fn take_over(c: &Client, role: &str) -> Result<(), Error> {
+    let sql = format!(
+        "DO $$ DECLARE r record; BEGIN
+           FOR r IN SELECT n.nspname FROM pg_namespace n
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+           LOOP EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, {role}); END LOOP;
+           FOR r IN SELECT c.oid::regclass AS rel, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+           LOOP EXECUTE format('ALTER %s %s OWNER TO %I',
+                  CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                  r.rel, {role}); END LOOP;
+           FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+           LOOP EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.fn, {role}); END LOOP;
+           FOR r IN SELECT t.oid::regtype AS ty FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                       AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+           LOOP EXECUTE format('ALTER TYPE %s OWNER TO %I', r.ty, {role}); END LOOP;
+         END $$",
+        role = literal(role)
+    );
+    c.batch_execute(&sql).await.map_err(failed(
+        "give the template copy's objects to the preview's role",
+    ))
+}
+
+/// Applies the pending migrations to `url` under the replay's observer; with
+/// `shipped`, first up to the newest shipped version, to take the schema diff
+/// between the base branch's migrations and the rest.
+async fn migrate(
+    url: &str,
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+) -> Result<(ApplyReport, String), Error> {
+    let mut apply_opts = ApplyOptions {
+        observe: true,
+        allow_existing_schema: true,
+        ..opts.apply.clone()
+    };
+    let mut report = ApplyReport::default();
+    let base_to = opts.shipped.and_then(|shipped| {
+        cat.migrations
+            .iter()
+            .filter(|m| shipped(m))
+            .map(|m| m.version.clone())
+            .max()
+    });
+    if let Some(to) = &base_to {
+        apply_opts.to = Some(to.canonical().to_string());
+        report = apply::apply(
+            url,
+            opts.history_table,
+            cat,
+            opts.dir,
+            &apply_opts,
+            preflight,
+            progress,
+        )
+        .await?;
+        if report.failure.is_some() || report.interrupted || !report.blockers.is_empty() {
+            return Ok((report, String::new()));
+        }
+        // The base part's observations are not the change's.
+        report.steps.clear();
+    }
+    let before = schema_of(url).await?;
+    apply_opts.to = None;
+    let rest = apply::apply(
+        url,
+        opts.history_table,
+        cat,
+        opts.dir,
+        &apply_opts,
+        preflight,
+        progress,
+    )
+    .await?;
+    let after = schema_of(url).await?;
+    report.applied.extend(rest.applied);
+    report.steps.extend(rest.steps);
+    report.blockers = rest.blockers;
+    report.refused = rest.refused;
+    report.failure = rest.failure;
+    report.interrupted = rest.interrupted;
+    report.pending_after = rest.pending_after;
+    let diff = if before == after {
+        String::new()
+    } else {
+        unified_diff(
+            &before,
+            &after,
+            "schema of the base branch",
+            "schema of the pull request",
+        )
+    };
+    Ok((report, diff))
+}
+
+async fn schema_of(url: &str) -> Result<String, Error> {
+    let c = connect(url).await?;
+    crate::replay::schema(&c).await
+}
+
+fn fill(report: &mut PreviewReport, applied: ApplyReport, diff: String) {
+    report.applied = applied.applied;
+    report.steps = applied.steps;
+    report.failure = applied.failure;
+    report.blockers = applied.blockers;
+    report.schema_diff = diff;
+    if applied.interrupted && report.failure.is_none() {
+        report.action = "interrupted".into();
+    }
+}
+
+/// `preview up`. Returns the report and the preview's connection string (with its
+/// password: for the caller to mask and hand on).
+pub async fn up(
+    admin_url: &str,
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+) -> Result<(PreviewReport, String), Error> {
+    let started = Instant::now();
+    let admin = connect(admin_url).await?;
+    let k = key(&opts.name);
+    lock::lock(&admin, k, opts.wait, &mut |l| progress.say(l)).await?;
+    let result = up_locked(&admin, admin_url, cat, opts, preflight, progress).await;
+    lock::unlock(&admin, k).await;
+    result.map(|(mut r, url)| {
+        r.elapsed_ms = started.elapsed().as_millis() as u64;
+        r.url = mask(&url);
+        (r, url)
+    })
+}
+
+async fn up_locked(
+    admin: &Client,
+    admin_url: &str,
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+) -> Result<(PreviewReport, String), Error> {
+    let name = &opts.name;
+    let version = server_version(admin).await;
+    let existing = find(admin, name).await?;
+    if let Some(None) = existing {
+        return Err(Error::Usage(format!(
+            "a database named {name} exists and is not a sqlgate preview (it has no sqlgate marker): refusing to touch it. Choose another --name or [preview] prefix"
+        )));
+    }
+    drop_leftover_builds(admin, name, version).await?;
+    let (role, url_for) = preview_role(admin, admin_url, name).await?;
+    let mut marker = Marker {
+        name: name.clone(),
+        pr: opts.pr,
+        head: opts.head.clone(),
+        migrations: preview::digest(cat),
+        built_at: now(),
+        building: true,
+        role: role.clone(),
+    };
+    let mut report = PreviewReport {
+        name: name.clone(),
+        template: opts.template.clone(),
+        ..Default::default()
+    };
+    let action = match &existing {
+        None => Action::Create,
+        Some(_) => {
+            let c = connect(&url_for(name)).await?;
+            if history::exists(&c, opts.history_table).await? {
+                let rows = history::read(&c, opts.history_table).await?;
+                preview::decide(cat, Some(&rows), opts.dir)
+            } else {
+                Action::Rebuild(vec!["the preview has no sqlgate history".into()])
+            }
+        }
+    };
+    match action {
+        Action::UpToDate | Action::Update(_) => {
+            let old = existing.flatten().unwrap_or_default();
+            marker.built_at = old.built_at;
+            marker.building = false;
+            if matches!(action, Action::UpToDate) {
+                report.action = "up-to-date".into();
+            } else {
+                let before = schema_of(&url_for(name)).await?;
+                let apply_opts = ApplyOptions {
+                    observe: true,
+                    allow_existing_schema: true,
+                    ..opts.apply.clone()
+                };
+                let applied = apply::apply(
+                    &url_for(name),
+                    opts.history_table,
+                    cat,
+                    opts.dir,
+                    &apply_opts,
+                    preflight,
+                    progress,
+                )
+                .await?;
+                let after = schema_of(&url_for(name)).await?;
+                let diff = if before == after {
+                    String::new()
+                } else {
+                    unified_diff(&before, &after, "preview before", "preview after")
+                };
+                report.action = if applied.failure.is_some() || !applied.blockers.is_empty() {
+                    "failed".into()
+                } else {
+                    "updated".into()
+                };
+                fill(&mut report, applied, diff);
+            }
+            if report.action != "failed" {
+                set_marker(admin, name, &marker).await?;
+            }
+            Ok((report, url_for(name)))
+        }
+        Action::Create | Action::Rebuild(_) => {
+            if let Action::Rebuild(reasons) = &action {
+                report.reasons = reasons.clone();
+            }
+            if existing.is_none() {
+                if let Some(max) = opts.max {
+                    let live: Vec<String> = list_on(admin)
+                        .await?
+                        .into_iter()
+                        .filter(|l| !l.marker.building)
+                        .map(|l| l.database)
+                        .collect();
+                    if live.len() >= max {
+                        return Err(Error::Usage(format!(
+                            "{} previews exist, the limit ([preview] max) is {max}: {}. Remove some with `sqlgate preview down --name …` or `sqlgate preview gc`",
+                            live.len(),
+                            live.join(", ")
+                        )));
+                    }
+                }
+            }
+            let tmp = preview::build_name(name, &random_hex(4)?);
+            let build = build(
+                admin,
+                admin_url,
+                &tmp,
+                &marker,
+                role.as_deref(),
+                url_for.as_ref(),
+                cat,
+                opts,
+                preflight,
+                progress,
+                version,
+            );
+            // A SIGTERM/SIGINT (a cancelled workflow) while building: the build is
+            // dropped, the previous preview stays as it was.
+            let outcome = {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return Err(Error::Io("cannot watch for SIGTERM".into()));
+                };
+                tokio::select! {
+                    r = build => r,
+                    _ = term.recv() => Err(Error::Unreachable("interrupted (SIGTERM) while building the preview: the build was removed, the previous preview is unchanged".into())),
+                    _ = int.recv() => Err(Error::Unreachable("interrupted (SIGINT) while building the preview: the build was removed, the previous preview is unchanged".into())),
+                }
+            };
+            let (applied, diff) = match outcome {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = drop_db(admin, &tmp, version).await;
+                    return Err(e);
+                }
+            };
+            let ok =
+                applied.failure.is_none() && applied.blockers.is_empty() && !applied.interrupted;
+            fill(&mut report, applied, diff);
+            if !ok {
+                drop_db(admin, &tmp, version).await?;
+                if report.action.is_empty() {
+                    report.action = "failed".into();
+                }
+                return Ok((report, url_for(name)));
+            }
+            // Into place: the old preview goes only now.
+            if existing.is_some() {
+                drop_db(admin, name, version).await?;
+            }
+            rename(admin, &tmp, name).await?;
+            marker.building = false;
+            set_marker(admin, name, &marker).await?;
+            report.action = if existing.is_some() {
+                "rebuilt"
+            } else {
+                "created"
+            }
+            .into();
+            Ok((report, url_for(name)))
+        }
+    }
+}
+
+async fn rename(c: &Client, from: &str, to: &str) -> Result<(), Error> {
+    let mut last = None;
+    for _ in 0..50 {
+        let _ = c
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&from],
+            )
+            .await;
+        match c
+            .batch_execute(&format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote(from),
+                quote(to)
+            ))
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(Error::Unreachable(format!(
+        "preview: cannot rename the build into place: {}",
+        last.map(|e| describe(&e)).unwrap_or_default()
+    )))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build(
+    admin: &Client,
+    admin_url: &str,
+    tmp: &str,
+    marker: &Marker,
+    role: Option<&str>,
+    url_for: &(dyn Fn(&str) -> String + Send + Sync),
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+    _version: i32,
+) -> Result<(ApplyReport, String), Error> {
+    let info = ConnInfo::parse(admin_url);
+    if let Some(t) = &opts.template {
+        match find(admin, t).await? {
+            None => {
+                return Err(Error::Usage(format!(
+                    "the template database {t} does not exist"
+                )))
+            }
+            Some(_) => {
+                let c = connect(&info.with_database(t)).await?;
+                if !history::exists(&c, opts.history_table).await? {
+                    return Err(Error::Usage(format!(
+                        "the template database {t} has no sqlgate history ({}), so sqlgate cannot tell which migrations it has: take it over once with `sqlgate adopt` (or `sqlgate baseline`) against it",
+                        opts.history_table
+                    )));
+                }
+            }
+        }
+    }
+    let template = opts
+        .template
+        .as_ref()
+        .map(|t| format!(" TEMPLATE {}", quote(t)))
+        .unwrap_or_default();
+    let owner = role
+        .map(|r| format!(" OWNER {}", quote(r)))
+        .unwrap_or_default();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}{template}{owner}", quote(tmp)))
+        .await
+        .map_err(failed("create the preview database"))?;
+    set_marker(admin, tmp, marker).await?;
+    progress.say(format!("building {} as {tmp}", marker.name));
+    if !opts.extensions.is_empty() || (role.is_some() && opts.template.is_some()) {
+        let c = connect(&info.with_database(tmp)).await?;
+        for ext in opts.extensions {
+            c.batch_execute(&format!(
+                "CREATE EXTENSION IF NOT EXISTS {} CASCADE",
+                quote(ext)
+            ))
+            .await
+            .map_err(failed("create an extension in the preview"))?;
+        }
+        if let (Some(r), Some(_)) = (role, &opts.template) {
+            take_over(&c, r).await?;
+        }
+    }
+    migrate(&url_for(tmp), cat, opts, preflight, progress).await
+}
+
+/// What `preview down` did.
+#[derive(Debug)]
+pub enum Down {
+    Dropped,
+    Absent,
+}
+
+/// `preview down`: drops the preview (and the role sqlgate made for it).
+pub async fn down(
+    admin_url: &str,
+    name: &str,
+    wait: Duration,
+    say: &mut dyn FnMut(String),
+) -> Result<Down, Error> {
+    let admin = connect(admin_url).await?;
+    let k = key(name);
+    lock::lock(&admin, k, wait, say).await?;
+    let result = async {
+        let version = server_version(&admin).await;
+        drop_leftover_builds(&admin, name, version).await?;
+        match find(&admin, name).await? {
+            None => Ok(Down::Absent),
+            Some(None) => Err(Error::Usage(format!(
+                "{name} is not a sqlgate preview (its database has no sqlgate marker): refusing to drop it"
+            ))),
+            Some(Some(m)) => {
+                drop_db(&admin, name, version).await?;
+                if let Some(role) = m.role.filter(|r| r == name) {
+                    let ours = admin
+                        .query_opt("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1", &[&role])
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten())
+                        .is_some_and(|c| c == ROLE_MARK);
+                    if ours {
+                        let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote(&role))).await;
+                    }
+                }
+                Ok(Down::Dropped)
+            }
+        }
+    }
+    .await;
+    lock::unlock(&admin, k).await;
+    result
+}
+
+/// `preview gc`: drops previews older than `max_age` (from their build), of closed
+/// pull requests, and builds killed runs left — only `<prefix>_pr_*` ones when a
+/// prefix is given. Returns the names dropped.
+pub async fn gc(
+    admin_url: &str,
+    prefix: Option<&str>,
+    max_age: Option<Duration>,
+    closed: &[u64],
+    wait: Duration,
+    say: &mut dyn FnMut(String),
+) -> Result<Vec<String>, Error> {
+    let admin = connect(admin_url).await?;
+    // With a prefix, only this project's previews (others may share the server).
+    let all: Vec<Listed> = list_on(&admin)
+        .await?
+        .into_iter()
+        .filter(|l| prefix.is_none_or(|p| l.marker.name.starts_with(&format!("{p}_pr_"))))
+        .collect();
+    let now = now_secs();
+    let max = max_age.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let mut dropped = Vec::new();
+    for l in preview::garbage(&all, now, max, closed) {
+        if l.marker.building {
+            let version = server_version(&admin).await;
+            drop_db(&admin, &l.database, version).await?;
+            dropped.push(l.database.clone());
+        } else if let Down::Dropped = down(admin_url, &l.database, wait, say).await? {
+            dropped.push(l.database.clone());
+        }
+    }
+    Ok(dropped)
+}
+
+/// Whether the server URL's role can create databases and (when given) use the
+/// template: for `verify`.
+pub async fn can_create(
+    admin_url: &str,
+    template: Option<&str>,
+) -> Result<(bool, Option<bool>), Error> {
+    let c = connect(admin_url).await?;
+    let createdb = c
+        .query_one(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, bool>(0).ok())
+        .unwrap_or(false);
+    let tpl = match template {
+        None => None,
+        Some(t) => Some(
+            c.query_opt(
+                "SELECT datistemplate OR pg_has_role(current_user, datdba, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                   FROM pg_database WHERE datname = $1",
+                &[&t],
+            )
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get::<_, bool>(0).ok())
+            .unwrap_or(false),
+        ),
+    };
+    Ok((createdb, tpl))
+}
+
+/// The version of a catalog's newest migration (for messages).
+pub fn newest(cat: &Catalog) -> Option<Version> {
+    cat.migrations.iter().map(|m| m.version.clone()).max()
+}

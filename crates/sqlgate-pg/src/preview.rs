@@ -281,7 +281,7 @@ async fn migrate(
     preflight: Preflight<'_>,
     progress: &mut dyn Progress,
 ) -> Result<(ApplyReport, String), Error> {
-    let mut apply_opts = ApplyOptions {
+    let apply_opts = ApplyOptions {
         observe: true,
         allow_existing_schema: true,
         ..opts.apply.clone()
@@ -295,13 +295,18 @@ async fn migrate(
             .max()
     });
     if let Some(to) = &base_to {
-        apply_opts.to = Some(to.canonical().to_string());
+        // The base branch's part is not the change: not observed, at full speed.
+        let base_opts = ApplyOptions {
+            to: Some(to.canonical().to_string()),
+            observe: false,
+            ..apply_opts.clone()
+        };
         report = apply::apply(
             url,
             opts.history_table,
             cat,
             opts.dir,
-            &apply_opts,
+            &base_opts,
             preflight,
             progress,
         )
@@ -309,11 +314,8 @@ async fn migrate(
         if report.failure.is_some() || report.interrupted || !report.blockers.is_empty() {
             return Ok((report, String::new()));
         }
-        // The base part's observations are not the change's.
-        report.steps.clear();
     }
     let before = schema_of(url).await?;
-    apply_opts.to = None;
     let rest = apply::apply(
         url,
         opts.history_table,

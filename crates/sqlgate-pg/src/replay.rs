@@ -233,13 +233,12 @@ fn quote_ident(s: &str) -> String {
 pub(crate) struct Relation {
     name: String,
     kind: String,
-    filenode: i64,
 }
 
 pub(crate) async fn relations(c: &Client) -> Result<HashMap<i64, Relation>, Error> {
     let rows = c
         .query(
-            "SELECT c.oid::bigint, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text, c.relfilenode::bigint \
+            "SELECT c.oid::bigint, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind::text \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
                AND n.nspname NOT LIKE 'pg\\_temp%' AND c.relkind IN ('r', 'p', 'm', 'i')",
@@ -255,30 +254,9 @@ pub(crate) async fn relations(c: &Client) -> Result<HashMap<i64, Relation>, Erro
                 Relation {
                     name: r.try_get(1).ok()?,
                     kind: r.try_get(2).ok()?,
-                    filenode: r.try_get(3).ok()?,
                 },
             ))
         })
-        .collect())
-}
-
-async fn locks(c: &Client) -> Result<BTreeSet<(i64, String)>, Error> {
-    let rows = c
-        .query(
-            "SELECT relation::bigint, mode FROM pg_locks \
-             WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted",
-            &[],
-        )
-        .await
-        .map_err(|e| {
-            Error::Unreachable(format!(
-                "scratch replay: reading pg_locks: {}",
-                describe(&e)
-            ))
-        })?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
         .collect())
 }
 
@@ -354,13 +332,15 @@ fn error_finding(
 }
 
 /// Records, for every statement of a new migration, its duration, the locks it took
-/// and the relations it rewrote among those that existed before the change.
+/// and the relations it rewrote among those that existed before the change. One
+/// query per statement: the snapshot after a statement is the next one's before.
 pub(crate) struct Watch<'a> {
     existing: &'a HashMap<i64, Relation>,
+    oids: Vec<i64>,
     in_tx: bool,
     file: String,
-    files_before: HashMap<i64, Relation>,
-    locks_before: BTreeSet<(i64, String)>,
+    /// (relfilenode by oid of `existing`, relation locks held), as last seen.
+    last: Option<(HashMap<i64, i64>, BTreeSet<(i64, String)>)>,
     steps: &'a mut Vec<Step>,
 }
 
@@ -373,13 +353,49 @@ impl<'a> Watch<'a> {
         steps: &'a mut Vec<Step>,
     ) -> Self {
         Watch {
+            oids: existing.keys().copied().collect(),
             existing,
             in_tx,
             file,
-            files_before: HashMap::new(),
-            locks_before: BTreeSet::new(),
+            last: None,
             steps,
         }
+    }
+
+    /// The filenodes of the watched relations and (in a transaction) the relation
+    /// locks this session holds, in one round trip.
+    async fn snapshot(
+        &self,
+        c: &Client,
+    ) -> Result<(HashMap<i64, i64>, BTreeSet<(i64, String)>), Error> {
+        let rows = c
+            .query(
+                "SELECT oid::bigint, relfilenode::bigint, NULL::text FROM pg_class WHERE oid = ANY($1::bigint[]::oid[])
+                 UNION ALL
+                 SELECT relation::bigint, NULL, mode FROM pg_locks
+                  WHERE $2 AND pid = pg_backend_pid() AND locktype = 'relation' AND granted",
+                &[&self.oids, &self.in_tx],
+            )
+            .await
+            .map_err(|e| Error::Unreachable(format!("observing the statements: {}", describe(&e))))?;
+        let mut files = HashMap::new();
+        let mut held = BTreeSet::new();
+        for r in &rows {
+            let Ok(oid) = r.try_get::<_, i64>(0) else {
+                continue;
+            };
+            match r.try_get::<_, Option<String>>(2).ok().flatten() {
+                Some(mode) => {
+                    held.insert((oid, mode));
+                }
+                None => {
+                    if let Ok(Some(node)) = r.try_get::<_, Option<i64>>(1) {
+                        files.insert(oid, node);
+                    }
+                }
+            }
+        }
+        Ok((files, held))
     }
 }
 
@@ -387,12 +403,9 @@ impl Observer for Watch<'_> {
     type Error = Error;
 
     async fn before(&mut self, c: &Client) -> Result<(), Error> {
-        self.files_before = relations(c).await?;
-        self.locks_before = if self.in_tx {
-            locks(c).await?
-        } else {
-            BTreeSet::new()
-        };
+        if self.last.is_none() {
+            self.last = Some(self.snapshot(c).await?);
+        }
         Ok(())
     }
 
@@ -404,28 +417,36 @@ impl Observer for Watch<'_> {
         elapsed: Duration,
     ) -> Result<(), Error> {
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        let (files_after, locks_after) = self.snapshot(c).await?;
+        let (files_before, locks_before) = self.last.take().unwrap_or_default();
         let mut taken = Vec::new();
         let mut blocking = false;
-        if self.in_tx {
-            for (oid, mode) in locks(c).await?.difference(&self.locks_before) {
-                if let Some(r) = self.existing.get(oid).filter(|r| r.kind != "i") {
-                    blocking |= BLOCKING_LOCKS.contains(&mode.as_str());
-                    taken.push(format!("{}: {mode}", r.name));
-                }
+        for (oid, mode) in locks_after.difference(&locks_before) {
+            if let Some(r) = self.existing.get(oid).filter(|r| r.kind != "i") {
+                blocking |= BLOCKING_LOCKS.contains(&mode.as_str());
+                taken.push(format!("{}: {mode}", r.name));
             }
         }
-        let files_after = relations(c).await?;
         let mut rewrites: Vec<String> = self
             .existing
             .iter()
             .filter_map(|(oid, r)| {
-                let old = self.files_before.get(oid)?;
+                let old = files_before.get(oid)?;
                 let new = files_after.get(oid)?;
-                (old.filenode != 0 && new.filenode != old.filenode).then(|| r.name.clone())
+                (*old != 0 && new != old).then(|| r.name.clone())
             })
             .collect();
         rewrites.sort();
         taken.sort();
+        // Outside a transaction each statement's locks end with it.
+        self.last = Some((
+            files_after,
+            if self.in_tx {
+                locks_after
+            } else {
+                BTreeSet::new()
+            },
+        ));
         let text = parsed.substituted_text(stmt);
         let end_line = stmt.line + u32::try_from(text.matches('\n').count()).unwrap_or(0);
         self.steps.push(Step {

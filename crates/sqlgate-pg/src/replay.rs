@@ -331,6 +331,10 @@ fn error_finding(
     f
 }
 
+/// What a session looks like at one moment: the relfilenode of each watched
+/// relation, and the relation locks it holds.
+type Snapshot = (HashMap<i64, i64>, BTreeSet<(i64, String)>);
+
 /// Records, for every statement of a new migration, its duration, the locks it took
 /// and the relations it rewrote among those that existed before the change. One
 /// query per statement: the snapshot after a statement is the next one's before.
@@ -340,7 +344,7 @@ pub(crate) struct Watch<'a> {
     in_tx: bool,
     file: String,
     /// (relfilenode by oid of `existing`, relation locks held), as last seen.
-    last: Option<(HashMap<i64, i64>, BTreeSet<(i64, String)>)>,
+    last: Option<Snapshot>,
     steps: &'a mut Vec<Step>,
 }
 

@@ -74,6 +74,10 @@ enum Command {
     Adopt(AdoptArgs),
     /// Preview databases: one per pull request on a staging server
     Preview(PreviewArgs),
+    /// List the fleet's targets, or print the GitHub Actions matrix that shards them
+    Targets(TargetsArgs),
+    /// Combine per-target apply reports into one
+    Report(ReportArgs),
     /// Roll back every applied migration (all must have down SQL)
     Reset(ResetArgs),
     /// Reset, then apply every migration again
@@ -126,6 +130,18 @@ struct CiArgs {
     /// Copy each preview from this database (a snapshot sqlgate migrated)
     #[arg(long, env = "SQLGATE_PREVIEW_TEMPLATE", value_name = "DB")]
     preview_template: Option<String>,
+    /// In a matrix job: the targets of this job (a matrix entry's `shard`)
+    #[arg(long, env = "SQLGATE_SHARD", value_name = "SHARD")]
+    shard: Option<String>,
+    /// Only the fleet's targets of this wave (0 = canary)
+    #[arg(long, env = "SQLGATE_WAVE", value_name = "W")]
+    wave: Option<u32>,
+    /// Where a shard's per-target reports go [default: $RUNNER_TEMP/sqlgate-reports]
+    #[arg(long, env = "SQLGATE_REPORT_DIR", value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// The final job of a fleet deploy: merge the reports in DIR and post one comment
+    #[arg(long, env = "SQLGATE_MERGE_REPORTS", value_name = "DIR")]
+    merge_reports: Option<PathBuf>,
     /// The staging server for preview databases (`command: preview`), from a secret
     #[arg(
         long,
@@ -252,6 +268,17 @@ struct ApplyArgs {
     /// `sqlgate adopt` or `baseline`)
     #[arg(long, env = "SQLGATE_ALLOW_EXISTING_SCHEMA")]
     allow_existing_schema: bool,
+    #[command(flatten)]
+    fleet: TargetSel,
+    /// With targets: how many to apply at once
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// With targets: start no new target after one failed
+    #[arg(long)]
+    fail_fast: bool,
+    /// With targets: write each target's report to DIR/<target>.json
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
     /// How long to wait for another runner's lock, e.g. 30s, 10m [default: 10m]
     #[arg(long, env = "SQLGATE_LOCK_WAIT", value_name = "DURATION")]
     lock_wait: Option<String>,
@@ -280,6 +307,8 @@ struct StatusArgs {
     dir: DirArgs,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    fleet: TargetSel,
     /// Exit 1 when anything is pending (for CI)
     #[arg(long)]
     exit_code: bool,
@@ -363,6 +392,78 @@ struct AdoptArgs {
     dir: DirArgs,
     #[command(flatten)]
     db: DbArgs,
+}
+
+/// Which targets of the fleet (`[targets.<name>]`) a run is about.
+#[derive(Debug, Args)]
+struct TargetSel {
+    /// Apply to (or show) this target of the fleet
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// These targets, comma-separated
+    #[arg(long, value_name = "A,B")]
+    targets: Option<String>,
+    /// A matrix entry's `shard` value (comma-separated targets)
+    #[arg(long, env = "SQLGATE_SHARD", value_name = "SHARD")]
+    shard: Option<String>,
+    /// Every target
+    #[arg(long)]
+    all_targets: bool,
+    /// Only the targets of this wave (0 = canary)
+    #[arg(long, value_name = "W")]
+    wave: Option<u32>,
+}
+
+impl TargetSel {
+    fn selection(&self) -> commands::fleet::Selection {
+        let mut names = Vec::new();
+        for list in [&self.target, &self.targets, &self.shard]
+            .into_iter()
+            .flatten()
+        {
+            names.extend(sqlgate_core::fleet::names(list));
+        }
+        commands::fleet::Selection {
+            names,
+            all: self.all_targets,
+            wave: self.wave,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct TargetsArgs {
+    /// text, json, or matrix (`{"include": [{"shard": …, "wave": …}]}` for `strategy.matrix`)
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "matrix"])]
+    format: String,
+    /// Targets per matrix job
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    per_job: usize,
+    /// Only this wave
+    #[arg(long, value_name = "W")]
+    wave: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(subcommand)]
+    action: ReportAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportAction {
+    /// Merge `<target>.json` apply reports (files or directories) into one
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Report files, or directories of them
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// text, json or markdown
+    #[arg(long, value_parser = formats())]
+    format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -532,6 +633,24 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.gate.apply_to(&mut o);
             commands::check::run(&load(&o)?, args.all, args.output.as_ref())
         }
+        Command::Apply(args) if args.fleet.selection().any() => {
+            let mut o = overrides(&args.dir);
+            o.format = args.preflight.format;
+            commands::fleet::apply(
+                &load(&o)?,
+                &args.fleet.selection(),
+                &commands::fleet::ApplyArgs {
+                    dry_run: args.dry_run,
+                    to: args.to,
+                    count: args.count,
+                    jobs: args.jobs,
+                    fail_fast: args.fail_fast,
+                    report_dir: args.report_dir,
+                    allow: args.preflight.allow,
+                    allow_out_of_order: args.allow_out_of_order,
+                },
+            )
+        }
         Command::Apply(args) => {
             let mut o = overrides(&args.dir);
             o.format = args.preflight.format;
@@ -552,6 +671,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 },
             )
         }
+        Command::Status(args) if args.fleet.selection().any() => commands::fleet::status(
+            &load(&overrides(&args.dir))?,
+            &args.fleet.selection(),
+            args.exit_code,
+        ),
         Command::Status(args) => commands::status::run(
             &load(&overrides(&args.dir))?,
             args.db.url()?,
@@ -605,6 +729,17 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.dry_run,
         ),
         Command::Preview(args) => preview(config, args.action),
+        Command::Targets(args) => commands::fleet::targets(
+            &load(&Overrides::default())?,
+            &args.format,
+            args.per_job,
+            args.wave,
+        ),
+        Command::Report(args) => match args.action {
+            ReportAction::Merge(m) => {
+                commands::fleet::merge(&m.paths, m.format.unwrap_or(Format::Text))
+            }
+        },
         Command::Reset(args) => reset(config, args, false),
         Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
@@ -629,6 +764,10 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     allow_out_of_order: args.allow_out_of_order,
                     report_file: args.report_file,
                     preview_server: args.preview_server_url.filter(|u| !u.trim().is_empty()),
+                    shard: args.shard.filter(|s| !s.trim().is_empty()),
+                    wave: args.wave,
+                    report_dir: args.report_dir,
+                    merge_reports: args.merge_reports,
                 },
             )
         }

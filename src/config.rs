@@ -16,6 +16,77 @@ use toml::Spanned;
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "sqlgate.toml";
 
+/// `[targets]`: the static targets, the query and the control variable.
+#[allow(clippy::type_complexity)]
+fn parse_targets(
+    t: Option<&toml::Table>,
+) -> Result<
+    (
+        Vec<sqlgate_core::fleet::Target>,
+        Option<String>,
+        Option<String>,
+    ),
+    String,
+> {
+    use sqlgate_core::fleet;
+    let mut targets = Vec::new();
+    let (mut query, mut control) = (None, None);
+    let Some(t) = t else {
+        return Ok((targets, query, control));
+    };
+    let env_name = |key: &str, v: &str| {
+        let ok = !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !v.starts_with(|c: char| c.is_ascii_digit());
+        if ok {
+            Ok(v.to_string())
+        } else {
+            Err(format!("`{key}`: `{v}` is not an environment variable name (the URL itself never goes in the file)"))
+        }
+    };
+    for (k, v) in t {
+        match (k.as_str(), v) {
+            ("query", toml::Value::String(q)) => query = Some(q.clone()),
+            ("control_url_env", toml::Value::String(e)) => control = Some(env_name("targets.control_url_env", e)?),
+            (name, toml::Value::Table(tt)) => {
+                fleet::check_name(name).map_err(|m| format!("`targets.{name}`: {m}"))?;
+                let mut target = fleet::Target {
+                    name: name.to_string(),
+                    url_env: None,
+                    schema: None,
+                    wave: 1,
+                    environment: None,
+                };
+                for (key, val) in tt {
+                    let at = format!("targets.{name}.{key}");
+                    match (key.as_str(), val) {
+                        ("database_url_env", toml::Value::String(e)) => target.url_env = Some(env_name(&at, e)?),
+                        ("schema", toml::Value::String(s)) => {
+                            fleet::check_schema(s).map_err(|m| format!("`{at}`: {m}"))?;
+                            target.schema = Some(s.clone());
+                        }
+                        ("wave", toml::Value::Integer(w)) if (0..=1000).contains(w) => target.wave = *w as u32,
+                        ("environment", toml::Value::String(e)) => target.environment = Some(e.clone()),
+                        ("database_url" | "url", _) => {
+                            return Err(format!("`{at}`: URLs and passwords never live in sqlgate.toml: name the environment variable that holds it with `database_url_env`"))
+                        }
+                        _ => return Err(format!("`{at}` is not a target setting (database_url_env, schema, wave 0–1000, environment)")),
+                    }
+                }
+                if target.url_env.is_none() && target.schema.is_none() {
+                    return Err(format!("`targets.{name}` needs `database_url_env` (or a `schema` in the control database)"));
+                }
+                targets.push(target);
+            }
+            _ => return Err(format!("`targets.{k}` is not understood: `[targets.<name>]` tables, `query` and `control_url_env`")),
+        }
+    }
+    if query.is_some() && control.is_none() {
+        return Err("`targets.query` needs `targets.control_url_env`: the variable holding the control database's URL".into());
+    }
+    Ok((targets, query, control))
+}
+
 /// The environments `reset`/`refresh` protect when `protected_environments` is not set.
 pub const DEFAULT_PROTECTED: &[&str] = &["production", "prod", "live"];
 
@@ -47,6 +118,8 @@ struct FileConfig {
     rules: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     preview: PreviewFile,
+    /// `[targets.<name>]` tables, and `query` / `control_url_env`.
+    targets: Option<toml::Table>,
 }
 
 /// `[preview]` in sqlgate.toml.
@@ -104,6 +177,12 @@ pub struct Settings {
     pub preview_prefix: String,
     pub preview_max: Option<usize>,
     pub preview_template: Option<String>,
+    /// The fleet (`[targets.<name>]`); URLs live in environment variables only.
+    pub targets: Vec<sqlgate_core::fleet::Target>,
+    /// Dynamic fleets: a query run on the control database, and the variable holding
+    /// that database's URL.
+    pub targets_query: Option<String>,
+    pub targets_control_env: Option<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
     /// Extensions created by the scratch server's administrator before a replay.
@@ -420,6 +499,8 @@ impl Settings {
             Some(m) => Some(*m.get_ref() as usize),
             None => None,
         };
+        let (targets, targets_query, targets_control_env) = parse_targets(fc.targets.as_ref())
+            .map_err(|m| Error::Usage(format!("{shown}: {m}")))?;
         let mut scratch_extensions = Vec::new();
         for ext in fc.scratch_extensions.iter().flatten() {
             let name = ext.get_ref();
@@ -506,6 +587,9 @@ impl Settings {
             protected_environments: fc
                 .protected_environments
                 .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
+            targets,
+            targets_query,
+            targets_control_env,
             preview_prefix,
             preview_max,
             preview_template: cli

@@ -12,6 +12,7 @@ mod check_cli;
 mod ci;
 mod corpora;
 mod create_cli;
+mod fleet;
 mod git_base;
 mod locks;
 mod preview;

@@ -145,7 +145,7 @@ impl Run {
     }
 
     /// The pull requests behind the deployed commit(s); merged ones when there are any.
-    fn pull_requests(&mut self, rt: &tokio::runtime::Runtime) -> Vec<u64> {
+    pub(super) fn pull_requests(&mut self, rt: &tokio::runtime::Runtime) -> Vec<u64> {
         if !self.opts.comment {
             return Vec::new();
         }

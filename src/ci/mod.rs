@@ -6,6 +6,7 @@
 
 mod apply;
 mod check;
+mod fleet;
 mod preview;
 mod status;
 
@@ -50,6 +51,15 @@ pub struct CiOptions {
     pub report_file: Option<PathBuf>,
     /// The staging server for preview databases (`preview-server-url`).
     pub preview_server: Option<String>,
+    /// In a matrix job: the targets of this job (`shard`), applied instead of
+    /// `database_url`.
+    pub shard: Option<String>,
+    /// Only the targets of this wave.
+    pub wave: Option<u32>,
+    /// Where the shard's per-target reports go (`$RUNNER_TEMP/sqlgate-reports`).
+    pub report_dir: Option<PathBuf>,
+    /// The final job: merge the reports in this directory and post one comment.
+    pub merge_reports: Option<PathBuf>,
 }
 
 /// What the event and mode come down to.
@@ -69,6 +79,10 @@ pub enum Action {
     /// `preview gc`: previews older than `SQLGATE_PREVIEW_MAX_AGE` or of pull
     /// requests no longer open.
     PreviewGc,
+    /// In a matrix job: apply this shard of the fleet.
+    ApplyShard,
+    /// The final job: merge the shards' reports, one comment.
+    MergeReports(PathBuf),
 }
 
 /// Chooses the action for an event (pure).
@@ -79,6 +93,9 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
             "`{what}` needs a database: set the action's `database-url` input (DATABASE_URL), usually from a secret"
         ))
     };
+    if let Some(dir) = &opts.merge_reports {
+        return Ok(Action::MergeReports(dir.clone()));
+    }
     if opts.mode == Mode::Preview {
         if opts.preview_server.is_none() {
             return Err(Error::Usage(
@@ -148,6 +165,18 @@ pub fn choose(event: &Event, opts: &CiOptions) -> Result<Action, Error> {
             },
         },
     };
+    if opts.shard.is_some() || opts.wave.is_some() {
+        return match action {
+            Action::Apply => Ok(Action::ApplyShard),
+            Action::Check { .. }
+                if matches!(opts.mode, Mode::Auto)
+                    && !matches!(event, Event::PullRequest { .. }) =>
+            {
+                Ok(Action::ApplyShard)
+            }
+            other => Ok(other),
+        };
+    }
     match action {
         Action::Apply if !has_db => Err(need_db("apply")),
         Action::Status if !has_db => Err(need_db("status")),
@@ -217,6 +246,8 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
         Action::Status => run.status()?,
         Action::Preview { pr, close } => run.preview(&pr, close)?,
         Action::PreviewGc => run.preview_gc()?,
+        Action::ApplyShard => run.apply_shard()?,
+        Action::MergeReports(dir) => run.merge_reports(&dir)?,
     };
     run.finish()?;
     Ok(code)
@@ -510,6 +541,10 @@ mod tests {
             allow_out_of_order: false,
             report_file: None,
             preview_server: None,
+            shard: None,
+            wave: None,
+            report_dir: None,
+            merge_reports: None,
         }
     }
 

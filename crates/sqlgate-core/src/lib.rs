@@ -3,13 +3,14 @@
 //! async runtime, network, database, file system or processes (see ARCHITECTURE.md).
 //!
 //! Layers, each using only those before it: [`model`] ← [`catalog`] ← [`sql`] ←
-//! [`rules`] ← [`check`], [`plan`], [`create`], [`adopt`], [`preview`]; [`report`] renders the model.
+//! [`rules`] ← [`check`], [`plan`], [`create`], [`adopt`], [`preview`], [`fleet`]; [`report`] renders the model.
 
 pub mod adopt;
 pub mod catalog;
 pub mod check;
 pub mod create;
 mod error;
+pub mod fleet;
 pub mod model;
 pub mod plan;
 pub mod preview;

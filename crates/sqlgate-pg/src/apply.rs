@@ -122,16 +122,6 @@ pub async fn apply(
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
     let client = connect(url).await?;
-    // Never migrate from scratch a database something else migrated.
-    if !opts.allow_existing_schema {
-        if let Some(found) = crate::adopt::unrecognised(&client, table, dir).await? {
-            return Ok(ApplyReport {
-                blockers: vec![found],
-                refused: true,
-                ..Default::default()
-            });
-        }
-    }
     let rows = if history::exists(&client, table).await? {
         history::read(&client, table).await?
     } else {
@@ -192,6 +182,17 @@ async fn apply_locked(
     interrupted: &AtomicBool,
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
+    // Never migrate from scratch a database something else migrated. Judged under
+    // the lock: a concurrent first run of sqlgate itself is not "something else".
+    if !opts.allow_existing_schema {
+        if let Some(found) = crate::adopt::unrecognised(client, table, dir).await? {
+            return Ok(ApplyReport {
+                blockers: vec![found],
+                refused: true,
+                ..Default::default()
+            });
+        }
+    }
     history::ensure(client, table).await?;
     // Read again under the lock: another runner may have applied some meanwhile.
     let rows = history::read(client, table).await?;

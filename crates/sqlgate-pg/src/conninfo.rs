@@ -351,6 +351,26 @@ impl ConnInfo {
         }
     }
 
+    /// The same connection with one more parameter (`options`, say); an existing
+    /// parameter of that name is replaced.
+    pub fn with_param(&self, key: &str, value: &str) -> String {
+        use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+        match &self.form {
+            Form::Url { .. } => {
+                let base = self.without(&[key]);
+                let sep = if base.contains('?') { '&' } else { '?' };
+                format!(
+                    "{base}{sep}{key}={}",
+                    utf8_percent_encode(value, NON_ALPHANUMERIC)
+                )
+            }
+            Form::KeyValue { .. } => {
+                let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+                format!("{} {key}={}", self.without(&[key]), quote(value))
+            }
+        }
+    }
+
     /// The same server and database as another role with a password.
     pub fn with_user(&self, user: &str, password: &str) -> String {
         use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};

@@ -27,6 +27,9 @@ const COLUMNS: &[&str] = &[
     "statements_done",
     "error",
     "up_sql",
+    "sqlgate_version",
+    "git_commit",
+    "ci_run_url",
 ];
 
 /// The columns of a table (lower case).

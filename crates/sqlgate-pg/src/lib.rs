@@ -10,6 +10,7 @@ pub mod apply;
 pub mod connection;
 pub mod conninfo;
 pub mod exec;
+pub mod fleet;
 pub mod history;
 pub mod lock;
 pub mod preview;

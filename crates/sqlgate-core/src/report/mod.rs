@@ -2,6 +2,7 @@
 //! in, a string out. Adding a format: one file here plus a [`Format`] variant.
 
 pub mod explain;
+pub mod fleet;
 pub mod github;
 pub mod json;
 pub mod markdown;

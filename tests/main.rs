@@ -13,6 +13,7 @@ mod ci;
 mod corpora;
 mod create_cli;
 mod fleet;
+mod formats;
 mod git_base;
 mod locks;
 mod preview;

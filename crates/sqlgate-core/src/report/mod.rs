@@ -7,6 +7,7 @@ pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod preview;
+pub mod sarif;
 pub mod text;
 
 use crate::model::Report;
@@ -46,11 +47,19 @@ pub enum Format {
     Json,
     Markdown,
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
 }
 
 impl Format {
     /// Every format, in documentation order.
-    pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Markdown, Format::Github];
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Github,
+        Format::Sarif,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +67,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Github => "github",
+            Format::Sarif => "sarif",
         }
     }
 }
@@ -68,7 +78,7 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a format (text, json, markdown, github)"))
+            .ok_or_else(|| format!("`{s}` is not a format (text, json, markdown, github, sarif)"))
     }
 }
 
@@ -79,6 +89,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report, &markdown::Options::default()),
         Format::Github => github::render(report),
+        Format::Sarif => sarif::render(report),
     }
 }
 

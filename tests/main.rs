@@ -10,6 +10,7 @@ mod apply;
 mod bad_input;
 mod check_cli;
 mod ci;
+mod comments;
 mod corpora;
 mod create_cli;
 mod fleet;

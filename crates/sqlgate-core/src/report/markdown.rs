@@ -225,61 +225,230 @@ fn head_with(report: &Report, opts: &Options) -> String {
     )
 }
 
-fn body(report: &Report, opts: &Options, level: u8, max_rows: usize) -> String {
+/// The findings of one file, grouped the way a reviewer reads them.
+struct FileGroup<'a> {
+    file: &'a str,
+    findings: Vec<&'a Finding>,
+    counts: [usize; 3],
+}
+
+impl FileGroup<'_> {
+    /// Errors, warnings, info: the most serious file sorts first.
+    fn key(&self) -> (std::cmp::Reverse<[usize; 3]>, &str) {
+        (std::cmp::Reverse(self.counts), self.file)
+    }
+}
+
+fn sev_index(s: Severity) -> usize {
+    match s {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    }
+}
+
+fn by_file(report: &Report) -> Vec<FileGroup<'_>> {
+    let mut groups: Vec<FileGroup> = Vec::new();
+    for f in &report.findings {
+        let g = match groups.iter_mut().position(|g| g.file == f.file) {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push(FileGroup {
+                    file: &f.file,
+                    findings: Vec::new(),
+                    counts: [0; 3],
+                });
+                groups.last_mut().expect("just pushed")
+            }
+        };
+        g.counts[sev_index(f.severity)] += 1;
+        g.findings.push(f);
+    }
+    groups.sort_by(|a, b| a.key().cmp(&b.key()));
+    groups
+}
+
+/// One rule's findings in one file, collapsed into a row.
+struct RuleRow<'a> {
+    first: &'a Finding,
+    /// Distinct lines, in order.
+    lines: Vec<u32>,
+    /// Findings in the row (a line may have several: one per column).
+    count: usize,
+    same_message: bool,
+}
+
+fn rule_rows<'a>(g: &FileGroup<'a>) -> Vec<RuleRow<'a>> {
+    let mut rows: Vec<RuleRow> = Vec::new();
+    for f in &g.findings {
+        match rows
+            .iter_mut()
+            .find(|r| r.first.rule == f.rule && r.first.severity == f.severity)
+        {
+            Some(r) => {
+                if !r.lines.contains(&f.line) {
+                    r.lines.push(f.line);
+                }
+                r.count += 1;
+                r.same_message &= r.first.message == f.message;
+            }
+            None => rows.push(RuleRow {
+                first: f,
+                lines: vec![f.line],
+                count: 1,
+                same_message: true,
+            }),
+        }
+    }
+    rows.sort_by_key(|r| (sev_index(r.first.severity), std::cmp::Reverse(r.count)));
+    rows
+}
+
+fn file_link(file: &str, opts: &Options) -> String {
+    let line = 1;
+    match link(&opts.links, file, line) {
+        Some(url) => {
+            // The file itself, not a line of it.
+            let url = url
+                .rsplit_once("#L")
+                .map_or(url.clone(), |(u, _)| u.to_string());
+            let url = url
+                .rsplit_once('R')
+                .filter(|_| url.contains("#diff-"))
+                .map_or(url.clone(), |(u, _)| u.to_string());
+            format!("[{}]({url})", code(file))
+        }
+        None => code(file),
+    }
+}
+
+fn lines_cell(f: &Finding, lines: &[u32], opts: &Options) -> String {
+    const SHOWN: usize = 12;
+    let mut parts: Vec<String> = lines
+        .iter()
+        .take(SHOWN)
+        .map(|l| match link(&opts.links, &f.file, *l) {
+            Some(url) => format!("[{l}]({url})"),
+            None => l.to_string(),
+        })
+        .collect();
+    if lines.len() > SHOWN {
+        parts.push(format!("… ({} in all)", lines.len()));
+    }
+    parts.join(", ")
+}
+
+fn counts_text(c: [usize; 3]) -> String {
+    let mut parts = Vec::new();
+    for (n, word) in c.iter().zip(["error", "warning", "info"]) {
+        if *n > 0 {
+            parts.push(format!(
+                "{n} {word}{}",
+                if *n > 1 && word != "info" { "s" } else { "" }
+            ));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The check report for a pull request: the verdict and counts, the top findings,
+/// one summary row per file (most serious first), then per-file details — repeated
+/// findings of one rule collapsed into one row with their lines. `level` drops detail
+/// (1: diffs, 2: why and fix, 3: the per-file details); `max_files` limits the files.
+fn body(report: &Report, opts: &Options, level: u8, max_files: usize) -> String {
     let mut out = head_with(report, opts);
     if report.findings.is_empty() {
         out.push_str("\nNo findings: numbering, names and shipped migrations are all in order.\n");
     } else {
-        out.push_str("\n| | Rule | Location | Finding |\n|---|---|---|---|\n");
-        for f in report.findings.iter().take(max_rows) {
+        let groups = by_file(report);
+        // The most serious finding of each of the most serious files.
+        let top: Vec<&Finding> = groups
+            .iter()
+            .filter_map(|g| rule_rows(g).first().map(|r| r.first))
+            .take(3)
+            .collect();
+        out.push_str("\n**Top findings**\n\n");
+        for f in &top {
             out.push_str(&format!(
-                "| {} | `{}` | {} | {} |\n",
+                "- {} `{}` at {}: {}\n",
                 icon(f.severity),
                 f.rule,
                 location(f, opts),
                 cell(&f.message)
             ));
         }
-        if report.findings.len() > max_rows {
+        out.push_str("\n| File | 🔴 | 🟡 | 🔵 | Rules |\n|---|---:|---:|---:|---|\n");
+        for g in groups.iter().take(max_files) {
+            let rules: Vec<String> = rule_rows(g)
+                .iter()
+                .map(|r| match r.count {
+                    1 => format!("`{}`", r.first.rule),
+                    n => format!("`{}` ×{n}", r.first.rule),
+                })
+                .collect();
             out.push_str(&format!(
-                "\n…and {} more findings not shown here.\n",
-                report.findings.len() - max_rows
+                "| {} | {} | {} | {} | {} |\n",
+                file_link(g.file, opts),
+                g.counts[0],
+                g.counts[1],
+                g.counts[2],
+                rules.join(", ")
             ));
         }
-        if level < 2 {
-            for f in report.findings.iter().take(max_rows) {
-                if let Some(diff) = &f.diff {
-                    out.push_str(&format!(
-                        "\n<details><summary>Diff of <code>{}</code> ({})</summary>\n\n{}\n</details>\n",
-                        html(&f.file),
-                        f.rule,
-                        fence(diff, "diff")
-                    ));
-                }
-            }
+        if groups.len() > max_files {
+            let hidden: usize = groups[max_files..].iter().map(|g| g.findings.len()).sum();
+            out.push_str(&format!(
+                "\n…and {hidden} more findings not shown here, in {} more file(s).\n",
+                groups.len() - max_files
+            ));
         }
         if level < 3 {
-            out.push_str("\n<details><summary>Why these matter and what to do</summary>\n\n");
-            for f in report.findings.iter().take(max_rows) {
+            for g in groups.iter().take(max_files) {
                 out.push_str(&format!(
-                    "- **`{}`** at {}: {}\n  - *Why:* {}\n  - *Fix:* {}\n",
-                    f.rule,
-                    location(f, opts),
-                    cell(&f.message),
-                    cell(&f.why),
-                    detail(&f.fix)
+                    "\n<details><summary>{} <code>{}</code> — {}</summary>\n\n| | Rule | Lines | Finding |\n|---|---|---|---|\n",
+                    icon(g.findings.iter().map(|f| f.severity).min_by_key(|s| sev_index(*s)).unwrap_or(Severity::Info)),
+                    html(g.file),
+                    counts_text(g.counts)
                 ));
-                if level < 1 {
-                    if let Some(stmt) = &f.statement {
-                        let block: String = fence(stmt, "sql")
-                            .lines()
-                            .map(|l| format!("    {l}\n"))
-                            .collect();
-                        out.push_str(&format!("  - *Statement:*\n\n{block}\n"));
+                let rows = rule_rows(g);
+                for r in &rows {
+                    let more = if r.count > 1 && !r.same_message {
+                        format!(" (and {} more like it)", r.count - 1)
+                    } else {
+                        String::new()
+                    };
+                    out.push_str(&format!(
+                        "| {} | `{}` | {} | {}{more} |\n",
+                        icon(r.first.severity),
+                        r.first.rule,
+                        lines_cell(r.first, &r.lines, opts),
+                        cell(&r.first.message)
+                    ));
+                }
+                if level < 2 {
+                    out.push('\n');
+                    for r in &rows {
+                        out.push_str(&format!(
+                            "- **`{}`** — *Why:* {}\n  *Fix:* {}\n",
+                            r.first.rule,
+                            cell(&r.first.why),
+                            detail(&r.first.fix)
+                        ));
                     }
                 }
+                if level < 1 {
+                    for f in g.findings.iter().filter(|f| f.diff.is_some()) {
+                        if let Some(diff) = &f.diff {
+                            out.push_str(&format!(
+                                "\n*Diff* ({}):\n\n{}",
+                                f.rule,
+                                fence(diff, "diff")
+                            ));
+                        }
+                    }
+                }
+                out.push_str("\n</details>\n");
             }
-            out.push_str("\n</details>\n");
         }
     }
     if let Some(r) = &report.replay {
@@ -341,14 +510,14 @@ fn replay_section(r: &crate::model::Replay, opts: &Options, level: u8) -> String
 
 /// Renders the report, shortening it until it fits `opts.max_chars` bytes.
 pub fn render(report: &Report, opts: &Options) -> String {
-    let all = report.findings.len();
+    let all = by_file(report).len();
     for level in 0..=3u8 {
         let s = body(report, opts, level, all);
         if s.len() <= opts.max_chars {
             return s;
         }
     }
-    fit(opts.max_chars, all, |rows| body(report, opts, 3, rows))
+    fit(opts.max_chars, all, |files| body(report, opts, 3, files))
 }
 
 /// The one shortener: the body with the most table rows (at most `all`) that fits in

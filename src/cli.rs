@@ -130,6 +130,10 @@ struct CiArgs {
     /// Copy each preview from this database (a snapshot sqlgate migrated)
     #[arg(long, env = "SQLGATE_PREVIEW_TEMPLATE", value_name = "DB")]
     preview_template: Option<String>,
+    /// Where findings go: `commands` (workflow annotations, ten per level) or
+    /// `check-run` (all of them, needs `checks: write`)
+    #[arg(long, env = "SQLGATE_ANNOTATIONS", default_value = "commands", value_parser = ["commands", "check-run"])]
+    annotations: String,
     /// In a matrix job: the targets of this job (a matrix entry's `shard`)
     #[arg(long, env = "SQLGATE_SHARD", value_name = "SHARD")]
     shard: Option<String>,
@@ -768,6 +772,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
                     wave: args.wave,
                     report_dir: args.report_dir,
                     merge_reports: args.merge_reports,
+                    check_run: args.annotations == "check-run",
                 },
             )
         }

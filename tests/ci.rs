@@ -839,3 +839,60 @@ mod with_postgres {
         assert!(a2.summary().contains("applied 2 migration(s)"));
     }
 }
+
+#[test]
+fn a_check_run_carries_every_finding_in_batches_of_fifty() {
+    let mut sql = String::new();
+    for i in 0..180 {
+        sql.push_str(&format!(
+            "CREATE INDEX users_email_idx_{i} ON users (email);\n"
+        ));
+    }
+    let (_t, dir, base, head) = pr_repo(&[("003_many.sql", sql.as_str())]);
+    let gh = FakeGitHub::start("");
+    let a = Actions::new(&pr_payload(31, &base, &head, "o/r"));
+    let r = ci(
+        &dir,
+        &gh,
+        "pull_request",
+        &a,
+        &[("SQLGATE_ANNOTATIONS", "check-run")],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let runs = gh.check_runs();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].requests, 4, "180 annotations in 4 requests");
+    assert_eq!(runs[0].annotations.len(), 180);
+    assert_eq!(runs[0].created["head_sha"], head.as_str());
+    assert_eq!(runs[0].created["conclusion"], "failure");
+    let a0 = &runs[0].annotations[0];
+    assert_eq!(a0["path"], "migrations/003_many.sql");
+    assert_eq!(a0["annotation_level"], "failure");
+    assert_eq!(a0["title"], "create-index-non-concurrently");
+    assert_eq!(
+        r.stdout.matches("::error file=").count(),
+        0,
+        "no workflow-command annotations"
+    );
+    // A token without `checks: write`: a warning, and workflow commands instead.
+    let gh = FakeGitHub::start("");
+    gh.forbid_checks();
+    let a = Actions::new(&pr_payload(32, &base, &head, "o/r"));
+    let r = ci(
+        &dir,
+        &gh,
+        "pull_request",
+        &a,
+        &[("SQLGATE_ANNOTATIONS", "check-run")],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("checks: write"), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("::error file=").count(), 10);
+    assert_eq!(
+        gh.comments(32).len(),
+        1,
+        "the comment is still posted: {}{}",
+        r.stdout,
+        r.stderr
+    );
+}

@@ -53,13 +53,37 @@ impl Run {
         ));
         app::print(&report::text::render(&rep, false))?;
         app::command("::endgroup::");
-        self.annotate(&rep.findings);
+        // One runtime for every GitHub call of the run: the client lives in it.
+        let rt = app::runtime()?;
+        let head = pr
+            .map(|p| p.head_sha.clone())
+            .or_else(|| self.ctx.sha.clone());
+        let posted = match (self.opts.check_run, head) {
+            (true, Some(sha)) => {
+                let c = rep.counts();
+                let conclusion = if rep.failed() {
+                    "failure"
+                } else if c.total() > 0 {
+                    "neutral"
+                } else {
+                    "success"
+                };
+                let title = format!(
+                    "{} error(s), {} warning(s), {} info",
+                    c.error, c.warning, c.info
+                );
+                self.check_run(&rt, &rep.findings, &sha, conclusion, &title)
+            }
+            _ => false,
+        };
+        if !posted {
+            self.annotate(&rep.findings);
+        }
 
         let json_path = self.report_path("report");
         let json = json::render(&rep);
         self.write_json(&json_path, &json);
 
-        let rt = app::runtime()?;
         let mut pending = rep.new_migrations;
         if let (Some(url), false) = (self.opts.database_url.clone(), fork_refused) {
             let cat = app::load_catalog(&self.settings)?;

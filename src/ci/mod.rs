@@ -60,6 +60,9 @@ pub struct CiOptions {
     pub report_dir: Option<PathBuf>,
     /// The final job: merge the reports in this directory and post one comment.
     pub merge_reports: Option<PathBuf>,
+    /// Findings of the check as a check run (all of them) instead of workflow
+    /// commands (ten per level).
+    pub check_run: bool,
 }
 
 /// What the event and mode come down to.
@@ -467,6 +470,66 @@ impl Run {
         self.outputs.push(("findings", c.total().to_string()));
     }
 
+    /// The check's findings as a check run on `head_sha` (all of them, 50 per
+    /// request); `false` when that was not possible (then workflow commands are used,
+    /// with a warning saying why).
+    fn check_run(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        findings: &[Finding],
+        head_sha: &str,
+        conclusion: &str,
+        title: &str,
+    ) -> bool {
+        let Some(api) = self.api(rt) else {
+            return false;
+        };
+        let annotations: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|f| sqlgate_github::checks::annotation(f, &f.file))
+            .collect();
+        let summary = format!(
+            "{title}. {} finding(s) are annotated on the changed files.",
+            findings.len()
+        );
+        let payloads = sqlgate_github::checks::payloads(
+            &format!("sqlgate ({})", self.settings.dir_display),
+            head_sha,
+            conclusion,
+            title,
+            &summary,
+            &annotations,
+        );
+        let repo = self.ctx.repository.clone();
+        let mut id = None;
+        for p in &payloads {
+            let result = match id {
+                None => rt.block_on(api.create_check_run(&repo, p)).map(|i| {
+                    id = Some(i);
+                }),
+                Some(i) => rt.block_on(api.update_check_run(&repo, i, p)),
+            };
+            if let Err(e) = result {
+                let why = if e.status() == Some(403) {
+                    "the token may not write checks (add `checks: write` to the workflow's permissions)".to_string()
+                } else {
+                    e.to_string()
+                };
+                self.warn(
+                    "sqlgate: check run not created",
+                    format!("the findings could not be posted as a check run ({why}); they are annotated with workflow commands instead"),
+                );
+                return id.is_some();
+            }
+        }
+        let _ = crate::app::print(&format!(
+            "sqlgate: check run with {} annotation(s) in {} request(s)\n",
+            annotations.len(),
+            payloads.len()
+        ));
+        true
+    }
+
     fn annotate(&self, findings: &[Finding]) {
         let (lines, skipped) = commands::annotations(findings);
         for l in lines {
@@ -545,6 +608,7 @@ mod tests {
             wave: None,
             report_dir: None,
             merge_reports: None,
+            check_run: false,
         }
     }
 

@@ -67,6 +67,10 @@ struct State {
     pulls: Vec<(String, Value)>,
     /// The open pull requests' numbers (`GET /repos/{o}/{r}/pulls?state=open`).
     open: Vec<u64>,
+    /// Check runs: (id, the creating payload, annotations from every request, requests).
+    check_runs: Vec<StoredCheckRun>,
+    /// Check-run writes answer 403 (a token without `checks: write`).
+    checks_forbidden: bool,
     faults: Vec<Fault>,
     requests: Vec<Request>,
     /// Comment listings are held until this many have arrived (a barrier).
@@ -74,6 +78,15 @@ struct State {
     /// Answers are sent one byte at a time, this long apart (a server that drips).
     drip: Option<std::time::Duration>,
     lists_arrived: usize,
+}
+
+/// A check run as created and updated through the API.
+#[derive(Debug, Clone)]
+pub struct StoredCheckRun {
+    pub id: u64,
+    pub created: Value,
+    pub annotations: Vec<Value>,
+    pub requests: usize,
 }
 
 /// The fake server; stops when dropped (the listener thread is detached).
@@ -143,6 +156,14 @@ impl FakeGitHub {
             id
         })
     }
+    pub fn check_runs(&self) -> Vec<StoredCheckRun> {
+        self.with(|s| s.check_runs.clone())
+    }
+
+    pub fn forbid_checks(&self) {
+        self.with(|s| s.checks_forbidden = true);
+    }
+
     pub fn set_open(&self, numbers: &[u64]) {
         self.with(|s| s.open = numbers.to_vec());
     }
@@ -476,6 +497,64 @@ fn respond(s: &mut State, req: &Request, prefix: &str, port: u16) -> Answer {
                 not_found()
             } else {
                 (204, vec![], String::new())
+            }
+        }
+        ("POST", ["repos", _, _, "check-runs"]) => {
+            if s.read_only || s.checks_forbidden {
+                return forbidden();
+            }
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            let n = body["output"]["annotations"].as_array().map_or(0, Vec::len);
+            if n > 50
+                || body["head_sha"].as_str().is_none_or(str::is_empty)
+                || body["name"].as_str().is_none()
+            {
+                return (
+                    422,
+                    vec![],
+                    json!({"message": "Validation Failed"}).to_string(),
+                );
+            }
+            s.next_id += 1;
+            let id = s.next_id;
+            s.check_runs.push(StoredCheckRun {
+                id,
+                annotations: body["output"]["annotations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+                created: body,
+                requests: 1,
+            });
+            (201, vec![], json!({"id": id}).to_string())
+        }
+        ("PATCH", ["repos", _, _, "check-runs", id]) => {
+            if s.read_only || s.checks_forbidden {
+                return forbidden();
+            }
+            let id: u64 = id.parse().unwrap_or(0);
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            let more = body["output"]["annotations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if more.len() > 50
+                || body["output"]["title"].as_str().is_none()
+                || body["output"]["summary"].as_str().is_none()
+            {
+                return (
+                    422,
+                    vec![],
+                    json!({"message": "Validation Failed"}).to_string(),
+                );
+            }
+            match s.check_runs.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.annotations.extend(more);
+                    c.requests += 1;
+                    (200, vec![], json!({"id": id}).to_string())
+                }
+                None => not_found(),
             }
         }
         ("GET", ["repos", _, _, "pulls"]) => {

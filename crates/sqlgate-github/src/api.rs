@@ -535,6 +535,41 @@ impl Api {
         })
     }
 
+    /// Creates a check run (`POST /repos/{repo}/check-runs`) and returns its id.
+    /// Not retried on 5xx (a retry could make a second run).
+    pub async fn create_check_run(&self, repo: &str, payload: &Value) -> Result<u64, ApiError> {
+        let path = self.route(&format!("/repos/{repo}/check-runs"));
+        let what = format!("POST {path}");
+        let res = self.send("POST", &path, Some(payload), false).await?;
+        if !res.ok() {
+            return Err(res.error(&what));
+        }
+        res.json(&what)?
+            .get("id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ApiError::Network {
+                message: "the answer is not a check run (no id)".into(),
+                what,
+            })
+    }
+
+    /// Adds to a check run (`PATCH /repos/{repo}/check-runs/{id}`): GitHub appends
+    /// the annotations of each update.
+    pub async fn update_check_run(
+        &self,
+        repo: &str,
+        id: u64,
+        payload: &Value,
+    ) -> Result<(), ApiError> {
+        let path = self.route(&format!("/repos/{repo}/check-runs/{id}"));
+        let what = format!("PATCH {path}");
+        let res = self.send("PATCH", &path, Some(payload), true).await?;
+        if !res.ok() {
+            return Err(res.error(&what));
+        }
+        Ok(())
+    }
+
     /// Creates a comment. Not retried on 5xx: the caller checks whether it landed.
     pub async fn create_comment(
         &self,

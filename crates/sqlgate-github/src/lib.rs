@@ -10,6 +10,7 @@
 //! the file writers in `commands` do I/O.
 
 pub mod api;
+pub mod checks;
 pub mod commands;
 pub mod comment;
 pub mod context;

@@ -220,6 +220,13 @@ struct CheckArgs {
     /// Write the report to this file instead of standard output
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// As a pre-commit hook: judge the FILES given (the staged ones) — against
+    /// `base` when sqlgate.toml sets one; files outside the directory are ignored
+    #[arg(long)]
+    pre_commit: bool,
+    /// With --pre-commit: the changed files
+    #[arg(value_name = "FILES", requires = "pre_commit")]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -635,6 +642,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             o.base = args.base.clone();
             o.format = args.format;
             args.gate.apply_to(&mut o);
+            if args.pre_commit {
+                return commands::check::pre_commit(&load(&o)?, &args.files);
+            }
             commands::check::run(&load(&o)?, args.all, args.output.as_ref())
         }
         Command::Apply(args) if args.fleet.selection().any() => {

@@ -84,3 +84,31 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
     }
     Ok(i32::from(rep.failed()))
 }
+
+/// `check --pre-commit FILES…`: the staged migration files. With `base` set in
+/// sqlgate.toml the check is against it (as in a pull request); otherwise only the
+/// findings about the given files count. Files outside the migration directory are
+/// ignored; none inside: nothing to do.
+pub fn pre_commit(settings: &Settings, files: &[PathBuf]) -> Result<i32, Error> {
+    let dir = std::fs::canonicalize(&settings.dir).unwrap_or_else(|_| settings.dir.clone());
+    let shown: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+            let rel = abs.strip_prefix(&dir).ok()?;
+            Some(catalog::display_path(
+                &settings.dir_display,
+                &rel.to_string_lossy().replace('\\', "/"),
+            ))
+        })
+        .collect();
+    if shown.is_empty() && !files.is_empty() {
+        return Ok(0);
+    }
+    let mut rep = report(settings, false)?;
+    if settings.base.is_none() && !shown.is_empty() {
+        rep.findings.retain(|f| shown.iter().any(|s| s == &f.file));
+    }
+    app::print(&report::render(&rep, settings.format, false))?;
+    Ok(i32::from(rep.failed()))
+}

@@ -283,3 +283,50 @@ fn docs_rules_md_is_current() {
         assert!(docs.contains(&format!("### `{}`", rule.id)));
     }
 }
+
+#[test]
+fn pre_commit_judges_the_staged_files_only() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[
+            (
+                "001_users.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+            ),
+            // An old problem in a file that is not staged.
+            ("002_old.sql", "CREATE INDEX users_id_idx ON users (id);\n"),
+            (
+                "003_posts.sql",
+                "CREATE TABLE posts (id bigint PRIMARY KEY);\n",
+            ),
+        ],
+    );
+    let r = sg(
+        t.path(),
+        &["check", "--pre-commit", "migrations/003_posts.sql"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    write(
+        t.path().join("migrations/004_bad.sql"),
+        "ALTER TABLE users DROP COLUMN id;\n",
+    );
+    let r = sg(
+        t.path(),
+        &[
+            "check",
+            "--pre-commit",
+            "migrations/004_bad.sql",
+            "README.md",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("drop-column") && !r.stdout.contains("002_old"),
+        "{}",
+        r.stdout
+    );
+    // Nothing under the directory: nothing to do.
+    let r = sg(t.path(), &["check", "--pre-commit", "other/x.sql"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

@@ -11,25 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 runs=${1:-3}
-. scripts/ensure-deps.sh
-ensure_libclang
-ensure_postgres
-cargo build --release --quiet
-bin=$root/target/release/sqlgate
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-command -v psql >/dev/null || { echo "bench/fleet.sh: psql is needed (apt-get install postgresql-client)" >&2; exit 2; }
-
-work=$(mktemp -d)
-chmod 755 "$work"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() { as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/pg" && { [ "$(id -u)" != 0 ] || chown postgres "$work/pg"; }
-as_pg "$pgbin/initdb" -D "$work/pg" -U bench --auth=trust --no-sync >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" -w start >/dev/null
-admin="postgres://bench@127.0.0.1:$port/postgres"
-url() { echo "postgres://bench@127.0.0.1:$port/$1"; }
+BENCH_PG_OPTS="-c max_connections=200"
+. bench/server.sh
 
 # 20 migrations: tables, columns, indexes, a function, a view.
 mkdir -p "$work/p/migrations"
@@ -51,7 +34,6 @@ query = "SELECT 'tenant_' || i AS schema FROM generate_series(1, 200) i"
 control_url_env = "FLEET_URL"
 TOML
 
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 floor() {
   for i in $(seq 1 200); do
     psql -X -q -v ON_ERROR_STOP=1 "$1" -c "CREATE SCHEMA tenant_$i" >/dev/null

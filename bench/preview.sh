@@ -16,25 +16,7 @@ root=$PWD
 runs=${1:-5}
 corpus=$root/../shared/corpora/lemmy
 [ -d "$corpus" ] || { echo "bench/preview.sh: ../shared/corpora/lemmy is absent; nothing to measure" >&2; exit 0; }
-. scripts/ensure-deps.sh
-ensure_libclang
-ensure_postgres
-cargo build --release --quiet
-bin=$root/target/release/sqlgate
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-command -v psql >/dev/null || { echo "bench/preview.sh: psql is needed (apt-get install postgresql-client)" >&2; exit 2; }
-
-work=$(mktemp -d)
-chmod 755 "$work"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() { as_pg "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-mkdir -p "$work/pg" && { [ "$(id -u)" != 0 ] || chown postgres "$work/pg"; }
-as_pg "$pgbin/initdb" -D "$work/pg" -U bench --auth=trust --no-sync >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" -w start >/dev/null
-admin="postgres://bench@127.0.0.1:$port/postgres"
-url() { echo "postgres://bench@127.0.0.1:$port/$1"; }
+. bench/server.sh
 
 # The 246 migrations (sqlgate's directory and the by-hand script), and the 247th.
 mkdir -p "$work/p/migrations"
@@ -52,7 +34,6 @@ psql -X -q "$admin" -c "CREATE DATABASE tpl" >/dev/null
 "$bin" apply --dir "$work/p/migrations" --database-url "$(url tpl)" >/dev/null
 psql -X -q "$(url tpl)" -c "CREATE TABLE big (id bigint PRIMARY KEY, payload text); INSERT INTO big SELECT i, md5(i::text) FROM generate_series(1, 1000000) i;" >/dev/null
 
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 n=0
 : >"$work/times"
 for _ in $(seq "$runs"); do

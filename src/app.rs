@@ -128,6 +128,32 @@ pub fn ci_run_url() -> Option<String> {
     }
 }
 
+/// `SQLGATE_ALLOW` (how `ci` is told which pre-flight rules to run past): rule ids
+/// separated by commas or spaces.
+pub fn allow_from_env() -> Vec<String> {
+    std::env::var("SQLGATE_ALLOW")
+        .unwrap_or_default()
+        .split([',', ' '])
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The apply options the settings give (timeouts, retries, placeholders, the commit
+/// and run being deployed); callers set what their command adds.
+pub fn apply_options(settings: &crate::config::Settings) -> sqlgate_pg::apply::ApplyOptions {
+    sqlgate_pg::apply::ApplyOptions {
+        lock_timeout: settings.lock_timeout,
+        statement_timeout: settings.statement_timeout,
+        lock_retries: settings.lock_retries,
+        lock_wait: settings.lock_wait,
+        vars: settings.vars.clone(),
+        git_commit: std::env::var("GITHUB_SHA").ok(),
+        ci_run_url: ci_run_url(),
+        ..Default::default()
+    }
+}
+
 /// Apply's progress: each line on standard output, and on a terminal a bar on
 /// standard error while a migration runs.
 pub struct Progress {

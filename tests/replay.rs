@@ -233,31 +233,10 @@ fn a_shipped_migration_that_does_not_replay_is_reported() {
 /// on PostgreSQL, locks are observed, and the schema diff is produced.
 #[test]
 fn lemmy_replays_on_a_real_server() {
-    let Some(corpora) = corpora() else {
+    let Some((_t, dir)) = lemmy_repo(200, 246) else {
         eprintln!("skipping: ../shared/corpora is absent");
         return;
     };
-    let lemmy = corpora.join("lemmy");
-    let mut names: Vec<String> = std::fs::read_dir(&lemmy)
-        .expect("lemmy")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 246, "{}", names.len());
-    let (_t, dir) = repo();
-    let copy = |name: &str| {
-        for part in ["up.sql", "down.sql"] {
-            if let Ok(bytes) = std::fs::read(lemmy.join(name).join(part)) {
-                write(dir.join("migrations").join(name).join(part), bytes);
-            }
-        }
-    };
-    names[..200].iter().for_each(|n| copy(n));
-    commit_all(&dir, "shipped");
-    names[200..246].iter().for_each(|n| copy(n));
-    commit_all(&dir, "change");
     let _serial = pg::replay_lock();
     let (_, v) = check_json(&dir, &["--base", "main~1", "--scratch", &pg::admin_url()]);
     let replay = &v["replay"];

@@ -47,12 +47,7 @@ impl Run {
         ))?;
         let started = std::time::Instant::now();
         // The pre-flight, as for `sqlgate apply` (`SQLGATE_ALLOW`: rules to run past).
-        let allow: Vec<String> = std::env::var("SQLGATE_ALLOW")
-            .unwrap_or_default()
-            .split([',', ' '])
-            .filter(|a| !a.is_empty())
-            .map(str::to_string)
-            .collect();
+        let allow: Vec<String> = app::allow_from_env();
         commands::apply::check_allow(&allow)?;
         let blocked = sqlgate_core::plan::directory_blockers(
             &cat,

@@ -62,12 +62,7 @@ impl Run {
                 .unwrap_or(4),
             fail_fast: std::env::var("SQLGATE_FAIL_FAST").is_ok_and(|v| v.trim() == "true"),
             report_dir: Some(dir.clone()),
-            allow: std::env::var("SQLGATE_ALLOW")
-                .unwrap_or_default()
-                .split([',', ' '])
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-                .collect(),
+            allow: app::allow_from_env(),
             allow_out_of_order: self.opts.allow_out_of_order,
         };
         let Some(reports) = commands::fleet::run_apply(&self.settings, &sel, &args)? else {

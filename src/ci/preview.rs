@@ -52,12 +52,7 @@ impl Run {
         self.settings.base = Some(pr.base_sha.clone());
         let args = commands::preview::UpArgs {
             pr: Some(pr.number),
-            allow: std::env::var("SQLGATE_ALLOW")
-                .unwrap_or_default()
-                .split([',', ' '])
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-                .collect(),
+            allow: app::allow_from_env(),
             ..Default::default()
         };
         drop(rt);

@@ -162,14 +162,7 @@ pub fn run_apply(
         to: args.to.clone(),
         count: args.count,
         allow_out_of_order: args.allow_out_of_order,
-        lock_timeout: settings.lock_timeout,
-        statement_timeout: settings.statement_timeout,
-        lock_retries: settings.lock_retries,
-        lock_wait: settings.lock_wait,
-        vars: settings.vars.clone(),
-        git_commit: std::env::var("GITHUB_SHA").ok(),
-        ci_run_url: app::ci_run_url(),
-        ..Default::default()
+        ..app::apply_options(settings)
     };
     let preflight = sql_preflight(settings, &cat, &args.allow, false);
     app::print(&format!(

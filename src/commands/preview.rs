@@ -12,7 +12,6 @@ use sqlgate_core::check;
 use sqlgate_core::preview::{self, PreviewReport};
 use sqlgate_core::report::{self, Format};
 use sqlgate_core::Error;
-use sqlgate_pg::apply::ApplyOptions;
 use sqlgate_pg::preview::UpOptions;
 use std::collections::HashSet;
 
@@ -69,16 +68,7 @@ pub fn run_up(settings: &Settings, server: &str, args: &UpArgs) -> Result<Option
         extensions: &settings.scratch_extensions,
         history_table: &settings.history_table,
         dir: &settings.dir_display,
-        apply: ApplyOptions {
-            lock_timeout: settings.lock_timeout,
-            statement_timeout: settings.statement_timeout,
-            lock_retries: settings.lock_retries,
-            lock_wait: settings.lock_wait,
-            vars: settings.vars.clone(),
-            git_commit: std::env::var("GITHUB_SHA").ok(),
-            ci_run_url: app::ci_run_url(),
-            ..Default::default()
-        },
+        apply: app::apply_options(settings),
         shipped: shipped
             .is_some()
             .then_some(&is_shipped as &dyn Fn(&Migration) -> bool),

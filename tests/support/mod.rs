@@ -135,3 +135,31 @@ pub fn corpora() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
     p.is_dir().then_some(p)
 }
+
+/// A repository with lemmy's migrations (../shared/corpora): the first `shipped`
+/// committed on `main`, then those up to `head` committed too (`main~1` is the base).
+/// `None` when the corpora are absent.
+pub fn lemmy_repo(shipped: usize, head: usize) -> Option<(tempfile::TempDir, PathBuf)> {
+    let lemmy = corpora()?.join("lemmy");
+    let mut names: Vec<String> = std::fs::read_dir(&lemmy)
+        .expect("lemmy")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= head, "{} lemmy migrations", names.len());
+    let (t, dir) = repo();
+    let copy = |name: &str| {
+        for part in ["up.sql", "down.sql"] {
+            if let Ok(bytes) = std::fs::read(lemmy.join(name).join(part)) {
+                write(dir.join("migrations").join(name).join(part), bytes);
+            }
+        }
+    };
+    names[..shipped].iter().for_each(|n| copy(n));
+    commit_all(&dir, "shipped");
+    names[shipped..head].iter().for_each(|n| copy(n));
+    commit_all(&dir, "change");
+    Some((t, dir))
+}

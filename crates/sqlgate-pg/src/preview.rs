@@ -60,6 +60,18 @@ fn key(name: &str) -> i64 {
     history::lock_key(&format!("preview:{name}"))
 }
 
+/// Whether the session's role has a capability (`rolsuper`, `rolcreatedb`, …).
+async fn role_can(c: &Client, column: &str) -> bool {
+    c.query_one(
+        &format!("SELECT {column} FROM pg_roles WHERE rolname = current_user"),
+        &[],
+    )
+    .await
+    .ok()
+    .and_then(|r| r.try_get::<_, bool>(0).ok())
+    .unwrap_or(false)
+}
+
 async fn server_version(c: &Client) -> i32 {
     c.query_one("SELECT current_setting('server_version_num')::int", &[])
         .await
@@ -194,15 +206,7 @@ async fn preview_role(
     name: &str,
 ) -> Result<(Option<String>, Box<dyn Fn(&str) -> String + Send + Sync>), Error> {
     let info = ConnInfo::parse(admin_url);
-    let superuser = c
-        .query_one(
-            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await
-        .ok()
-        .and_then(|r| r.try_get::<_, bool>(0).ok())
-        .unwrap_or(false);
+    let superuser = role_can(c, "rolsuper").await;
     if !superuser {
         return Ok((None, Box::new(move |db: &str| info.with_database(db))));
     }
@@ -737,15 +741,7 @@ pub async fn can_create(
     template: Option<&str>,
 ) -> Result<(bool, Option<bool>), Error> {
     let c = connect(admin_url).await?;
-    let createdb = c
-        .query_one(
-            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await
-        .ok()
-        .and_then(|r| r.try_get::<_, bool>(0).ok())
-        .unwrap_or(false);
+    let createdb = role_can(&c, "rolcreatedb OR rolsuper").await;
     let tpl = match template {
         None => None,
         Some(t) => Some(

@@ -262,17 +262,12 @@ fn under_ci_shards_apply_and_one_comment_reports_the_fleet() {
         ("db1,db2", "1"),
         ("tenant_1,tenant_2,tenant_3,tenant_4", "1"),
     ];
-    let mut codes = Vec::new();
-    for (shard, wave) in shards {
+    // One matrix job: its shard applied, its reports in the shared directory.
+    let job = |extra: &[(&str, &str)]| {
         let a = Actions::new(&push);
         let mut vars: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        vars.extend([
-            ("SQLGATE_SHARD", shard),
-            ("SQLGATE_WAVE", wave),
-            ("SQLGATE_REPORT_DIR", rdir.as_str()),
-            ("SQLGATE_COMMENT", "false"),
-        ]);
+        vars.extend_from_slice(extra);
         let r = ci(dir, &gh, "push", &a, &vars);
         for line in r.stdout.lines().chain(r.stderr.lines()) {
             assert!(
@@ -280,7 +275,21 @@ fn under_ci_shards_apply_and_one_comment_reports_the_fleet() {
                 "{line}"
             );
         }
+        (r, a)
+    };
+    let shard = |shard: &str, wave: &str| {
+        let (r, a) = job(&[
+            ("SQLGATE_SHARD", shard),
+            ("SQLGATE_WAVE", wave),
+            ("SQLGATE_REPORT_DIR", rdir.as_str()),
+            ("SQLGATE_COMMENT", "false"),
+        ]);
         assert_eq!(a.output("reports").as_deref(), Some(rdir.as_str()));
+        r
+    };
+    let mut codes = Vec::new();
+    for (s, w) in shards {
+        let r = shard(s, w);
         codes.push(r.code);
         // GitHub's `needs:` stops the fleet wave when the canary fails.
         if r.code != 0 {
@@ -289,10 +298,7 @@ fn under_ci_shards_apply_and_one_comment_reports_the_fleet() {
     }
     assert_eq!(codes, [1], "the canary failed and nothing else ran");
     // The merge job: one comment on the merged pull request.
-    let a = Actions::new(&push);
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    vars.push(("SQLGATE_MERGE_REPORTS", rdir.as_str()));
-    let r = ci(dir, &gh, "push", &a, &vars);
+    let (r, _) = job(&[("SQLGATE_MERGE_REPORTS", rdir.as_str())]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let comments = gh.comments(77);
     assert_eq!(comments.len(), 1);
@@ -303,21 +309,11 @@ fn under_ci_shards_apply_and_one_comment_reports_the_fleet() {
     );
     // Fixed, the whole fleet in three jobs, then one comment, updated in place.
     query(f.url(0), "DROP TABLE items");
-    for (shard, wave) in shards {
-        let a = Actions::new(&push);
-        let mut vars: Vec<(&str, &str)> =
-            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        vars.extend([
-            ("SQLGATE_SHARD", shard),
-            ("SQLGATE_WAVE", wave),
-            ("SQLGATE_REPORT_DIR", rdir.as_str()),
-            ("SQLGATE_COMMENT", "false"),
-        ]);
-        let r = ci(dir, &gh, "push", &a, &vars);
-        assert_eq!(r.code, 0, "{shard}: {}{}", r.stdout, r.stderr);
+    for (s, w) in shards {
+        let r = shard(s, w);
+        assert_eq!(r.code, 0, "{s}: {}{}", r.stdout, r.stderr);
     }
-    let a = Actions::new(&push);
-    let r = ci(dir, &gh, "push", &a, &vars);
+    let (r, a) = job(&[("SQLGATE_MERGE_REPORTS", rdir.as_str())]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let comments = gh.comments(77);
     assert_eq!(

@@ -275,6 +275,41 @@ async fn take_over(c: &Client, role: &str) -> Result<(), Error> {
     ))
 }
 
+/// Applies what is pending to `url`, observed statement by statement, and the
+/// schema diff it made (`labels`: the two sides' names).
+async fn observed_apply(
+    url: &str,
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+    labels: (&str, &str),
+) -> Result<(ApplyReport, String), Error> {
+    let apply_opts = ApplyOptions {
+        observe: true,
+        allow_existing_schema: true,
+        ..opts.apply.clone()
+    };
+    let before = schema_of(url).await?;
+    let rep = apply::apply(
+        url,
+        opts.history_table,
+        cat,
+        opts.dir,
+        &apply_opts,
+        preflight,
+        progress,
+    )
+    .await?;
+    let after = schema_of(url).await?;
+    let diff = if before == after {
+        String::new()
+    } else {
+        unified_diff(&before, &after, labels.0, labels.1)
+    };
+    Ok((rep, diff))
+}
+
 /// Applies the pending migrations to `url` under the replay's observer; with
 /// `shipped`, first up to the newest shipped version, to take the schema diff
 /// between the base branch's migrations and the rest.
@@ -319,18 +354,15 @@ async fn migrate(
             return Ok((report, String::new()));
         }
     }
-    let before = schema_of(url).await?;
-    let rest = apply::apply(
+    let (rest, diff) = observed_apply(
         url,
-        opts.history_table,
         cat,
-        opts.dir,
-        &apply_opts,
+        opts,
         preflight,
         progress,
+        ("schema of the base branch", "schema of the pull request"),
     )
     .await?;
-    let after = schema_of(url).await?;
     report.applied.extend(rest.applied);
     report.steps.extend(rest.steps);
     report.blockers = rest.blockers;
@@ -338,16 +370,6 @@ async fn migrate(
     report.failure = rest.failure;
     report.interrupted = rest.interrupted;
     report.pending_after = rest.pending_after;
-    let diff = if before == after {
-        String::new()
-    } else {
-        unified_diff(
-            &before,
-            &after,
-            "schema of the base branch",
-            "schema of the pull request",
-        )
-    };
     Ok((report, diff))
 }
 
@@ -441,28 +463,15 @@ async fn up_locked(
             if matches!(action, Action::UpToDate) {
                 report.action = "up-to-date".into();
             } else {
-                let before = schema_of(&url_for(name)).await?;
-                let apply_opts = ApplyOptions {
-                    observe: true,
-                    allow_existing_schema: true,
-                    ..opts.apply.clone()
-                };
-                let applied = apply::apply(
+                let (applied, diff) = observed_apply(
                     &url_for(name),
-                    opts.history_table,
                     cat,
-                    opts.dir,
-                    &apply_opts,
+                    opts,
                     preflight,
                     progress,
+                    ("preview before", "preview after"),
                 )
                 .await?;
-                let after = schema_of(&url_for(name)).await?;
-                let diff = if before == after {
-                    String::new()
-                } else {
-                    unified_diff(&before, &after, "preview before", "preview after")
-                };
                 report.action = if applied.failure.is_some() || !applied.blockers.is_empty() {
                     "failed".into()
                 } else {

@@ -207,16 +207,14 @@ fn installer_verifies_the_release_checksum() {
 
     let install = |sha: Option<&str>, tmp: &Path| {
         let output = tmp.join("output");
-        let mut c = Command::new("bash");
-        c.arg(root().join("scripts/action-install.sh"))
-            .env("SQLGATE_VERSION", "v9.9.9")
+        let mut c = installer();
+        c.env("SQLGATE_VERSION", "v9.9.9")
             .env("GITHUB_ACTION_REPOSITORY", "sqlgate/sqlgate")
             .env("GITHUB_SERVER_URL", format!("http://127.0.0.1:{port}"))
             .env("RUNNER_OS", "Linux")
             .env("RUNNER_ARCH", "X64")
             .env("RUNNER_TEMP", tmp)
-            .env("GITHUB_OUTPUT", &output)
-            .env_remove("SQLGATE_SHA256");
+            .env("GITHUB_OUTPUT", &output);
         if let Some(s) = sha {
             c.env("SQLGATE_SHA256", s);
         }
@@ -262,8 +260,7 @@ fn installer_verifies_the_release_checksum() {
 
     // Inputs are validated before anything is fetched.
     let t4 = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("bash")
-        .arg(root().join("scripts/action-install.sh"))
+    let out = installer()
         .env("SQLGATE_VERSION", "v1; rm -rf /")
         .env("RUNNER_TEMP", t4.path())
         .output()
@@ -305,8 +302,7 @@ fn installer_refuses_a_link_in_the_archive() {
         ),
     ]);
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = Command::new("bash")
-        .arg(root().join("scripts/action-install.sh"))
+    let out = installer()
         .env("SQLGATE_VERSION", "v9.9.8")
         .env("GITHUB_ACTION_REPOSITORY", "sqlgate/sqlgate")
         .env("GITHUB_SERVER_URL", format!("http://127.0.0.1:{port}"))
@@ -320,4 +316,17 @@ fn installer_refuses_a_link_in_the_archive() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("not a regular file"), "{stdout}");
     assert!(!proof.exists(), "the linked file ran");
+}
+
+/// `bash scripts/action-install.sh` with none of the runner's own `GITHUB_*`, `RUNNER_*`
+/// or `SQLGATE_*` variables, so the test sees only what it sets (also under CI).
+fn installer() -> Command {
+    let mut c = Command::new("bash");
+    c.arg(root().join("scripts/action-install.sh"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GITHUB_") || k.starts_with("RUNNER_") || k.starts_with("SQLGATE_") {
+            c.env_remove(k);
+        }
+    }
+    c
 }

@@ -8,12 +8,14 @@ pub mod pg;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The built `sqlgate` binary, with a clean `SQLGATE_*`-free environment.
+/// The built `sqlgate` binary, with a clean environment: no `SQLGATE_*`, no `GITHUB_*`,
+/// and no `CI` marker, so a test behaves the same on a laptop and under the project's CI
+/// (tests that want CI set it themselves).
 pub fn sqlgate(cwd: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sqlgate"));
     c.current_dir(cwd);
     for (k, _) in std::env::vars() {
-        if k.starts_with("SQLGATE_") || k.starts_with("GITHUB_") || k == "NO_COLOR" {
+        if k.starts_with("SQLGATE_") || k.starts_with("GITHUB_") || k == "CI" || k == "NO_COLOR" {
             c.env_remove(k);
         }
     }

@@ -83,6 +83,7 @@ pub fn catalog_options(settings: &Settings) -> CatalogOptions {
         layout: settings.layout,
         numbering: settings.numbering,
         display_dir: settings.dir_display.clone(),
+        decision: None,
     }
 }
 
@@ -96,6 +97,8 @@ pub fn check_options(settings: &Settings) -> CheckOptions<'_> {
         runner_lock_timeout: settings.lock_timeout.is_some(),
         vars: &settings.vars,
         rules: &settings.rules,
+        out_of_order: settings.out_of_order,
+        now: chrono::Utc::now(),
     }
 }
 
@@ -150,6 +153,7 @@ pub fn apply_options(settings: &crate::config::Settings) -> sqlgate_pg::apply::A
         vars: settings.vars.clone(),
         git_commit: std::env::var("GITHUB_SHA").ok(),
         ci_run_url: ci_run_url(),
+        out_of_order: settings.out_of_order,
         ..Default::default()
     }
 }

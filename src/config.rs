@@ -3,7 +3,7 @@
 //! line and key. Settings used by later commands are validated here too.
 
 use serde::Deserialize;
-use sqlgate_core::model::{FailOn, Layout, Numbering, Severity};
+use sqlgate_core::model::{FailOn, Layout, Numbering, OutOfOrder, Severity};
 use sqlgate_core::report::Format;
 use sqlgate_core::rules::{self, registry};
 use sqlgate_core::Error;
@@ -98,6 +98,7 @@ struct FileConfig {
     layout: Option<Spanned<String>>,
     numbering: Option<Spanned<String>>,
     require_down: Option<bool>,
+    out_of_order: Option<Spanned<String>>,
     fail_on: Option<FailOn>,
     format: Option<Format>,
     base: Option<String>,
@@ -158,6 +159,8 @@ pub struct Settings {
     pub layout: Option<Layout>,
     pub numbering: Option<Numbering>,
     pub require_down: bool,
+    /// `out_of_order`; `None`: the numbering's default (`OutOfOrder::default_for`).
+    pub out_of_order: Option<OutOfOrder>,
     pub fail_on: FailOn,
     pub format: Format,
     pub base: Option<String>,
@@ -252,10 +255,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is not a usable size"))
 }
 
+/// A placeholder's name: `NAME` (for `${NAME}`, `:NAME`), or the text of a
+/// `{{ … }}` template placeholder (`index .Options "Namespace"`).
 fn valid_var_name(n: &str) -> bool {
     let mut chars = n.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain || sqlgate_core::catalog::text::is_template_name(n)
 }
 
 /// Validates a history table name: `table` or `schema.table`, each part 1–63 bytes.
@@ -423,6 +429,15 @@ impl Settings {
             _ => None,
         };
 
+        let out_of_order = match &fc.out_of_order {
+            Some(v) if v.get_ref() != "auto" => Some(
+                v.get_ref()
+                    .parse::<OutOfOrder>()
+                    .map_err(|m| bad(v.span(), "out_of_order", format!("{m} or auto")))?,
+            ),
+            _ => None,
+        };
+
         let pg_version = match fc.pg_version {
             Some(v) => {
                 let n = *v.get_ref();
@@ -522,7 +537,7 @@ impl Settings {
         for (k, v) in fc.vars {
             if !valid_var_name(&k) {
                 return Err(Error::Usage(format!(
-                    "{shown}: [vars] `{k}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit)"
+                    "{shown}: [vars] `{k}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit; or the text inside a `{{{{ … }}}}` placeholder)"
                 )));
             }
             vars.insert(k, v);
@@ -573,6 +588,7 @@ impl Settings {
             layout,
             numbering,
             require_down: cli.require_down.or(fc.require_down).unwrap_or(false),
+            out_of_order,
             fail_on: cli.fail_on.or(fc.fail_on).unwrap_or(FailOn::Error),
             format: cli.format.or(fc.format).unwrap_or(Format::Text),
             base: cli.base.clone().or(fc.base).filter(|b| !b.is_empty()),

@@ -716,6 +716,8 @@ fn only_reset_and_refresh_on_each_layout_with_downs() {
         for (p, c) in &list {
             write(t.path().join("migrations").join(p), c);
         }
+        // Timestamp layouts warn by default; this test is about the refusals.
+        write(t.path().join("sqlgate.toml"), "out_of_order = \"error\"\n");
         let url = fresh_db();
         let names = status(t.path(), &url)["migrations"]
             .as_array()

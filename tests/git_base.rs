@@ -161,8 +161,10 @@ fn out_of_order_timestamp() {
     commit_all(&p, "base");
     git(&p, &["checkout", "-q", "-b", "feature"]);
     write(p.join("db/20240201000000_b.sql"), "select 2;\n");
+    // Timestamp projects merge parallel branches: a warning by default, whose fix
+    // names a fresh timestamp above everything shipped.
     let (code, v) = check_json(&p, &["--dir", "db", "--base", "main"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 0, "{v}");
     assert_eq!(
         rule_files(&v),
         [(
@@ -171,6 +173,35 @@ fn out_of_order_timestamp() {
         )]
     );
     assert_eq!(v["numbering"], "timestamp");
+    let f = &v["findings"][0];
+    assert_eq!(f["severity"], "warning");
+    let fix = f["fix"].as_str().unwrap_or_default();
+    let fresh = fix
+        .split('`')
+        .nth(1)
+        .and_then(|name| name.strip_suffix("_b.sql"))
+        .unwrap_or_default();
+    assert!(
+        fresh.len() == 14 && fresh > "20240301000000",
+        "a fresh timestamp above the shipped ones: {fix}"
+    );
+    for (policy, want_code, findings) in [("error", 1, 1), ("warn", 0, 1), ("allow", 0, 0)] {
+        write(
+            p.join("sqlgate.toml"),
+            format!("dir = \"db\"\nout_of_order = \"{policy}\"\n"),
+        );
+        let (code, v) = check_json(&p, &["--base", "main"]);
+        assert_eq!(code, want_code, "{policy}: {v}");
+        assert_eq!(rule_files(&v).len(), findings, "{policy}: {v}");
+    }
+    write(p.join("sqlgate.toml"), "out_of_order = \"sometimes\"\n");
+    let r = sg(&p, &["check", "--dir", "db", "--base", "main"]);
+    assert_eq!(r.code, 2, "a policy that does not exist is a usage error");
+    assert!(
+        r.stderr.contains("sqlgate.toml:1: `out_of_order`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

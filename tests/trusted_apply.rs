@@ -304,6 +304,23 @@ fn down_sql_can_run_without_a_transaction_in_every_layout() {
                 "-- sqlgate:no-transaction\nDROP INDEX CONCURRENTLY a_idx;\n",
             ),
         ],
+        // diesel's folders: `metadata.toml` says it for both directions.
+        &[
+            ("2024-01-01-000000_a/up.sql", "CREATE TABLE a (id int);\n"),
+            ("2024-01-01-000000_a/down.sql", "DROP TABLE a;\n"),
+            (
+                "2024-01-02-000000_idx/up.sql",
+                "CREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
+            ),
+            (
+                "2024-01-02-000000_idx/down.sql",
+                "DROP INDEX CONCURRENTLY a_idx;\n",
+            ),
+            (
+                "2024-01-02-000000_idx/metadata.toml",
+                "\u{feff}run_in_transaction = false\r\n",
+            ),
+        ],
     ];
     for files in layouts {
         let t = tempfile::tempdir().expect("tempdir");

@@ -22,6 +22,7 @@ impl Run {
             to: None,
             count: None,
             allow_out_of_order: self.opts.allow_out_of_order,
+            out_of_order: self.settings.out_of_order,
             single_transaction: false,
             lock_timeout: self.settings.lock_timeout,
             statement_timeout: self.settings.statement_timeout,

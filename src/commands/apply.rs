@@ -110,6 +110,7 @@ pub fn run(settings: &Settings, url: &str, args: &Options) -> Result<i32, Error>
         to: args.to.clone(),
         count: args.count,
         allow_out_of_order: args.allow_out_of_order,
+        out_of_order: settings.out_of_order,
         single_transaction: args.single_transaction,
         lock_timeout: settings.lock_timeout,
         statement_timeout: settings.statement_timeout,

@@ -32,8 +32,21 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
         return Ok(report);
     };
     let tree = source::git::load_base(&settings.dir, reference)?;
+    // One way of reading both trees: a file the pull request adds must not change how
+    // the files it leaves alone are read (docs/layouts.md).
+    let decision = catalog::decide(&[&files, &tree.files], settings.layout);
+    let head = if catalog::decide(&[&files], settings.layout) == decision {
+        head
+    } else {
+        let opts = CatalogOptions {
+            decision: Some(decision),
+            ..app::catalog_options(settings)
+        };
+        catalog::build(&files, &opts)
+    };
     let base_opts = CatalogOptions {
         numbering: Some(head.numbering),
+        decision: Some(decision),
         ..app::catalog_options(settings)
     };
     let base_catalog = catalog::build(&tree.files, &base_opts);

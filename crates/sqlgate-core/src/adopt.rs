@@ -408,7 +408,7 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
             continue;
         }
         if source.key == Key::UpTo || kind == "BASELINE" {
-            if let Some(v) = Version::parse(key) {
+            if let Some(v) = cat.version(key) {
                 if up_to.as_ref().is_none_or(|(u, _)| &v > u) {
                     up_to = Some((v, row));
                 }

@@ -28,6 +28,10 @@ pub struct CheckOptions<'a> {
     pub runner_lock_timeout: bool,
     pub vars: &'a BTreeMap<String, String>,
     pub rules: &'a Overrides,
+    /// `out_of_order` as configured; `None`: the numbering's default.
+    pub out_of_order: Option<crate::model::OutOfOrder>,
+    /// The time a fresh timestamped name is suggested for (an out-of-order fix).
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Up paths of the migrations that shipped: byte-identical on the base branch.
@@ -80,7 +84,18 @@ pub fn evaluate(
 ) -> Report {
     let dir = opts.dir;
     let mut findings: Vec<Finding> = Vec::new();
-    let comparison = base.map(|b| history::compare(head, b.catalog, b.merge_base_paths, dir));
+    let policy = opts
+        .out_of_order
+        .unwrap_or(crate::model::OutOfOrder::default_for(head.numbering));
+    let comparison = base.map(|b| {
+        let how = history::Compare {
+            merge_base_paths: b.merge_base_paths,
+            display_dir: dir,
+            out_of_order: policy,
+            now: opts.now,
+        };
+        history::compare(head, b.catalog, &how)
+    });
 
     // Problems with file names only count for files this change adds or edits.
     let unchanged: HashSet<String> = match base {

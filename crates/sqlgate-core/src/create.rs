@@ -88,6 +88,23 @@ fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTi
     }
 }
 
+/// The up path `m` would have with the next version of the directory (a fresh
+/// timestamp, or the next number): the fix for a migration that is out of order.
+pub fn renamed_path(cat: &Catalog, m: &catalog::Migration, now: DateTime<Utc>) -> String {
+    let next = next_version(cat, cat.numbering, cat.layout, now);
+    // The version as written is the name without its description and separator.
+    let written = m.name.len().saturating_sub(m.description.len());
+    let stem = if cat.layout == Layout::Flyway {
+        format!("V{next}__{}", m.description)
+    } else if m.description.is_empty() || written == 0 {
+        next
+    } else {
+        let sep = &m.name[written - 1..written];
+        format!("{next}{sep}{}", m.description)
+    };
+    m.up.path.replacen(&m.name, &stem, 1)
+}
+
 /// Plans the files for a new migration named `name` in a directory read as `cat`.
 pub fn plan(
     cat: &Catalog,

@@ -43,9 +43,9 @@ pub fn plan<'a>(
     let baseline = rows
         .iter()
         .filter(placeholder)
-        .filter_map(|r| Version::parse(&r.version))
+        .filter_map(|r| cat.version(&r.version))
         .max();
-    let max_applied = rows.iter().filter_map(|r| Version::parse(&r.version)).max();
+    let max_applied = rows.iter().filter_map(|r| cat.version(&r.version)).max();
     let repeatables: HashMap<&str, &Migration> = cat
         .repeatables
         .iter()
@@ -181,7 +181,7 @@ pub fn plan<'a>(
     }
     // Versioned migrations in order, then the repeatable ones by name.
     out.status.sort_by(|a, b| {
-        let key = |l: &StatusLine| (l.version.starts_with("R__"), Version::parse(&l.version));
+        let key = |l: &StatusLine| (l.version.starts_with("R__"), cat.version(&l.version));
         key(a).cmp(&key(b)).then_with(|| a.version.cmp(&b.version))
     });
     out
@@ -209,6 +209,7 @@ pub const BLOCKING: &[&str] = &[
     "not-utf8",
     "unreadable-file",
     "syntax-error",
+    "undefined-placeholder",
     "transaction-control",
     "concurrently-in-transaction",
     "non-transactional-statement",
@@ -279,6 +280,7 @@ pub fn sql_blockers(
         numbering: cat.numbering,
         migrations: chosen,
         repeatables: Vec::new(),
+        textual_order: cat.textual_order,
         problems: Vec::new(),
     };
     let all = |_: &Migration| true;

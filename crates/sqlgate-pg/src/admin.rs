@@ -145,7 +145,7 @@ pub async fn rollback(
                 .iter()
                 .filter(|r| {
                     matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
-                        && Version::parse(&r.version).is_some_and(|x| x > m.version)
+                        && cat.version(&r.version).is_some_and(|x| x > m.version)
                 })
                 .map(|r| r.name.as_str())
                 .collect();
@@ -171,7 +171,7 @@ pub async fn rollback(
         }
         other => other.clone(),
     };
-    let (chosen, short) = choose(&rows, &scope)?;
+    let (chosen, short) = choose(cat, &rows, &scope)?;
     report.short = short;
     let by_version: HashMap<&str, &Migration> = cat
         .migrations
@@ -244,6 +244,7 @@ pub async fn rollback(
 
 /// The records a scope chooses, newest first, and why there are fewer than asked.
 fn choose<'a>(
+    cat: &Catalog,
     rows: &'a [sqlgate_core::model::Record],
     scope: &RollbackScope,
 ) -> Result<(Vec<&'a sqlgate_core::model::Record>, Option<String>), Error> {
@@ -253,7 +254,7 @@ fn choose<'a>(
         .filter(|r| matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline))
         .filter(|r| !r.version.starts_with("R__"))
         .collect();
-    applied.sort_by_key(|r| Version::parse(&r.version));
+    applied.sort_by_key(|r| cat.version(&r.version));
     applied.reverse();
     Ok(match scope {
         RollbackScope::Count(n) => {
@@ -266,11 +267,12 @@ fn choose<'a>(
             (applied.into_iter().take(*n).collect(), short)
         }
         RollbackScope::To(v) => {
-            let to = Version::parse(v)
+            let to = cat
+                .version(v)
                 .ok_or_else(|| Error::Usage(format!("--to {v} is not a version number")))?;
             let chosen: Vec<_> = applied
                 .into_iter()
-                .filter(|r| Version::parse(&r.version).is_some_and(|x| x > to))
+                .filter(|r| cat.version(&r.version).is_some_and(|x| x > to))
                 .collect();
             (chosen, None)
         }
@@ -579,7 +581,7 @@ pub async fn baseline(
     let mut wanted = Vec::new();
     for v in versions {
         wanted.push(
-            Version::parse(v)
+            cat.version(v)
                 .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?,
         );
     }

@@ -7,8 +7,8 @@
 use crate::connection::{connect, describe, with_hint};
 use crate::exec::{self, StatementError};
 use crate::{history, lock};
-use sqlgate_core::catalog::{display_path, Catalog, Migration, Version};
-use sqlgate_core::model::{Applied, ApplyReport, Failure, Finding, StatusLine};
+use sqlgate_core::catalog::{display_path, Catalog, Migration};
+use sqlgate_core::model::{Applied, ApplyReport, Failure, Finding, OutOfOrder, StatusLine};
 use sqlgate_core::plan::plan;
 use sqlgate_core::rules::history::OUT_OF_ORDER;
 use sqlgate_core::sql::{self, Parsed};
@@ -26,6 +26,9 @@ pub struct ApplyOptions {
     pub to: Option<String>,
     pub count: Option<usize>,
     pub allow_out_of_order: bool,
+    /// `out_of_order` from sqlgate.toml; `None`: the numbering's default. `warn` and
+    /// `allow` apply a pending migration older than the newest applied one.
+    pub out_of_order: Option<OutOfOrder>,
     /// All pending migrations in one transaction: all or nothing.
     pub single_transaction: bool,
     pub lock_timeout: Option<Duration>,
@@ -64,6 +67,15 @@ fn pg_duration(d: Option<Duration>) -> String {
     d.map_or("0".into(), |d| format!("{}ms", d.as_millis()))
 }
 
+/// Whether pending migrations older than the newest applied one may run: the flag,
+/// or the directory's out-of-order policy.
+fn out_of_order_allowed(cat: &Catalog, opts: &ApplyOptions) -> bool {
+    let policy = opts
+        .out_of_order
+        .unwrap_or(OutOfOrder::default_for(cat.numbering));
+    opts.allow_out_of_order || policy != OutOfOrder::Error
+}
+
 /// The pre-flight: the findings that stop these pending migrations before the lock
 /// is taken (`sqlgate_core::plan::sql_blockers`).
 pub type Preflight<'a> = &'a dyn Fn(&[&Migration]) -> Vec<Finding>;
@@ -76,7 +88,7 @@ fn to_run<'a>(
     dir: &str,
     opts: &ApplyOptions,
 ) -> Result<(Vec<&'a Migration>, Vec<Finding>), Error> {
-    let plan = plan(cat, rows, dir, opts.allow_out_of_order);
+    let plan = plan(cat, rows, dir, out_of_order_allowed(cat, opts));
     if let Some(only) = &opts.only {
         let m = sqlgate_core::plan::find(cat, only)
             .map_err(|e| Error::Usage(format!("--only {only}: {e}")))?;
@@ -96,7 +108,8 @@ fn to_run<'a>(
     }
     let mut pending: Vec<&Migration> = plan.pending;
     if let Some(to) = &opts.to {
-        let to = Version::parse(to)
+        let to = cat
+            .version(to)
             .ok_or_else(|| Error::Usage(format!("--to {to} is not a version number")))?;
         pending.retain(|m| m.version <= to);
     }
@@ -204,6 +217,32 @@ async fn apply_locked(
     if !report.blockers.is_empty() {
         report.pending_after = pending.len();
         return Ok(report);
+    }
+    // Older than what the database already has: allowed, and said.
+    let newest = rows
+        .iter()
+        .filter(|r| !r.version.starts_with("R__"))
+        .filter_map(|r| cat.version(&r.version))
+        .max();
+    if let Some(newest) = &newest {
+        for m in pending
+            .iter()
+            .filter(|m| !m.repeatable && &m.version < newest)
+        {
+            progress.say(format!(
+                "  {} is older than version {newest}, which the database already has: applying it out of order ({})",
+                m.name,
+                if opts.allow_out_of_order {
+                    "--allow-out-of-order".to_string()
+                } else {
+                    format!(
+                        "out_of_order = \"{}\"",
+                        opts.out_of_order
+                            .unwrap_or(OutOfOrder::default_for(cat.numbering))
+                    )
+                }
+            ));
+        }
     }
     let q = history::quoted(table);
     let insert = format!(

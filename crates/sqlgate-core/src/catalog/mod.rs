@@ -9,7 +9,7 @@ pub mod version;
 
 use layouts::{Role, SCHEMES};
 
-pub use crate::model::{Layout, Numbering};
+pub use crate::model::{Layout, Numbering, OutOfOrder};
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -148,6 +148,9 @@ pub struct CatalogOptions {
     pub numbering: Option<Numbering>,
     /// The directory as shown in findings (`migrations`).
     pub display_dir: String,
+    /// How to read the files, decided beforehand from several trees ([`decide`]);
+    /// `None`: from these files alone.
+    pub decision: Option<Decision>,
 }
 
 impl CatalogOptions {
@@ -178,6 +181,9 @@ pub struct Catalog {
     /// Flyway's repeatable migrations (`R__x.sql`), by name: applied after the
     /// versioned ones, again whenever their checksum changes.
     pub repeatables: Vec<Migration>,
+    /// Versions are ordered as text, as diesel does (folders layout, see
+    /// [`Version::textual`]); otherwise as numbers.
+    pub textual_order: bool,
     /// Problems found while reading names and files, each naming one file; the
     /// directory rules report them (`invalid-name`, `orphan-down`, `mixed-layout`,
     /// `unreadable-file`).
@@ -368,12 +374,95 @@ fn section_part(
     }
 }
 
+/// How the files of a directory are read: the naming scheme, and whether
+/// `<version>_<name>.up.sql` is a flat name (a runner that reads every `.sql` file).
+/// Decided once from every tree being compared (the head and the base in
+/// `check --base`), so adding, removing or renaming one file never changes how the
+/// others are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The scheme (index in `layouts::SCHEMES`).
+    family: usize,
+    /// `.up.sql` files are plain flat migrations: the directory mixes them with plain
+    /// `.sql` files and has no `.down.sql` (or the layout is configured `flat`).
+    up_sql_is_flat: bool,
+}
+
+/// Decides how to read the files of one or more trees of the same directory: the
+/// configured layout, else the scheme most of their files use.
+pub fn decide(trees: &[&[SourceFile]], forced: Option<Layout>) -> Decision {
+    let pairs = layouts::of(Layout::Pairs);
+    let flat = layouts::of(Layout::Flat);
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    let (mut pair_ups, mut pair_downs, mut flat_ups) = (0usize, 0usize, 0usize);
+    let mut seen = std::collections::HashSet::new();
+    for file in trees.iter().flat_map(|t| t.iter()) {
+        if !seen.insert(file.path.as_str()) {
+            continue; // the same file in both trees counts once
+        }
+        let Some((family, role, stem)) = layouts::classify(&file.path) else {
+            continue;
+        };
+        if role == Role::Meta
+            || (SCHEMES[family].has_dialects() && split_dialect(&stem).1 == Dialect::Other)
+        {
+            continue;
+        }
+        match (family == pairs, family == flat, role) {
+            (true, _, Role::Up) => pair_ups += 1,
+            (true, _, _) => pair_downs += 1,
+            (_, true, Role::Up) => flat_ups += 1,
+            _ => {}
+        }
+        *counts.entry(family).or_default() += 1;
+    }
+    let up_sql_is_flat = match forced {
+        Some(l) => l == Layout::Flat,
+        None => pair_ups > 0 && flat_ups > 0 && pair_downs == 0,
+    };
+    if up_sql_is_flat {
+        let moved = counts.remove(&pairs).unwrap_or(0);
+        *counts.entry(flat).or_default() += moved;
+    }
+    let family = match forced {
+        Some(l) => layouts::of(l),
+        None => counts
+            .iter()
+            .max_by(|a, b| {
+                a.1.cmp(b.1)
+                    .then(SCHEMES[*b.0].rank().cmp(&SCHEMES[*a.0].rank()))
+            })
+            .map(|(f, _)| *f)
+            .unwrap_or(flat),
+    };
+    Decision {
+        family,
+        up_sql_is_flat,
+    }
+}
+
+/// The scheme, role and stem of a path under a decision.
+fn classify_with(path: &str, decision: &Decision) -> Option<(usize, Role, String)> {
+    let found = layouts::classify(path)?;
+    let pairs = layouts::of(Layout::Pairs);
+    if decision.up_sql_is_flat && found.0 == pairs && found.1 == Role::Up {
+        let flat = layouts::of(Layout::Flat);
+        return SCHEMES[flat]
+            .classify(path)
+            .map(|(role, stem)| (flat, role, stem));
+    }
+    Some(found)
+}
+
 /// Reads a set of files as a migration directory.
 pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
+    let decision = opts
+        .decision
+        .unwrap_or_else(|| decide(&[files], opts.layout));
     let mut problems = Vec::new();
     let mut classified = Vec::new();
     for file in files {
-        let Some((family, role, raw_stem)) = layouts::classify(&file.path) else {
+        let Some((family, role, raw_stem)) = classify_with(&file.path, &decision) else {
             continue;
         };
         if file.name_not_utf8 {
@@ -410,25 +499,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             dialect,
         });
     }
-
-    // Layout family: forced, or the one most files use.
-    let mut family_counts: BTreeMap<usize, usize> = BTreeMap::new();
-    for c in &classified {
-        if c.role != Role::Meta {
-            *family_counts.entry(c.family).or_default() += 1;
-        }
-    }
-    let family = match opts.layout {
-        Some(l) => layouts::of(l),
-        None => family_counts
-            .iter()
-            .max_by(|a, b| {
-                a.1.cmp(b.1)
-                    .then(SCHEMES[*b.0].rank().cmp(&SCHEMES[*a.0].rank()))
-            })
-            .map(|(f, _)| *f)
-            .unwrap_or(layouts::of(Layout::Flat)),
-    };
+    let family = decision.family;
     let layout_name = |f: usize| SCHEMES[f].name();
 
     // Group up/down by stem, keeping the PostgreSQL variant when a neutral one exists.
@@ -555,7 +626,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             }
         }
         if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {
-            let meta = String::from_utf8_lossy(meta);
+            let meta = decode_file(meta).text; // a BOM or CRLF line ends are fine
             if let Ok(table) = meta.parse::<toml::Table>() {
                 // diesel: both directions.
                 if table.get("run_in_transaction").and_then(|v| v.as_bool()) == Some(false) {
@@ -578,8 +649,6 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             repeatable: false,
         });
     }
-    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
-
     let layout = opts.layout.unwrap_or_else(|| {
         SCHEMES[family].layout(layouts::Hints {
             markers: any_markers,
@@ -587,6 +656,17 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             goose: any_goose,
         })
     });
+    // diesel compares versions as strings. Zero-padded versions (`001_x/`) have one
+    // width, where text and number order agree; their canonical form drops the zeros,
+    // so they keep the number order.
+    let textual_order =
+        layout == Layout::Folders && !migrations.iter().any(|m| m.version.is_padded());
+    if textual_order {
+        for m in &mut migrations {
+            m.version = m.version.clone().textual();
+        }
+    }
+    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
     // Flyway numbers as it likes (gaps, dotted versions): only order and uniqueness.
     let numbering = opts.numbering.unwrap_or_else(|| {
         match detect_numbering(migrations.iter().map(|m| &m.version)) {
@@ -622,6 +702,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         numbering,
         migrations,
         repeatables,
+        textual_order,
         problems,
     }
 }
@@ -633,6 +714,13 @@ impl Catalog {
             .iter()
             .map(|m| (m.up.path.as_str(), m))
             .collect()
+    }
+
+    /// A version as a history table or a user writes it, ordered the way this
+    /// directory's versions are.
+    pub fn version(&self, s: &str) -> Option<Version> {
+        let v = Version::parse(s)?;
+        Some(if self.textual_order { v.textual() } else { v })
     }
 
     /// The highest version, if any.
@@ -829,6 +917,7 @@ mod tests {
         let c = build(
             &[
                 file("001_a.up.sql", "x"),
+                file("001_a.down.sql", "x"),
                 file("002_b.up.sql", "x"),
                 file("003_c.sql", "x"),
             ],
@@ -838,13 +927,121 @@ mod tests {
         assert_eq!(rules(&c), ["mixed-layout"]);
         assert_eq!(c.migrations.len(), 2);
         let forced = build(
-            &[file("001_a.up.sql", "x")],
+            &[file("001_a.up.sql", "x"), file("001_a.down.sql", "x")],
             &CatalogOptions {
                 layout: Some(Layout::Flat),
                 ..opts()
             },
         );
         assert_eq!(rules(&forced), ["invalid-name"]);
+        assert_eq!(forced.migrations[0].up.path, "001_a.up.sql");
+    }
+
+    #[test]
+    fn up_sql_files_among_flat_ones_without_downs_are_flat_migrations() {
+        // A runner that applies every `.sql` file: older `.up.sql`, newer `.sql`.
+        let c = build(
+            &[
+                file("001_a.up.sql", "x"),
+                file("002_b.up.sql", "x"),
+                file("003_c.sql", "x"),
+            ],
+            &opts(),
+        );
+        assert_eq!(c.layout, Layout::Flat);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let names: Vec<&str> = c.migrations.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["001_a.up", "002_b.up", "003_c"]);
+        // Only `.up.sql` files: pairs whose downs are missing, as before.
+        let pairs = build(&[file("001_a.up.sql", "x")], &opts());
+        assert_eq!(pairs.layout, Layout::Pairs);
+        assert_eq!(pairs.migrations[0].name, "001_a");
+    }
+
+    /// How each file of `tree` is read: a migration (its name) or a problem (its kind).
+    fn reading(c: &Catalog) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for m in &c.migrations {
+            out.insert(m.up.path.clone(), format!("migration {}", m.name));
+        }
+        for p in &c.problems {
+            let file = p.file.trim_start_matches("migrations/").to_string();
+            out.insert(file, format!("{:?}", p.kind));
+        }
+        out
+    }
+
+    #[test]
+    fn one_file_more_or_less_never_changes_how_the_others_are_read() {
+        let trees: Vec<Vec<(&str, &str)>> = vec![
+            vec![
+                ("001_a.up.sql", "x"),
+                ("002_b.up.sql", "x"),
+                ("003_c.sql", "x"),
+                ("004_d.sql", "x"),
+            ],
+            vec![
+                ("001_a.up.sql", "x"),
+                ("001_a.down.sql", "x"),
+                ("002_b.sql", "x"),
+            ],
+            vec![
+                ("001_a.up.sql", "x"),
+                ("001_a.down.sql", "x"),
+                ("002_b.sql", "x"),
+                ("003_c.sql", "x"),
+            ],
+            vec![("001_a/up.sql", "x"), ("002_b.sql", "x")],
+            vec![
+                ("001_a.sql", "x"),
+                ("001_a_rollback.sql", "x"),
+                ("002_b.up.sql", "x"),
+            ],
+            vec![
+                ("V1__a.sql", "x"),
+                ("002_b.sql", "x"),
+                ("003_c.up.sql", "x"),
+            ],
+        ];
+        let changes: Vec<(&str, Option<&str>)> = vec![
+            ("005_e.sql", None),
+            ("005_e.up.sql", None),
+            ("005_e.down.sql", None),
+            ("005_e/up.sql", None),
+            ("V5__e.sql", None),
+            ("", Some("001_a.up.sql")),             // removed
+            ("009_z.sql", Some("002_b.sql")),       // renamed
+            ("009_z.up.sql", Some("002_b.up.sql")), // renamed
+        ];
+        for tree in &trees {
+            let base: Vec<SourceFile> = tree.iter().map(|(p, c)| file(p, c)).collect();
+            for (add, remove) in &changes {
+                let mut head: Vec<SourceFile> = base
+                    .iter()
+                    .filter(|f| Some(f.path.as_str()) != *remove)
+                    .cloned()
+                    .collect();
+                if !add.is_empty() {
+                    head.push(file(add, "x"));
+                }
+                let decision = decide(&[&head, &base], None);
+                let with = |files: &[SourceFile]| {
+                    reading(&build(
+                        files,
+                        &CatalogOptions {
+                            decision: Some(decision),
+                            ..opts()
+                        },
+                    ))
+                };
+                let (b, h) = (with(&base), with(&head));
+                for (path, how) in &b {
+                    if let Some(now) = h.get(path) {
+                        assert_eq!(now, how, "{path} in {tree:?} after +{add} -{remove:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

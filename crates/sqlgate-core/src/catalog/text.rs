@@ -329,7 +329,7 @@ fn placeholder_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|:'([A-Za-z_][A-Za-z0-9_]*)'|:"([A-Za-z_][A-Za-z0-9_]*)"|:([A-Za-z_][A-Za-z0-9_]*)"#,
+            r#"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|:'([A-Za-z_][A-Za-z0-9_]*)'|:"([A-Za-z_][A-Za-z0-9_]*)"|:([A-Za-z_][A-Za-z0-9_]*)|\{\{(-?[^{}\n]*?-?)\}\}"#,
         )
         .expect("static regex")
     })
@@ -375,8 +375,11 @@ pub fn substitute_mapped(sql: &str, vars: &BTreeMap<String, String>) -> (String,
         } else if let Some(n) = caps.get(3) {
             vars.get(n.as_str())
                 .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+        } else if let Some(n) = caps.get(4) {
+            vars.get(n.as_str()).cloned()
         } else {
-            caps.get(4).and_then(|n| vars.get(n.as_str()).cloned())
+            caps.get(5)
+                .and_then(|n| vars.get(template_name(n.as_str())).cloned())
         };
         if let Some(r) = replacement {
             out.push_str(&sql[last..start]);
@@ -391,6 +394,45 @@ pub fn substitute_mapped(sql: &str, vars: &BTreeMap<String, String>) -> (String,
     }
     out.push_str(&sql[last..]);
     (out, edits)
+}
+
+/// The name of a template placeholder from the text between `{{` and `}}`: trimmed,
+/// without Go's `-` trim markers (`{{- index .Options "Namespace" -}}` →
+/// `index .Options "Namespace"`).
+pub fn template_name(inner: &str) -> &str {
+    let t = inner.trim();
+    let t = t.strip_prefix("- ").unwrap_or(t);
+    let t = t.strip_suffix(" -").unwrap_or(t);
+    t.trim()
+}
+
+/// True for a name a `{{ … }}` placeholder can have: one line, no braces, not blank.
+pub fn is_template_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.trim() == name && !name.contains(['{', '}', '\n', '\r'])
+}
+
+/// The `${NAME}` and `{{ … }}` placeholders of `sql` that `vars` does not define: each
+/// name with the byte offset of its first occurrence, in order. (`:NAME` is not
+/// listed: outside psql it is just as often SQL, and is left alone.)
+pub fn undefined_placeholders(sql: &str, vars: &BTreeMap<String, String>) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    if !sql.contains("${") && !sql.contains("{{") {
+        return out;
+    }
+    for caps in placeholder_re().captures_iter(sql) {
+        let (name, at) = if let Some(n) = caps.get(1) {
+            (n.as_str(), n.start() - 2)
+        } else if let Some(n) = caps.get(5) {
+            (template_name(n.as_str()), n.start() - 2)
+        } else {
+            continue;
+        };
+        if name.is_empty() || vars.contains_key(name) || out.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        out.push((name.to_string(), at));
+    }
+    out
 }
 
 /// Maps a byte offset of substituted text back to the source text.
@@ -566,5 +608,30 @@ mod tests {
         assert_eq!(source_offset(&edits, 2), 2); // start of `app` → `:SCHEMA`
         assert_eq!(source_offset(&edits, 6), 10); // `t`
         assert_eq!(source_offset(&edits, 15), 25); // `c`
+    }
+
+    #[test]
+    fn template_placeholders_are_named_by_their_trimmed_text() {
+        let mut vars = BTreeMap::new();
+        vars.insert(
+            r#"index .Options "Namespace""#.to_string(),
+            "auth".to_string(),
+        );
+        assert_eq!(
+            substitute(
+                r#"CREATE TABLE {{ index .Options "Namespace" }}.users (id int); GRANT x TO {{- index .Options "Namespace" -}}_admin;"#,
+                &vars
+            ),
+            "CREATE TABLE auth.users (id int); GRANT x TO auth_admin;"
+        );
+        let sql = "SELECT '{{ .Missing }}', ${NOPE}, ${NOPE}, :not_listed;\nx {{.Missing}}";
+        assert_eq!(
+            undefined_placeholders(sql, &vars),
+            [(".Missing".to_string(), 8), ("NOPE".to_string(), 25)]
+        );
+        assert!(undefined_placeholders("select 1", &BTreeMap::new()).is_empty());
+        assert!(is_template_name(r#"index .Options "Namespace""#));
+        assert!(!is_template_name(" x"));
+        assert!(!is_template_name("a}}b"));
     }
 }

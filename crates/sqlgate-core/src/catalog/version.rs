@@ -12,6 +12,8 @@ use std::fmt;
 pub struct Version {
     canonical: String,
     raw: String,
+    /// Ordered as text, the way diesel orders its versions (see [`Version::textual`]).
+    textual: bool,
 }
 
 impl Version {
@@ -25,7 +27,18 @@ impl Version {
         Some(Version {
             canonical: canonical.to_string(),
             raw: raw.to_string(),
+            textual: false,
         })
+    }
+
+    /// This version ordered as text instead of as a number, the way diesel orders
+    /// versions: `202511190914440000` (a `-0000` suffix) sorts before
+    /// `20260120162913` although it is the larger number. Two textual versions
+    /// compare as strings; a textual and a numeric one as numbers. Equality is
+    /// unchanged (text order on the canonical digits is equal exactly when they are).
+    pub fn textual(mut self) -> Version {
+        self.textual = !self.is_dotted();
+        self
     }
 
     /// A version as a history table records it: digits, or a dotted version.
@@ -56,6 +69,7 @@ impl Version {
         Some(Version {
             canonical: canon.join("."),
             raw: raw.replace('_', "."),
+            textual: false,
         })
     }
 
@@ -91,11 +105,13 @@ impl Version {
             let next = Version::from_digits(last).unwrap_or_else(|| Version {
                 canonical: "0".into(),
                 raw: "0".into(),
+                textual: false,
             });
             let s = format!("{head}.{}", next.succ().canonical);
             return Version {
                 canonical: s.clone(),
                 raw: s,
+                textual: false,
             };
         }
         let mut digits: Vec<u8> = self.canonical.bytes().collect();
@@ -117,6 +133,7 @@ impl Version {
         Version {
             canonical: s.clone(),
             raw: s,
+            textual: self.textual,
         }
     }
 
@@ -137,7 +154,8 @@ impl Version {
             }
         }
         let s = String::from_utf8_lossy(&digits).into_owned();
-        Version::from_digits(&s)
+        let v = Version::from_digits(&s)?;
+        Some(if self.textual { v.textual() } else { v })
     }
 
     /// This value written with at least `width` digits (zero-padded).
@@ -161,6 +179,9 @@ impl std::hash::Hash for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
+        if self.textual && other.textual {
+            return self.canonical.cmp(&other.canonical);
+        }
         let number = |a: &str, b: &str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
         if !self.is_dotted() && !other.is_dotted() {
             return number(&self.canonical, &other.canonical);
@@ -215,6 +236,17 @@ mod tests {
         assert!(v("9") < v("10"));
         assert!(v("0009") < v("0010"));
         assert!(v("20190226002946") < v("202509191326480000"));
+    }
+
+    #[test]
+    fn textual_versions_order_as_diesel_does() {
+        let t = |s: &str| v(s).textual();
+        assert!(t("202511190914440000") < t("20260120162913"));
+        assert!(v("202511190914440000") > v("20260120162913"));
+        assert!(t("10") < t("9"));
+        assert_eq!(t("0012"), t("12"));
+        // A textual and a numeric version compare as numbers.
+        assert!(t("10") > v("9"));
     }
 
     #[test]

@@ -97,17 +97,16 @@ impl fmt::Display for State {
 }
 
 /// The database's current version (the newest it has, modified ones included) and
-/// the newest version with a file, from the status lines; repeatable migrations have
+/// the newest version with a file, from the status lines in the directory's order (as
+/// the plan gives them: diesel's versions order as text); repeatable migrations have
 /// no version and do not count.
 pub fn current_and_latest(lines: &[StatusLine]) -> (Option<String>, Option<String>) {
-    use crate::catalog::Version;
     let newest = |keep: &dyn Fn(&StatusLine) -> bool| {
         lines
             .iter()
-            .filter(|l| !l.version.starts_with("R__") && keep(l))
-            .filter_map(|l| Version::parse(&l.version).map(|v| (v, l.version.clone())))
-            .max_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, raw)| raw)
+            .rev()
+            .find(|l| !l.version.starts_with("R__") && keep(l))
+            .map(|l| l.version.clone())
     };
     (
         newest(&|l| l.state.is_in_database() || l.state == State::Modified),

@@ -147,3 +147,52 @@ impl fmt::Display for Numbering {
         f.pad(self.as_str())
     }
 }
+
+/// What a new migration older than one already shipped or applied means
+/// (`out_of_order` in sqlgate.toml). Timestamp projects merge parallel branches all
+/// the time, and diesel, dbmate, Rails and golang-migrate apply such a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutOfOrder {
+    /// `check` fails; `apply` refuses it unless `--allow-out-of-order`.
+    Error,
+    /// `check` warns; `apply` applies it and says so.
+    Warn,
+    /// Nothing is reported; `apply` applies it and says so.
+    Allow,
+}
+
+impl OutOfOrder {
+    /// The policy when none is configured: `warn` for timestamp versions (parallel
+    /// branches are normal), `error` for sequential and sparse numbers.
+    pub fn default_for(numbering: Numbering) -> OutOfOrder {
+        match numbering {
+            Numbering::Timestamp => OutOfOrder::Warn,
+            Numbering::Sequential | Numbering::Sparse => OutOfOrder::Error,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutOfOrder::Error => "error",
+            OutOfOrder::Warn => "warn",
+            OutOfOrder::Allow => "allow",
+        }
+    }
+}
+
+impl std::str::FromStr for OutOfOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [OutOfOrder::Error, OutOfOrder::Warn, OutOfOrder::Allow]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not an out-of-order policy (error, warn, allow)"))
+    }
+}
+
+impl fmt::Display for OutOfOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}

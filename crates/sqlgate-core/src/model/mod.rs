@@ -15,7 +15,7 @@ pub use admin::{Check, Invalid};
 pub use apply::{Applied, ApplyReport, Failure, RollbackReport};
 pub use finding::{Counts, FailOn, Finding, ReplayVerdict, Severity};
 pub use history::{current_and_latest, Record, RecordStatus, State, StatusLine};
-pub use layout::{Layout, Numbering};
+pub use layout::{Layout, Numbering, OutOfOrder};
 pub use replay::{Replay, Step};
 pub use report::Report;
 pub use rule::{Rule, RuleId};

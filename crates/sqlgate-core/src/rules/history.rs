@@ -4,7 +4,7 @@
 
 use super::directory::DUPLICATE_VERSION;
 use crate::catalog::{display_path, Catalog, Migration, Part, Version};
-use crate::model::{Finding, Rule, Severity};
+use crate::model::{Finding, OutOfOrder, Rule, Severity};
 use similar::TextDiff;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -118,17 +118,27 @@ fn first_changed_line(old: &str, new: &str) -> u32 {
     line
 }
 
+/// How [`compare`] judges: what it knows of the merge base, where the directory is,
+/// the out-of-order policy, and the time fresh names are suggested for.
+#[derive(Debug, Clone, Copy)]
+pub struct Compare<'a> {
+    pub merge_base_paths: Option<&'a HashSet<String>>,
+    pub display_dir: &'a str,
+    pub out_of_order: OutOfOrder,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
 /// Compares the working tree (`head`) with the base branch (`base`).
 /// `merge_base_paths` lists the up paths that existed where this branch forked from
 /// the base; it tells a file this branch deleted from one that was merged into the
 /// base later. `None` when unknown (a shallow clone): then a base file missing here is
 /// reported as deleted, and a version collision as a duplicate.
-pub fn compare(
-    head: &Catalog,
-    base: &Catalog,
-    merge_base_paths: Option<&HashSet<String>>,
-    display_dir: &str,
-) -> Comparison {
+pub fn compare(head: &Catalog, base: &Catalog, how: &Compare) -> Comparison {
+    let Compare {
+        merge_base_paths,
+        display_dir,
+        ..
+    } = *how;
     let mut out = Comparison::default();
     let head_by_path = head.by_path();
     let base_by_path = base.by_path();
@@ -248,7 +258,7 @@ pub fn compare(
         if let Some(max) = shipped_max {
             // Equal versions at other paths are duplicates (reported above or by the
             // directory rules); only strictly lower versions are out of order.
-            if &h.version < max {
+            if &h.version < max && how.out_of_order != OutOfOrder::Allow {
                 let holder = base
                     .migrations
                     .iter()
@@ -256,16 +266,34 @@ pub fn compare(
                     .find(|b| &b.version == max)
                     .map(|b| b.up.path.as_str())
                     .unwrap_or_default();
-                out.findings.push(
-                    Finding::new(&OUT_OF_ORDER,
-                        show(&h.up.path),
+                let fresh = crate::create::renamed_path(head, h, how.now);
+                let (severity, consequence) = if how.out_of_order == OutOfOrder::Warn {
+                    (
+                        Severity::Warning,
                         format!(
-                            "new migration `{}` has version {}, below version {} (`{holder}`) already on the base branch",
-                            h.up.path, h.version, max
+                            "databases that already ran version {max} will apply it after that one (`out_of_order = \"warn\"`)"
                         ),
                     )
-                    .version(h.version.raw()),
-                );
+                } else {
+                    (
+                        Severity::Error,
+                        "`sqlgate apply` refuses it on databases that already ran the later one (`out_of_order = \"error\"`)".to_string(),
+                    )
+                };
+                let mut finding = Finding::new(
+                    &OUT_OF_ORDER,
+                    show(&h.up.path),
+                    format!(
+                        "new migration `{}` has version {}, below version {} (`{holder}`) already on the base branch: {consequence}",
+                        h.up.path, h.version, max
+                    ),
+                )
+                .version(h.version.raw())
+                .fix(format!(
+                    "Rename it to `{fresh}` so it runs after everything shipped, unless it must run before `{holder}`; in a timestamp project that merges parallel branches, `out_of_order = \"warn\"` or `\"allow\"` in sqlgate.toml accepts this."
+                ));
+                finding.severity = severity;
+                out.findings.push(finding);
             }
         }
     }
@@ -318,6 +346,15 @@ fn down_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn how(merge_base_paths: Option<&HashSet<String>>) -> Compare<'_> {
+        Compare {
+            merge_base_paths,
+            display_dir: "m",
+            out_of_order: OutOfOrder::Error,
+            now: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+        }
+    }
     use crate::catalog::{build, CatalogOptions, SourceFile};
 
     fn cat(files: &[(&str, &str)]) -> Catalog {
@@ -345,7 +382,7 @@ mod tests {
     fn unchanged_is_clean_and_new_is_changed() {
         let base = cat(&[("001_a.sql", "select 1;\n")]);
         let head = cat(&[("001_a.sql", "select 1;\r\n"), ("002_b.sql", "select 2;\n")]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert!(c.findings.is_empty());
         assert_eq!(c.changed, HashSet::from(["002_b.sql".to_string()]));
     }
@@ -354,7 +391,7 @@ mod tests {
     fn edit_is_modified_with_diff_and_line() {
         let base = cat(&[("001_a.sql", "create table a (\n  id int\n);\n")]);
         let head = cat(&[("001_a.sql", "create table a (\n  id bigint\n);\n")]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(rules(&c), [("modified-migration", "m/001_a.sql")]);
         let f = &c.findings[0];
         assert_eq!(f.line, 2);
@@ -375,7 +412,7 @@ mod tests {
         ]);
         // 002 renamed (same content), 003 deleted.
         let head = cat(&[("001_a.sql", "select 1;"), ("002_bee.sql", "select 2;")]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(
             rules(&c),
             [
@@ -385,7 +422,7 @@ mod tests {
         );
         // When the merge base did not have 003, the branch is merely behind.
         let mb: HashSet<String> = ["001_a.sql".to_string(), "002_b.sql".to_string()].into();
-        let c = compare(&head, &base, Some(&mb), "m");
+        let c = compare(&head, &base, &how(Some(&mb)));
         assert_eq!(rules(&c), [("renamed-migration", "m/002_bee.sql")]);
         assert_eq!(c.missing_versions, [Version::from_digits("3").unwrap()]);
     }
@@ -401,15 +438,15 @@ mod tests {
             ("002_mine.sql", "select 'mine';"),
         ]);
         let mb: HashSet<String> = ["001_a.sql".to_string()].into();
-        let c = compare(&head, &base, Some(&mb), "m");
+        let c = compare(&head, &base, &how(Some(&mb)));
         assert_eq!(rules(&c), [("duplicate-version", "m/002_mine.sql")]);
         assert!(c.findings[0].message.contains("already merged"));
         // Unknown merge base: still a duplicate, and the message mentions renames.
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(rules(&c), [("duplicate-version", "m/002_mine.sql")]);
         // Known to have been on the branch: a rename with an edit.
         let mb: HashSet<String> = ["001_a.sql".to_string(), "002_theirs.sql".to_string()].into();
-        let c = compare(&head, &base, Some(&mb), "m");
+        let c = compare(&head, &base, &how(Some(&mb)));
         assert_eq!(rules(&c), [("renamed-migration", "m/002_mine.sql")]);
     }
 
@@ -422,7 +459,7 @@ mod tests {
             ("20240201000000_b.sql", "z"),
             ("20240401000000_d.sql", "w"),
         ]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(rules(&c), [("out-of-order", "m/20240201000000_b.sql")]);
     }
 
@@ -436,12 +473,12 @@ mod tests {
             "001_a.sql",
             "-- UP\ncreate table a();\n-- DOWN\ndrop table a cascade;\n",
         )]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(rules(&c), [("down-modified", "m/001_a.sql")]);
         assert_eq!(c.findings[0].line, 3);
         let base = cat(&[("001_a.up.sql", "x"), ("001_a.down.sql", "y")]);
         let head = cat(&[("001_a.up.sql", "x")]);
-        let c = compare(&head, &base, None, "m");
+        let c = compare(&head, &base, &how(None));
         assert_eq!(rules(&c), [("down-modified", "m/001_a.down.sql")]);
     }
 }

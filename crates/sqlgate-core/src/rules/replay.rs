@@ -54,6 +54,9 @@ const REWRITE_CLAIMS: &[&str] = &[
     "vacuum-full",
 ];
 
+/// Findings that say a statement was not checked.
+const NOT_CHECKED: &[&str] = &["unchecked-dynamic-sql", "unanalyzable-statement"];
+
 /// Attaches what the replay saw to the static findings of the same statement —
 /// marking each `confirmed` when the replay saw the rewrite or blocking lock, or, for
 /// a rewrite claim, `disproved` and downgraded to info when the statement ran and
@@ -79,6 +82,11 @@ pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool
         let mut matched = false;
         for f in findings.iter_mut() {
             if f.file != s.file || f.line < s.line || f.line > s.end_line {
+                continue;
+            }
+            // "Not checked" is no claim about what the statement does: the replay's
+            // observation is reported on its own.
+            if NOT_CHECKED.contains(&f.rule.as_str()) {
                 continue;
             }
             matched = true;

@@ -7,6 +7,7 @@ pub mod ast;
 mod ffi;
 pub mod names;
 pub mod parse;
+pub mod plpgsql;
 pub mod schema;
 
 pub use parse::{

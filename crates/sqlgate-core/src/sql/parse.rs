@@ -128,7 +128,12 @@ fn skip_trivia(b: &[u8], mut pos: usize) -> usize {
 impl Parsed {
     /// 1-based line and column in the file of a byte offset of the substituted text.
     pub fn position(&self, substituted_offset: usize) -> (u32, u32) {
-        let src = text::source_offset(&self.edits, substituted_offset).min(self.source.len());
+        self.source_position(text::source_offset(&self.edits, substituted_offset))
+    }
+
+    /// 1-based line and column in the file of a byte offset of the source text.
+    pub fn source_position(&self, src: usize) -> (u32, u32) {
+        let src = src.min(self.source.len());
         let line_idx = self
             .line_starts
             .partition_point(|&s| s <= src)

@@ -11,11 +11,12 @@
 pub mod breaking;
 pub mod data_loss;
 pub mod locking;
+mod plpgsql;
 pub mod security;
 pub mod style;
 pub mod transactions;
 
-use crate::catalog::{display_path, Catalog, Migration};
+use crate::catalog::{display_path, text, Catalog, Migration};
 use crate::model::{Finding, Rule};
 use crate::sql::ast::nodes;
 use crate::sql::schema::Schema;
@@ -210,14 +211,31 @@ fn analyse_one(
     out: &mut Analysis,
 ) {
     schema.begin_migration(index, change_set);
+    // Placeholders nothing defines are read as a plain identifier, so the rest of the
+    // migration is still checked (only here: what `apply` runs is never this text).
+    let undefined = text::undefined_placeholders(&m.up.text, opts.vars);
+    let stand_ins;
+    let (pre, vars) = if undefined.is_empty() {
+        (pre, opts.vars)
+    } else {
+        let mut v = opts.vars.clone();
+        for (name, _) in &undefined {
+            v.insert(name.clone(), "sqlgate_placeholder".into());
+        }
+        stand_ins = v;
+        (None, &stand_ins)
+    };
     if !in_scope {
-        each_statement(m, pre, opts.vars, &mut |_, stmt| schema.apply(&stmt.node));
+        each_statement(m, pre, vars, &mut |_, stmt| schema.apply(&stmt.node));
         return;
     }
     let file = display_path(opts.display_dir, &m.up.path);
     let mut state = MigrationState::default();
     let mut findings = Vec::new();
-    let parsed = each_statement(m, pre, opts.vars, &mut |parsed, stmt| {
+    // PL/pgSQL functions this migration creates, by name: their bodies are judged
+    // where the migration calls them.
+    let mut functions: BTreeMap<String, (String, u32)> = BTreeMap::new();
+    let parsed = each_statement(m, pre, vars, &mut |parsed, stmt| {
         state.before(&stmt.node, stmt.line, m.no_transaction);
         let cx = Ctx {
             m,
@@ -230,6 +248,14 @@ fn analyse_one(
         };
         for family in FAMILIES {
             family(&cx, &mut state, &mut findings);
+        }
+        for (code, line) in plpgsql::run_here(&stmt, parsed, &mut functions) {
+            let inner = Inner {
+                m,
+                opts,
+                file: &file,
+            };
+            inner.judge(&code, line, schema, &mut state, &mut findings);
         }
         state.after(&stmt.node, m.no_transaction);
         schema.apply(&stmt.node);
@@ -248,7 +274,33 @@ fn analyse_one(
             .version(m.version.raw()),
         );
     }
+    // Placeholders nothing defines: one finding each, named, instead of a syntax
+    // error where the braces start.
+    let mut placeholder_at = Vec::new();
+    for (name, offset) in &undefined {
+        let (line, column) = parsed.source_position(*offset);
+        placeholder_at.push((line, column));
+        let written = if m.up.text[*offset..].starts_with("${") {
+            format!("${{{name}}}")
+        } else {
+            format!("{{{{ {name} }}}}")
+        };
+        out.findings.push(
+            Finding::new(
+                &transactions::UNDEFINED_PLACEHOLDER,
+                file.clone(),
+                format!(
+                    "`{written}` is a placeholder that nothing defines: pass `--var '{name}=…'` or add it to `[vars]` in sqlgate.toml"
+                ),
+            )
+            .at(line, column)
+            .version(m.version.raw()),
+        );
+    }
     for p in &parsed.problems {
+        if p.kind == ProblemKind::Syntax && placeholder_at.contains(&(p.line, p.column)) {
+            continue;
+        }
         let rule = match p.kind {
             ProblemKind::Syntax => &transactions::SYNTAX_ERROR,
             ProblemKind::Unanalyzable => &transactions::UNANALYZABLE_STATEMENT,
@@ -261,6 +313,70 @@ fn analyse_one(
     }
     out.findings.extend(findings);
     resolve_ignores(m, &parsed, &file, &mut out.ignores);
+}
+
+/// Judges the static SQL of PL/pgSQL code run at this point of the migration, like
+/// top-level statements (inside the block's transaction).
+struct Inner<'a> {
+    m: &'a Migration,
+    opts: &'a SqlOptions<'a>,
+    file: &'a str,
+}
+
+impl Inner<'_> {
+    fn judge(
+        &self,
+        code: &str,
+        line: u32,
+        schema: &mut Schema,
+        state: &mut MigrationState,
+        findings: &mut Vec<Finding>,
+    ) {
+        let body = match sql::plpgsql::body(code, line) {
+            Ok(b) => b,
+            Err(why) => {
+                findings.push(
+                    Finding::new(
+                        &transactions::UNANALYZABLE_STATEMENT,
+                        self.file.to_string(),
+                        format!("the PL/pgSQL body could not be read ({why}); the statements inside it were not checked"),
+                    )
+                    .at(line, 1)
+                    .version(self.m.version.raw()),
+                );
+                return;
+            }
+        };
+        for at in body.dynamic {
+            findings.push(
+                Finding::new(
+                    &transactions::UNCHECKED_DYNAMIC_SQL,
+                    self.file.to_string(),
+                    "`EXECUTE` runs SQL built while the block runs: sqlgate cannot see it, so none of its rules checked it".to_string(),
+                )
+                .at(at, 1)
+                .version(self.m.version.raw()),
+            );
+        }
+        for parsed in &body.statements {
+            for stmt in &parsed.statements {
+                let cx = Ctx {
+                    m: self.m,
+                    parsed,
+                    stmt,
+                    schema,
+                    opts: self.opts,
+                    file: self.file,
+                    in_tx: true,
+                };
+                for family in FAMILIES {
+                    family(&cx, state, findings);
+                }
+                state.after(&stmt.node, false);
+                schema.apply(&stmt.node);
+            }
+        }
+    }
 }
 
 fn resolve_ignores(m: &Migration, parsed: &Parsed, file: &str, out: &mut Vec<Ignore>) {
@@ -599,6 +715,8 @@ mod tests {
     /// (rule, shipped, firing migration, look-alike that must not fire)
     const PAIRS: &[(&str, &[&str], &str, &str)] = &[
         ("syntax-error", &[], "create tabel x (id int);", "create table x (id int);"),
+        ("unchecked-dynamic-sql", &[T], "do $$ begin execute 'drop table t'; end $$;", "do $$ begin perform 1; end $$;"),
+        ("undefined-placeholder", &[], "create table ${S}.x (id int);", "create table x (id int, j jsonb default '{}', d text default '$x');"),
         ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),
         ("concurrently-in-transaction", &[T], "create index concurrently i on t (a);", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
         ("concurrently-in-transaction", &[T, "create index i on t (a);"], "drop index concurrently i;", "-- sqlgate:no-transaction\ndrop index concurrently i;"),
@@ -918,7 +1036,7 @@ mod tests {
     fn dangerous_words_in_comments_strings_and_bodies_are_not_statements() {
         let c = case(
             &[T],
-            &["-- drop table t;\n/* truncate t; */\nselect 'drop table t; delete from t';\ndo $$ begin drop table t; end $$;\ncreate function g() returns void language plpgsql as $$ begin truncate t; delete from t; end $$;\ncreate function h() returns int language sql begin atomic select 1; end;"],
+            &["-- drop table t;\n/* truncate t; */\nselect 'drop table t; delete from t';\ndo $$ begin raise notice 'drop table t'; end $$;\ncreate function g() returns void language plpgsql as $$ begin truncate t; delete from t; end $$;\ncreate function h() returns int language sql begin atomic select 1; end;"],
         );
         assert!(c.rules().is_empty(), "{:?}", c.rules());
     }
@@ -1015,6 +1133,73 @@ mod tests {
         c.vars.insert("app_password".into(), "s3cret".into());
         assert!(!c.fires("plaintext-password"));
         assert!(!c.fires("syntax-error"));
+    }
+
+    #[test]
+    fn sql_inside_do_blocks_and_called_functions_is_judged_where_it_is_written() {
+        let c = case(
+            &[T],
+            &["do $$\nbegin\n  alter table t add column z int not null;\n  create index t_z on t (z);\nend $$;"],
+        );
+        let at = |rule: &str| {
+            c.findings()
+                .iter()
+                .find(|f| f.rule == rule)
+                .map(|f| (f.line, f.column))
+        };
+        assert_eq!(
+            at("add-column-required"),
+            Some((3, 28)),
+            "{:?}",
+            c.findings()
+        );
+        assert_eq!(at("create-index-non-concurrently"), Some((4, 23)));
+        // A function: judged when the migration calls it, not when it is created.
+        let f = "create function fill() returns void language plpgsql as $$ begin update t set a = 1; end $$;";
+        let created = case(&[T], &[f]);
+        assert!(
+            !created.fires("update-without-where"),
+            "{:?}",
+            created.rules()
+        );
+        let called: &'static str = "create function fill() returns void language plpgsql as $$ begin update t set a = 1; end $$;\nselect public.fill();";
+        assert!(case(&[T], &[called]).fires("update-without-where"));
+        // Other languages and bodies that do not parse are not guessed at.
+        let c = case(
+            &[T],
+            &["do language plpython3u $$ plpy.execute('drop table t') $$;"],
+        );
+        assert!(!c.fires("drop-table"), "{:?}", c.rules());
+        let c = case(&[T], &["do $$ begin if then end; end $$;"]);
+        assert!(c.fires("unanalyzable-statement"), "{:?}", c.rules());
+    }
+
+    #[test]
+    fn an_undefined_template_placeholder_is_named_not_a_syntax_error() {
+        let ns = r#"index .Options "Namespace""#;
+        let sql: &'static str = r#"create table {{ index .Options "Namespace" }}.users (id int);
+create index {{index .Options "Namespace"}}_i on {{ index .Options "Namespace" }}.users (id);
+drop table t;"#;
+        let c = case(&[T], &[sql]);
+        let f = c.findings();
+        assert_eq!(c.rules(), ["drop-table", "undefined-placeholder"], "{f:?}");
+        let f: Vec<_> = f
+            .into_iter()
+            .filter(|f| f.rule == "undefined-placeholder")
+            .collect();
+        assert_eq!(f.len(), 1, "one finding per name: {f:?}");
+        assert_eq!((f[0].line, f[0].column), (1, 14));
+        assert!(f[0].message.contains(ns), "{}", f[0].message);
+        // Defined: substituted, parsed and linted like any SQL.
+        let mut c = case(&[T], &[sql]);
+        c.vars.insert(ns.into(), "auth".into());
+        assert_eq!(c.rules(), ["drop-table"], "{:?}", c.findings());
+        // A real syntax error elsewhere in the file is still one.
+        let c = case(
+            &[],
+            &["create table ${S}.t (id int);\ncreate tabel u (id int);"],
+        );
+        assert_eq!(c.rules(), ["syntax-error", "undefined-placeholder"]);
     }
 
     #[test]

@@ -23,6 +23,30 @@ pub static SYNTAX_ERROR: Rule = Rule {
     good: "CREATE TABLE users (id bigint);",
 };
 
+pub static UNDEFINED_PLACEHOLDER: Rule = Rule {
+    id: "undefined-placeholder",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "A `${NAME}` or `{{ … }}` template placeholder that no `--var` or `[vars]` defines.",
+    why: "The runner that renders the template fills it in; without a value sqlgate cannot read the statement, and `apply` would send the braces to PostgreSQL.",
+    fix: "Define it: `--var 'NAME=value'`, or `[vars]` in sqlgate.toml. A `{{ … }}` placeholder is named by the text between the braces, trimmed: `{{ index .Options \"Namespace\" }}` is `--var 'index .Options \"Namespace\"=auth'`.",
+    bad: "CREATE TABLE {{ .Schema }}.users (id bigint);  -- nothing defines `.Schema`",
+    good: "CREATE TABLE {{ .Schema }}.users (id bigint);  -- with [vars] \".Schema\" = \"auth\"",
+};
+
+pub static UNCHECKED_DYNAMIC_SQL: Rule = Rule {
+    id: "unchecked-dynamic-sql",
+    severity: Severity::Info,
+    on: true,
+    category: CATEGORY,
+    summary: "A `DO` block or a function the migration calls runs `EXECUTE` with SQL built at run time; it was not checked.",
+    why: "sqlgate judges the static SQL inside PL/pgSQL like top-level statements, but a string built while the block runs cannot be read beforehand: its locks and rewrites are unknown.",
+    fix: "Review the generated statements by hand, or write them out as plain statements so sqlgate (and reviewers) can see them.",
+    bad: "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD COLUMN x int NOT NULL DEFAULT 0', t); END $$;",
+    good: "ALTER TABLE orders ADD COLUMN x int NOT NULL DEFAULT 0;",
+};
+
 pub static UNANALYZABLE_STATEMENT: Rule = Rule {
     id: "unanalyzable-statement",
     severity: Severity::Info,

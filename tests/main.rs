@@ -16,6 +16,7 @@ mod create_cli;
 mod fleet;
 mod formats;
 mod git_base;
+mod histories;
 mod locks;
 mod preview;
 mod replay;

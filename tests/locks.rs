@@ -24,6 +24,11 @@ const SETUP: &str = "
     CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
     CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION noop();
     ALTER TABLE t ADD CONSTRAINT a_pos CHECK (a > 0) NOT VALID;
+    CREATE TABLE k (id int, keyword varchar(100), name varchar(50));
+    INSERT INTO k SELECT i, 'w' || i, 'n' FROM generate_series(1, 100) i;
+    CREATE INDEX k_plain ON k (keyword);
+    CREATE INDEX k_lower ON k (lower(keyword));
+    CREATE INDEX k_name ON k (name);
 ";
 
 /// One statement: the rule sqlgate reports for it (`None`: none of the locking rules),
@@ -63,7 +68,13 @@ const CASES: &[Case] = &[
     Case { rule: Some("add-domain-check-validating"), sql: "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%')", table: "d", lock: "ShareLock", rewrite: false },
     Case { rule: Some("validate-in-same-transaction"), sql: "ALTER TABLE t ADD CONSTRAINT a_big CHECK (a > -1) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT a_big", table: "t", lock: "AccessExclusiveLock", rewrite: false },
     Case { rule: Some("validate-in-same-transaction"), sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT t_u_fk", table: "u", lock: "ShareRowExclusiveLock", rewrite: false },
+    // varchar → text rewrites no rows, but an index whose expression uses the column
+    // is built again (its relfilenode changes); a plain index keeps its storage.
+    Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k_lower", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k_plain", lock: "AccessExclusiveLock", rewrite: false },
     // What sqlgate calls safe, or lighter than the rules above.
+    Case { rule: None, sql: "ALTER TABLE k ALTER COLUMN name TYPE text", table: "k_name", lock: "AccessExclusiveLock", rewrite: false },
     Case { rule: None, sql: "ALTER TABLE t VALIDATE CONSTRAINT a_pos", table: "t", lock: "ShareUpdateExclusiveLock", rewrite: false },
     Case { rule: None, sql: "ALTER TABLE t SET (fillfactor = 70)", table: "t", lock: "ShareUpdateExclusiveLock", rewrite: false },
     Case { rule: None, sql: "ALTER TABLE t ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID", table: "u", lock: "ShareRowExclusiveLock", rewrite: false },

@@ -172,6 +172,68 @@ fn the_replay_confirms_and_disproves_static_rewrite_claims() {
     assert_eq!(errors, Some(2), "{v}");
 }
 
+/// varchar → text rewrites no rows, but an expression index on the column is rebuilt
+/// under ACCESS EXCLUSIVE: the static rule says so, the replay confirms it from the
+/// index's relfilenode, and reports it alone when no static rule could know.
+#[test]
+fn a_type_change_that_rebuilds_an_expression_index_is_seen_both_ways() {
+    let (_t, dir) = repo();
+    migrations(
+        &dir,
+        &[(
+            "001_kw.sql",
+            "CREATE TABLE kw (id int, keyword varchar(100));\nCREATE INDEX kw_plain ON kw (keyword);\nCREATE INDEX kw_lower ON kw (lower(keyword));\n",
+        )],
+    );
+    commit_all(&dir, "base");
+    migrations(
+        &dir,
+        &[(
+            "002_text.sql",
+            "ALTER TABLE kw ALTER COLUMN keyword TYPE text;\n",
+        )],
+    );
+    let _serial = pg::replay_lock();
+    let (code, v) = check_json(&dir, &["--base", "HEAD", "--scratch", &pg::admin_url()]);
+    assert_eq!(code, 1, "{v}");
+    let f = v["findings"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|f| f["rule"] == "alter-column-type-rebuilds-index")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("static finding: {v}"));
+    assert_eq!(f["replay"], "confirmed", "{f}");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`kw_lower`") && message.contains("rewrote index public.kw_lower"),
+        "{f}"
+    );
+    assert!(
+        !message.contains("kw_plain"),
+        "a plain index keeps its storage: {f}"
+    );
+    // The static rule off (say, the index was made outside the migrations): the
+    // replay reports the rebuild on its own.
+    write(
+        dir.join("sqlgate.toml"),
+        "[rules]\nalter-column-type-rebuilds-index = \"off\"\n",
+    );
+    let (_, v) = check_json(&dir, &["--base", "HEAD", "--scratch", &pg::admin_url()]);
+    let f = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["rule"] == "replay-rewrite"))
+        .cloned()
+        .unwrap_or_else(|| panic!("replay-rewrite: {v}"));
+    assert!(
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("rebuild index public.kw_lower") && !m.contains("kw_plain")),
+        "{f}"
+    );
+}
+
 #[test]
 fn a_clean_change_replays_quietly_and_auto_starts_its_own_server() {
     let (_t, dir) = repo();

@@ -431,16 +431,50 @@ impl Observer for Watch<'_> {
                 taken.push(format!("{}: {mode}", r.name));
             }
         }
+        let shown = |r: &Relation| {
+            if r.kind == "i" {
+                format!("index {}", r.name)
+            } else {
+                r.name.clone()
+            }
+        };
         let mut rewrites: Vec<String> = self
             .existing
             .iter()
             .filter_map(|(oid, r)| {
                 let old = files_before.get(oid)?;
                 let new = files_after.get(oid)?;
-                (*old != 0 && new != old).then(|| r.name.clone())
+                (*old != 0 && new != old).then(|| shown(r))
             })
             .collect();
-        rewrites.sort();
+        // A type change re-creates the indexes of the column under their names with
+        // new oids: those that kept their storage were reused, the others rebuilt
+        // (an expression or predicate uses the column).
+        let (gone, old_files): (Vec<String>, Vec<i64>) = self
+            .existing
+            .iter()
+            .filter(|(oid, r)| r.kind == "i" && !files_after.contains_key(oid))
+            .filter_map(|(oid, r)| Some((r.name.clone(), *files_before.get(oid)?)))
+            .unzip();
+        if !gone.is_empty() {
+            let back = c
+                .query(
+                    "SELECT n FROM unnest($1::text[], $2::bigint[]) AS g(n, old)
+                      WHERE to_regclass(n) IS NOT NULL AND pg_relation_filenode(to_regclass(n))::bigint <> old",
+                    &[&gone, &old_files],
+                )
+                .await
+                .map_err(|e| {
+                    Error::Unreachable(format!("observing the statements: {}", describe(&e)))
+                })?;
+            rewrites.extend(
+                back.iter()
+                    .filter_map(|r| r.try_get::<_, String>(0).ok())
+                    .map(|n| format!("index {n}")),
+            );
+        }
+        // Tables first, then indexes.
+        rewrites.sort_by(|a, b| (a.starts_with("index "), a).cmp(&(b.starts_with("index "), b)));
         taken.sort();
         // Outside a transaction each statement's locks end with it.
         self.last = Some((

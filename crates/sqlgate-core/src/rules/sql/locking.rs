@@ -186,6 +186,18 @@ pub static ALTER_COLUMN_TYPE: Rule = Rule {
     good: "ALTER TABLE orders ALTER COLUMN note TYPE text;  -- varchar → text: no rewrite",
 };
 
+pub static ALTER_COLUMN_TYPE_REBUILDS_INDEX: Rule = Rule {
+    id: "alter-column-type-rebuilds-index",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "A type change that does not rewrite the table (varchar→text, varchar(n)→varchar(m>n)) of a column an index uses in an expression or a `WHERE` predicate.",
+    why: "PostgreSQL keeps plain indexes, but rebuilds every index whose expression or predicate uses the column — under the ALTER's ACCESS EXCLUSIVE lock: no reads or writes for the length of the build.",
+    fix: "Drop the index first (`DROP INDEX CONCURRENTLY`, a no-transaction migration), change the type, then re-create it with `CREATE INDEX CONCURRENTLY`.",
+    bad: "CREATE INDEX posts_keyword_lower ON posts (lower(keyword));  -- shipped\nALTER TABLE posts ALTER COLUMN keyword TYPE text;",
+    good: "DROP INDEX CONCURRENTLY posts_keyword_lower;\nALTER TABLE posts ALTER COLUMN keyword TYPE text;\nCREATE INDEX CONCURRENTLY posts_keyword_lower ON posts (lower(keyword));",
+};
+
 pub static VACUUM_FULL: Rule = Rule {
     id: "vacuum-full",
     severity: Severity::Error,
@@ -726,6 +738,7 @@ fn alter_existing(
                 .is_some_and(|e| !is_plain_cast(e, &cmd.name, new));
             if let Some(old) = old {
                 if !using && binary_coercible(old, new) {
+                    rebuilt_indexes(cx, table, &cmd.name, d.location, out);
                     return;
                 }
                 // PostgreSQL 12+ skips the rewrite between timestamp and timestamptz
@@ -739,6 +752,7 @@ fn alter_existing(
                         ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
                     )
                 {
+                    rebuilt_indexes(cx, table, &cmd.name, d.location, out);
                     return;
                 }
             }
@@ -1384,6 +1398,47 @@ fn is_plain_cast(expr: &NodeEnum, column: &str, new: &TypeName) -> bool {
             && t.array_bounds.len() == new.array_bounds.len()
     });
     same_type && names::strings(&r.fields).last().map(String::as_str) == Some(column)
+}
+
+/// A type change that keeps the table: the indexes of `table` (older than this
+/// change) whose expressions or predicates use `column` are rebuilt all the same.
+fn rebuilt_indexes(cx: &Ctx, table: &str, column: &str, location: i32, out: &mut Vec<Finding>) {
+    let mut rebuilt: Vec<&str> = cx
+        .schema
+        .indexes
+        .iter()
+        .filter(|(key, (t, created))| {
+            t == table
+                && !cx.schema.is_new(*created)
+                && cx
+                    .schema
+                    .index_expression_columns
+                    .get(*key)
+                    .is_some_and(|cols| cols.iter().any(|c| c == column))
+        })
+        .map(|(key, _)| key.as_str())
+        .collect();
+    if rebuilt.is_empty() {
+        return;
+    }
+    rebuilt.sort();
+    let list = rebuilt
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    cx.push(
+        out,
+        &ALTER_COLUMN_TYPE_REBUILDS_INDEX,
+        location,
+        format!(
+            "changing the type of {}.{} rewrites no rows, but PostgreSQL rebuilds {list} (an expression or predicate uses the column) under an ACCESS EXCLUSIVE lock on {}",
+            names::show(table),
+            names::ident(column),
+            names::show(table)
+        ),
+        None,
+    );
 }
 
 /// True when changing `old` to `new` needs no table rewrite (binary-coercible).

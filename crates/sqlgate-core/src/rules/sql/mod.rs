@@ -715,6 +715,7 @@ mod tests {
     /// (rule, shipped, firing migration, look-alike that must not fire)
     const PAIRS: &[(&str, &[&str], &str, &str)] = &[
         ("syntax-error", &[], "create tabel x (id int);", "create table x (id int);"),
+        ("alter-column-type-rebuilds-index", &["create table k (id int, w varchar(10), n varchar(10));\ncreate index k_w on k (lower(w));\ncreate index k_n on k (n);"], "alter table k alter column w type text;", "alter table k alter column n type text;"),
         ("unchecked-dynamic-sql", &[T], "do $$ begin execute 'drop table t'; end $$;", "do $$ begin perform 1; end $$;"),
         ("undefined-placeholder", &[], "create table ${S}.x (id int);", "create table x (id int, j jsonb default '{}', d text default '$x');"),
         ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),

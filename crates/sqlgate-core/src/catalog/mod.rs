@@ -656,11 +656,19 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             goose: any_goose,
         })
     });
-    // diesel compares versions as strings. Zero-padded versions (`001_x/`) have one
-    // width, where text and number order agree; their canonical form drops the zeros,
-    // so they keep the number order.
-    let textual_order =
-        layout == Layout::Folders && !migrations.iter().any(|m| m.version.is_padded());
+    // diesel compares versions as strings (the digits as written). History tables
+    // keep the canonical form (no leading zeros), so text order on it is used when it
+    // agrees with diesel's order on the written digits — lemmy's
+    // `000000000000000_forbid_diesel_cli` does; zero-padded numbers (`009_x/`,
+    // `010_x/`) do not, and keep number order, which for one width is the same.
+    let textual_order = layout == Layout::Folders && {
+        let mut written: Vec<(&str, &str)> = migrations
+            .iter()
+            .map(|m| (m.version.raw(), m.version.canonical()))
+            .collect();
+        written.sort();
+        written.windows(2).all(|w| w[0].1 <= w[1].1)
+    };
     if textual_order {
         for m in &mut migrations {
             m.version = m.version.clone().textual();
@@ -935,6 +943,43 @@ mod tests {
         );
         assert_eq!(rules(&forced), ["invalid-name"]);
         assert_eq!(forced.migrations[0].up.path, "001_a.up.sql");
+    }
+
+    #[test]
+    fn folders_order_versions_as_diesel_does() {
+        let names = |files: &[&str]| {
+            let files: Vec<SourceFile> = files
+                .iter()
+                .map(|f| file(&format!("{f}/up.sql"), "select 1;"))
+                .collect();
+            let c = build(&files, &opts());
+            (
+                c.textual_order,
+                c.migrations
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        // 18 digits (a `-0000` suffix) before 14: string order.
+        let (textual, order) = names(&[
+            "2026-01-20-162913_b",
+            "2025-11-19-091444-0000_a",
+            "000000000000000_forbid_diesel_cli",
+        ]);
+        assert!(textual);
+        assert_eq!(
+            order,
+            [
+                "000000000000000_forbid_diesel_cli",
+                "2025-11-19-091444-0000_a",
+                "2026-01-20-162913_b"
+            ]
+        );
+        // Zero-padded numbers: number order (the same as diesel's for one width).
+        let (textual, order) = names(&["010_c", "009_b", "001_a"]);
+        assert!(!textual);
+        assert_eq!(order, ["001_a", "009_b", "010_c"]);
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTi
                 }
                 d
             };
-            let candidate = Version::from_digits(&digits);
+            let candidate = cat.version(&digits);
             if let (Some(c), Some(m)) = (&candidate, max) {
                 if c <= m {
                     digits = m.succ().padded(width);
@@ -238,6 +238,24 @@ mod tests {
 
     fn paths(files: &[NewFile]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn diesel_folders_get_a_fresh_timestamp_in_diesel_order() {
+        // The newest folder by diesel's (text) order is an 18-digit 2025 one: today's
+        // 14-digit timestamp still sorts after it, so it is used as it is.
+        let c = cat(&[
+            ("2025-11-19-091444-0000_a/up.sql", "x"),
+            ("2024-01-01-000000_b/up.sql", "x"),
+        ]);
+        let f = plan(&c, "c", None, None, now()).unwrap();
+        assert_eq!(paths(&f)[0], "2026-11-22-093005-0000_c/up.sql");
+        // The fix of an out-of-order finding names the same kind of fresh name.
+        let m = &c.migrations[0];
+        assert_eq!(
+            renamed_path(&c, m, now()),
+            "2026-11-22-093005-0000_b/up.sql"
+        );
     }
 
     #[test]

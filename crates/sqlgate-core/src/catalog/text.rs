@@ -411,9 +411,9 @@ pub fn is_template_name(name: &str) -> bool {
     !name.trim().is_empty() && name.trim() == name && !name.contains(['{', '}', '\n', '\r'])
 }
 
-/// The `${NAME}` and `{{ … }}` placeholders of `sql` that `vars` does not define: each
-/// name with the byte offset of its first occurrence, in order. (`:NAME` is not
-/// listed: outside psql it is just as often SQL, and is left alone.)
+/// The `${NAME}` and `{{ … }}` placeholders of `sql` that `vars` does not define: every
+/// occurrence, with its byte offset, in order. (`:NAME` is not listed: outside psql it
+/// is just as often SQL, and is left alone.)
 pub fn undefined_placeholders(sql: &str, vars: &BTreeMap<String, String>) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
     if !sql.contains("${") && !sql.contains("{{") {
@@ -427,7 +427,7 @@ pub fn undefined_placeholders(sql: &str, vars: &BTreeMap<String, String>) -> Vec
         } else {
             continue;
         };
-        if name.is_empty() || vars.contains_key(name) || out.iter().any(|(n, _)| n == name) {
+        if name.is_empty() || vars.contains_key(name) {
             continue;
         }
         out.push((name.to_string(), at));
@@ -627,7 +627,12 @@ mod tests {
         let sql = "SELECT '{{ .Missing }}', ${NOPE}, ${NOPE}, :not_listed;\nx {{.Missing}}";
         assert_eq!(
             undefined_placeholders(sql, &vars),
-            [(".Missing".to_string(), 8), ("NOPE".to_string(), 25)]
+            [
+                (".Missing".to_string(), 8),
+                ("NOPE".to_string(), 25),
+                ("NOPE".to_string(), 34),
+                (".Missing".to_string(), 58)
+            ]
         );
         assert!(undefined_placeholders("select 1", &BTreeMap::new()).is_empty());
         assert!(is_template_name(r#"index .Options "Namespace""#));

@@ -213,7 +213,7 @@ fn analyse_one(
     schema.begin_migration(index, change_set);
     // Placeholders nothing defines are read as a plain identifier, so the rest of the
     // migration is still checked (only here: what `apply` runs is never this text).
-    let undefined = text::undefined_placeholders(&m.up.text, opts.vars);
+    let undefined = undefined_placeholders(&m.up.text, opts.vars);
     let stand_ins;
     let (pre, vars) = if undefined.is_empty() {
         (pre, opts.vars)
@@ -277,7 +277,12 @@ fn analyse_one(
     // Placeholders nothing defines: one finding each, named, instead of a syntax
     // error where the braces start.
     let mut placeholder_at = Vec::new();
+    let mut named: Vec<&str> = Vec::new();
     for (name, offset) in &undefined {
+        if named.contains(&name.as_str()) {
+            continue; // once per name and file
+        }
+        named.push(name);
         let (line, column) = parsed.source_position(*offset);
         placeholder_at.push((line, column));
         let written = if m.up.text[*offset..].starts_with("${") {
@@ -313,6 +318,37 @@ fn analyse_one(
     }
     out.findings.extend(findings);
     resolve_ignores(m, &parsed, &file, &mut out.ignores);
+}
+
+/// The undefined `${NAME}` / `{{ … }}` placeholders of a migration that make it a
+/// template: when every one of them sits inside a string literal or a comment, the
+/// braces are data (a mustache e-mail template stored by the migration), not a
+/// template the runner renders, and none is reported.
+fn undefined_placeholders(sql: &str, vars: &BTreeMap<String, String>) -> Vec<(String, usize)> {
+    let found = text::undefined_placeholders(sql, vars);
+    if found.is_empty() {
+        return found;
+    }
+    use pg_query::protobuf::Token as T;
+    let Ok(tokens) = pg_query::scan_tokens(sql) else {
+        return found; // cannot tell: report them
+    };
+    let quoted: Vec<(usize, usize)> = tokens
+        .iter()
+        .filter(|t| {
+            matches!(
+                T::try_from(t.token),
+                Ok(T::Sconst | T::Usconst | T::Bconst | T::Xconst | T::SqlComment | T::CComment)
+            )
+        })
+        .map(|t| (t.start.max(0) as usize, t.end.max(0) as usize))
+        .collect();
+    let inside = |o: usize| quoted.iter().any(|(s, e)| *s <= o && o < *e);
+    if found.iter().all(|(_, o)| inside(*o)) {
+        Vec::new()
+    } else {
+        found
+    }
 }
 
 /// Judges the static SQL of PL/pgSQL code run at this point of the migration, like
@@ -1195,6 +1231,18 @@ drop table t;"#;
         let mut c = case(&[T], &[sql]);
         c.vars.insert(ns.into(), "auth".into());
         assert_eq!(c.rules(), ["drop-table"], "{:?}", c.findings());
+        // Braces only inside strings and comments are data, not a template.
+        let c = case(
+            &[],
+            &["-- Hello {{ .Name }}\ninsert into t (body) values ('Dear {{ .Name }}, ${amount}');"],
+        );
+        assert!(!c.fires("undefined-placeholder"), "{:?}", c.findings());
+        // ... unless the file also uses them as a template, outside strings.
+        let c = case(
+            &[],
+            &["create table {{ .S }}.t (body text default '{{ .Greeting }}');"],
+        );
+        assert_eq!(c.findings().len(), 2, "{:?}", c.findings());
         // A real syntax error elsewhere in the file is still one.
         let c = case(
             &[],

@@ -1,7 +1,7 @@
 //! `sqlgate create <name>`: the next migration in the directory's own layout and
 //! numbering, with a header comment. Pure: the binary writes the planned files.
 
-use crate::catalog::{self, Catalog, Layout, Numbering, Version};
+use crate::catalog::{self, Catalog, Layout, Numbering};
 use chrono::{DateTime, Utc};
 
 /// A file to write, relative to the migration directory.

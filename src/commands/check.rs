@@ -35,7 +35,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
     // One way of reading both trees: a file the pull request adds must not change how
     // the files it leaves alone are read (docs/layouts.md).
     let decision = catalog::decide(&[&files, &tree.files], settings.layout);
-    let head = if catalog::decide(&[&files], settings.layout) == decision {
+    let head = if head.decision == decision {
         head
     } else {
         let opts = CatalogOptions {

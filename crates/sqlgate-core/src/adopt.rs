@@ -499,18 +499,7 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{build, CatalogOptions, SourceFile};
-
-    fn cat(files: &[(&str, &str)]) -> Catalog {
-        let files: Vec<SourceFile> = files.iter().map(|(p, c)| SourceFile::new(*p, *c)).collect();
-        build(
-            &files,
-            &CatalogOptions {
-                display_dir: "m".into(),
-                ..Default::default()
-            },
-        )
-    }
+    use crate::catalog::of_files as cat;
 
     fn row(key: &str) -> SourceRow {
         SourceRow {

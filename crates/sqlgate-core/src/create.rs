@@ -222,13 +222,8 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{build, CatalogOptions, SourceFile};
+    use crate::catalog::of_files as cat;
     use chrono::TimeZone;
-
-    fn cat(files: &[(&str, &str)]) -> Catalog {
-        let files: Vec<SourceFile> = files.iter().map(|(p, c)| SourceFile::new(*p, *c)).collect();
-        build(&files, &CatalogOptions::default())
-    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 5)

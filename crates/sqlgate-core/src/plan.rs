@@ -20,6 +20,9 @@ pub struct Plan<'a> {
     /// `checksum-mismatch`, `missing-file`, `failed-migration`, `out-of-order`.
     pub blockers: Vec<Finding>,
     pub status: Vec<StatusLine>,
+    /// The newest version the database has (a pending migration below it runs out of
+    /// order).
+    pub newest_applied: Option<Version>,
 }
 
 /// Compares the catalog with the history rows.
@@ -45,7 +48,8 @@ pub fn plan<'a>(
         .filter(placeholder)
         .filter_map(|r| cat.version(&r.version))
         .max();
-    let max_applied = rows.iter().filter_map(|r| cat.version(&r.version)).max();
+    out.newest_applied = rows.iter().filter_map(|r| cat.version(&r.version)).max();
+    let max_applied = out.newest_applied.clone();
     let repeatables: HashMap<&str, &Migration> = cat
         .repeatables
         .iter()
@@ -280,6 +284,7 @@ pub fn sql_blockers(
         numbering: cat.numbering,
         migrations: chosen,
         repeatables: Vec::new(),
+        decision: cat.decision,
         textual_order: cat.textual_order,
         problems: Vec::new(),
     };

@@ -67,18 +67,23 @@ fn pg_duration(d: Option<Duration>) -> String {
     d.map_or("0".into(), |d| format!("{}ms", d.as_millis()))
 }
 
-/// Whether pending migrations older than the newest applied one may run: the flag,
-/// or the directory's out-of-order policy.
-fn out_of_order_allowed(cat: &Catalog, opts: &ApplyOptions) -> bool {
-    let policy = opts
-        .out_of_order
-        .unwrap_or(OutOfOrder::default_for(cat.numbering));
-    opts.allow_out_of_order || policy != OutOfOrder::Error
+/// The directory's out-of-order policy: configured, or its numbering's default.
+fn policy(cat: &Catalog, opts: &ApplyOptions) -> OutOfOrder {
+    opts.out_of_order
+        .unwrap_or(OutOfOrder::default_for(cat.numbering))
 }
 
 /// The pre-flight: the findings that stop these pending migrations before the lock
 /// is taken (`sqlgate_core::plan::sql_blockers`).
 pub type Preflight<'a> = &'a dyn Fn(&[&Migration]) -> Vec<Finding>;
+
+/// What an apply would run and what stops it.
+struct ToRun<'a> {
+    pending: Vec<&'a Migration>,
+    blockers: Vec<Finding>,
+    /// The newest version the database has.
+    newest_applied: Option<sqlgate_core::catalog::Version>,
+}
 
 /// The migrations an apply would run: pending in the history, limited by `--to` and
 /// `--count`.
@@ -87,8 +92,9 @@ fn to_run<'a>(
     rows: &[sqlgate_core::model::Record],
     dir: &str,
     opts: &ApplyOptions,
-) -> Result<(Vec<&'a Migration>, Vec<Finding>), Error> {
-    let plan = plan(cat, rows, dir, out_of_order_allowed(cat, opts));
+) -> Result<ToRun<'a>, Error> {
+    let allowed = opts.allow_out_of_order || policy(cat, opts) != OutOfOrder::Error;
+    let plan = plan(cat, rows, dir, allowed);
     if let Some(only) = &opts.only {
         let m = sqlgate_core::plan::find(cat, only)
             .map_err(|e| Error::Usage(format!("--only {only}: {e}")))?;
@@ -104,7 +110,11 @@ fn to_run<'a>(
             .into_iter()
             .filter(|f| f.rule != OUT_OF_ORDER.id || f.version.as_deref() == Some(m.version.raw()))
             .collect();
-        return Ok((vec![m], blockers));
+        return Ok(ToRun {
+            pending: vec![m],
+            blockers,
+            newest_applied: plan.newest_applied,
+        });
     }
     let mut pending: Vec<&Migration> = plan.pending;
     if let Some(to) = &opts.to {
@@ -120,7 +130,11 @@ fn to_run<'a>(
     if opts.to.is_none() && opts.count.is_none() {
         pending.extend(plan.pending_repeatables);
     }
-    Ok((pending, plan.blockers))
+    Ok(ToRun {
+        pending,
+        blockers: plan.blockers,
+        newest_applied: plan.newest_applied,
+    })
 }
 
 /// Applies pending migrations. `preflight` judges the SQL about to run before the
@@ -140,7 +154,7 @@ pub async fn apply(
     } else {
         Vec::new()
     };
-    let (pending, _) = to_run(cat, &rows, dir, opts)?;
+    let pending = to_run(cat, &rows, dir, opts)?.pending;
     let refused = preflight(&pending);
     if !refused.is_empty() {
         return Ok(ApplyReport {
@@ -209,7 +223,11 @@ async fn apply_locked(
     history::ensure(client, table).await?;
     // Read again under the lock: another runner may have applied some meanwhile.
     let rows = history::read(client, table).await?;
-    let (pending, blockers) = to_run(cat, &rows, dir, opts)?;
+    let ToRun {
+        pending,
+        blockers,
+        newest_applied,
+    } = to_run(cat, &rows, dir, opts)?;
     let mut report = ApplyReport {
         blockers,
         ..Default::default()
@@ -219,12 +237,7 @@ async fn apply_locked(
         return Ok(report);
     }
     // Older than what the database already has: allowed, and said.
-    let newest = rows
-        .iter()
-        .filter(|r| !r.version.starts_with("R__"))
-        .filter_map(|r| cat.version(&r.version))
-        .max();
-    if let Some(newest) = &newest {
+    if let Some(newest) = &newest_applied {
         for m in pending
             .iter()
             .filter(|m| !m.repeatable && &m.version < newest)
@@ -235,11 +248,7 @@ async fn apply_locked(
                 if opts.allow_out_of_order {
                     "--allow-out-of-order".to_string()
                 } else {
-                    format!(
-                        "out_of_order = \"{}\"",
-                        opts.out_of_order
-                            .unwrap_or(OutOfOrder::default_for(cat.numbering))
-                    )
+                    format!("out_of_order = \"{}\"", policy(cat, opts))
                 }
             ));
         }

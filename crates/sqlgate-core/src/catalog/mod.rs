@@ -181,6 +181,8 @@ pub struct Catalog {
     /// Flyway's repeatable migrations (`R__x.sql`), by name: applied after the
     /// versioned ones, again whenever their checksum changes.
     pub repeatables: Vec<Migration>,
+    /// How the files were read (the layout decision), to read another tree alike.
+    pub decision: Decision,
     /// Versions are ordered as text, as diesel does (folders layout, see
     /// [`Version::textual`]); otherwise as numbers.
     pub textual_order: bool,
@@ -710,9 +712,24 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         numbering,
         migrations,
         repeatables,
+        decision,
         textual_order,
         problems,
     }
+}
+
+/// The catalog of in-memory files (`(path, content)`) in a directory shown as `m`:
+/// what the unit tests of the pure modules judge.
+#[cfg(test)]
+pub(crate) fn of_files(files: &[(&str, &str)]) -> Catalog {
+    let files: Vec<SourceFile> = files.iter().map(|(p, c)| SourceFile::new(*p, *c)).collect();
+    build(
+        &files,
+        &CatalogOptions {
+            display_dir: "m".into(),
+            ..Default::default()
+        },
+    )
 }
 
 impl Catalog {

@@ -346,6 +346,7 @@ fn down_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::of_files as cat;
 
     fn how(merge_base_paths: Option<&HashSet<String>>) -> Compare<'_> {
         Compare {
@@ -354,18 +355,6 @@ mod tests {
             out_of_order: OutOfOrder::Error,
             now: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
         }
-    }
-    use crate::catalog::{build, CatalogOptions, SourceFile};
-
-    fn cat(files: &[(&str, &str)]) -> Catalog {
-        let files: Vec<SourceFile> = files.iter().map(|(p, c)| SourceFile::new(*p, *c)).collect();
-        build(
-            &files,
-            &CatalogOptions {
-                display_dir: "m".into(),
-                ..Default::default()
-            },
-        )
     }
 
     fn rules(c: &Comparison) -> Vec<(&str, &str)> {

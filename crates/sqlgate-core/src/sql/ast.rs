@@ -30,6 +30,15 @@ pub fn string_arg(d: &DefElem) -> Option<&str> {
     }
 }
 
+/// The `LANGUAGE` a `DO` block's arguments or a `CREATE FUNCTION`'s options name,
+/// lower-case; `None` when they name none (`DO`: plpgsql; a function: SQL).
+pub fn language(options: &[Node]) -> Option<String> {
+    def_elems(options)
+        .find(|d| d.defname == "language")
+        .and_then(string_arg)
+        .map(str::to_ascii_lowercase)
+}
+
 /// A `DefElem`'s boolean argument (a bare option counts as true).
 pub fn bool_arg(d: &DefElem) -> bool {
     match d.arg.as_ref().and_then(|a| a.node.as_ref()) {

@@ -2,25 +2,10 @@
 //! PL/pgSQL function the same migration created (`CREATE FUNCTION … LANGUAGE
 //! plpgsql`) and now calls (`SELECT f()`, `CALL p()`, `PERFORM` is PL/pgSQL's own).
 
-use crate::sql::ast::nodes;
+use crate::sql::ast::language;
 use crate::sql::{names, Parsed, Statement};
 use pg_query::{NodeEnum, NodeRef};
 use std::collections::BTreeMap;
-
-/// The language a `DO` or `CREATE FUNCTION` names (`plpgsql` when it names none).
-fn language(options: &[pg_query::protobuf::Node]) -> String {
-    nodes(options)
-        .find_map(|o| match o {
-            NodeEnum::DefElem(d) if d.defname == "language" => {
-                d.arg.as_ref().and_then(|a| match a.node.as_ref() {
-                    Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
-                    _ => None,
-                })
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| "plpgsql".into())
-}
 
 /// The PL/pgSQL code `stmt` runs (whole statements, and their first file line);
 /// remembers the PL/pgSQL functions it creates in `functions`.
@@ -30,11 +15,11 @@ pub fn run_here(
     functions: &mut BTreeMap<String, (String, u32)>,
 ) -> Vec<(String, u32)> {
     match &stmt.node {
-        NodeEnum::DoStmt(d) if language(&d.args) == "plpgsql" => {
+        NodeEnum::DoStmt(d) if language(&d.args).is_none_or(|l| l == "plpgsql") => {
             vec![(parsed.substituted_text(stmt).to_string(), stmt.line)]
         }
         NodeEnum::CreateFunctionStmt(f) => {
-            if language(&f.options) == "plpgsql" {
+            if language(&f.options).as_deref() == Some("plpgsql") {
                 let name = names::strings(&f.funcname).join(".").to_lowercase();
                 functions.insert(name, (parsed.substituted_text(stmt).to_string(), stmt.line));
             }

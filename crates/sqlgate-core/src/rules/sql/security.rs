@@ -222,11 +222,7 @@ fn server_side(cx: &Ctx, out: &mut Vec<Finding>) {
             );
         }
         NodeEnum::CreateFunctionStmt(f) => {
-            let language = def_elems(&f.options)
-                .find(|d| d.defname == "language")
-                .and_then(string_arg)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
+            let language = crate::sql::ast::language(&f.options).unwrap_or_default();
             let name = names::strings(&f.funcname).join(".");
             if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
                 return server_access(cx, out, format!(
@@ -246,11 +242,7 @@ fn server_side(cx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
         NodeEnum::DoStmt(d) => {
-            let language = def_elems(&d.args)
-                .find(|a| a.defname == "language")
-                .and_then(string_arg)
-                .unwrap_or("plpgsql")
-                .to_ascii_lowercase();
+            let language = crate::sql::ast::language(&d.args).unwrap_or_else(|| "plpgsql".into());
             if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
                 return server_access(
                     cx,

@@ -1201,6 +1201,12 @@ mod tests {
         );
         let called: &'static str = "create function fill() returns void language plpgsql as $$ begin update t set a = 1; end $$;\nselect public.fill();";
         assert!(case(&[T], &[called]).fires("update-without-where"));
+        // A function without LANGUAGE has an SQL-standard body, not PL/pgSQL.
+        let c = case(
+            &[T],
+            &["create function g() returns void begin atomic select 1; end;\nselect g();"],
+        );
+        assert!(!c.fires("unanalyzable-statement"), "{:?}", c.rules());
         // Other languages and bodies that do not parse are not guessed at.
         let c = case(
             &[T],

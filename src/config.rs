@@ -25,14 +25,16 @@ fn parse_targets(
         Vec<sqlgate_core::fleet::Target>,
         Option<String>,
         Option<String>,
+        Vec<String>,
     ),
     String,
 > {
     use sqlgate_core::fleet;
     let mut targets = Vec::new();
     let (mut query, mut control) = (None, None);
+    let mut allow = Vec::new();
     let Some(t) = t else {
-        return Ok((targets, query, control));
+        return Ok((targets, query, control, allow));
     };
     let env_name = |key: &str, v: &str| {
         let ok = !v.is_empty()
@@ -48,6 +50,20 @@ fn parse_targets(
         match (k.as_str(), v) {
             ("query", toml::Value::String(q)) => query = Some(q.clone()),
             ("control_url_env", toml::Value::String(e)) => control = Some(env_name("targets.control_url_env", e)?),
+            ("url_env_allow", toml::Value::Array(items)) => {
+                for item in items {
+                    let toml::Value::String(p) = item else {
+                        return Err("`targets.url_env_allow` is a list of variable names or patterns such as \"TENANT_*_URL\"".into());
+                    };
+                    let ok = !p.is_empty()
+                        && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '*')
+                        && p.chars().any(|c| c != '*');
+                    if !ok {
+                        return Err(format!("`targets.url_env_allow`: `{}` is not a variable name or pattern (letters, digits, `_` and `*`; not `*` alone)", p.escape_debug()));
+                    }
+                    allow.push(p.clone());
+                }
+            }
             (name, toml::Value::Table(tt)) => {
                 fleet::check_name(name).map_err(|m| format!("`targets.{name}`: {m}"))?;
                 let mut target = fleet::Target {
@@ -78,13 +94,13 @@ fn parse_targets(
                 }
                 targets.push(target);
             }
-            _ => return Err(format!("`targets.{k}` is not understood: `[targets.<name>]` tables, `query` and `control_url_env`")),
+            _ => return Err(format!("`targets.{k}` is not understood: `[targets.<name>]` tables, `query`, `control_url_env` and `url_env_allow`")),
         }
     }
     if query.is_some() && control.is_none() {
         return Err("`targets.query` needs `targets.control_url_env`: the variable holding the control database's URL".into());
     }
-    Ok((targets, query, control))
+    Ok((targets, query, control, allow))
 }
 
 /// The environments `reset`/`refresh` protect when `protected_environments` is not set.
@@ -119,6 +135,8 @@ struct FileConfig {
     rules: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     preview: PreviewFile,
+    #[serde(default)]
+    sandbox: SandboxFile,
     /// `[targets.<name>]` tables, and `query` / `control_url_env`.
     targets: Option<toml::Table>,
 }
@@ -130,6 +148,15 @@ struct PreviewFile {
     prefix: Option<Spanned<String>>,
     max: Option<Spanned<i64>>,
     template: Option<String>,
+}
+
+/// `[sandbox]` in sqlgate.toml: bounds on pull-request SQL (replay, previews).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SandboxFile {
+    statement_timeout: Option<Spanned<String>>,
+    temp_file_limit: Option<Spanned<String>>,
+    deadline: Option<Spanned<String>>,
 }
 
 /// Values given on the command line or in `SQLGATE_*` variables (clap merges those two).
@@ -186,10 +213,14 @@ pub struct Settings {
     /// that database's URL.
     pub targets_query: Option<String>,
     pub targets_control_env: Option<String>,
+    /// `[targets] url_env_allow`: the variables a control database's row may name.
+    pub targets_url_env_allow: Vec<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
     /// Extensions created by the scratch server's administrator before a replay.
     pub scratch_extensions: Vec<String>,
+    /// Bounds on pull-request SQL in the replay and preview builds (`[sandbox]`).
+    pub sandbox: sqlgate_pg::guard::Bounds,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
 }
@@ -280,14 +311,16 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
 }
 
 impl Settings {
-    /// For a pull request under `sqlgate ci`: the settings that widen what a run may
-    /// do (`scratch`, `scratch_extensions`) come from the workflow (flags and
+    /// For a pull request under `sqlgate ci`: the trusted settings — what the run may
+    /// touch or how far it may go: the replay (`scratch`, `scratch_extensions`),
+    /// previews (`[preview]`: prefix, max, template), fleets (`[targets]`) and the
+    /// bounds on pull-request SQL (`[sandbox]`) — come from the workflow (flags and
     /// environment) or from the base branch's configuration file `base_file`, never
-    /// from the pull request's own. Returns warnings for values the pull request's file
-    /// tried to change.
+    /// from the pull request's own. This is the one place that list is kept. Returns a
+    /// warning for each key the pull request's file changed, naming the value used.
     pub fn restrict_trust(&mut self, base_file: Option<&str>, cli: &Overrides) -> Vec<String> {
         let mut warnings = Vec::new();
-        let base: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
+        let parsed: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
             Some(Ok(fc)) => fc,
             Some(Err(e)) => {
                 warnings.push(format!(
@@ -298,41 +331,129 @@ impl Settings {
             }
             None => FileConfig::default(),
         };
-        let scratch = cli
-            .scratch
-            .clone()
-            .or(base.scratch.clone())
-            .and_then(|s| Scratch::parse(&s));
-        if scratch != self.scratch {
-            warnings.push(
-                "the pull request's sqlgate.toml sets `scratch`, which only the workflow (the `scratch` input) or the base branch's sqlgate.toml may set: ignored".into(),
-            );
-            self.scratch = scratch;
+        let src = base_file.unwrap_or("");
+        let base = match Settings::resolve(parsed, src, None, cli) {
+            Ok(b) => b,
+            Err(e) => {
+                warnings.push(format!(
+                    "the base branch's {DEFAULT_FILE} is not valid ({e}): the defaults of its trusted settings are used"
+                ));
+                match Settings::resolve(FileConfig::default(), "", None, cli) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        // The workflow's own values are wrong: nothing is trusted.
+                        warnings.push(format!("the workflow's settings are not valid ({e}): no replay, preview or fleet setting is used"));
+                        self.scratch = None;
+                        self.scratch_extensions.clear();
+                        self.preview_template = None;
+                        self.targets.clear();
+                        self.targets_query = None;
+                        self.targets_control_env = None;
+                        self.targets_url_env_allow.clear();
+                        self.sandbox = sqlgate_pg::guard::Bounds::default();
+                        return warnings;
+                    }
+                }
+            }
+        };
+        fn keep<T: PartialEq + std::fmt::Debug>(
+            key: &str,
+            head: &mut T,
+            base: T,
+            shown: impl Fn(&T) -> String,
+            warnings: &mut Vec<String>,
+        ) {
+            if *head != base {
+                warnings.push(format!(
+                    "the pull request's sqlgate.toml sets `{key}` to {}, which only the workflow or the base branch's sqlgate.toml may set: ignored, using {}",
+                    shown(head),
+                    shown(&base)
+                ));
+                *head = base;
+            }
         }
-        let extensions: Vec<String> = base
-            .scratch_extensions
-            .iter()
-            .flatten()
-            .map(|e| e.get_ref().clone())
-            .collect();
-        if extensions != self.scratch_extensions {
-            warnings.push(
-                "the pull request's sqlgate.toml changes `scratch_extensions`, which only the base branch's sqlgate.toml may set: ignored".into(),
-            );
-            self.scratch_extensions = extensions;
-        }
-        // The template's data is copied into a database the pull request's SQL reads.
-        let template = cli
-            .preview_template
-            .clone()
-            .or(base.preview.template.clone())
-            .filter(|t| !t.is_empty());
-        if template != self.preview_template {
-            warnings.push(
-                "the pull request's sqlgate.toml changes `[preview] template`, which only the workflow or the base branch's sqlgate.toml may set: ignored".into(),
-            );
-            self.preview_template = template;
-        }
+        let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
+        let w = &mut warnings;
+        let scratch_shown = |s: &Option<Scratch>| match s {
+            None => "none".to_string(),
+            Some(Scratch::Auto) => "\"auto\"".to_string(),
+            Some(Scratch::Url(u)) => format!("\"{}\"", sqlgate_pg::mask(u)),
+        };
+        keep("scratch", &mut self.scratch, base.scratch, scratch_shown, w);
+        keep(
+            "scratch_extensions",
+            &mut self.scratch_extensions,
+            base.scratch_extensions,
+            |v| dbg(v),
+            w,
+        );
+        keep(
+            "preview.prefix",
+            &mut self.preview_prefix,
+            base.preview_prefix,
+            |v| dbg(v),
+            w,
+        );
+        keep(
+            "preview.max",
+            &mut self.preview_max,
+            base.preview_max,
+            |v| match v {
+                Some(n) => n.to_string(),
+                None => "no limit".into(),
+            },
+            w,
+        );
+        keep(
+            "preview.template",
+            &mut self.preview_template,
+            base.preview_template,
+            |v| match v {
+                Some(t) => format!("{t:?}"),
+                None => "none".into(),
+            },
+            w,
+        );
+        let names = |t: &Vec<sqlgate_core::fleet::Target>| {
+            format!(
+                "[{}]",
+                t.iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        keep("targets", &mut self.targets, base.targets, names, w);
+        keep(
+            "targets.query",
+            &mut self.targets_query,
+            base.targets_query,
+            |v| dbg(v),
+            w,
+        );
+        keep(
+            "targets.control_url_env",
+            &mut self.targets_control_env,
+            base.targets_control_env,
+            |v| dbg(v),
+            w,
+        );
+        keep(
+            "targets.url_env_allow",
+            &mut self.targets_url_env_allow,
+            base.targets_url_env_allow,
+            |v| dbg(v),
+            w,
+        );
+        let bounds = |b: &sqlgate_pg::guard::Bounds| {
+            format!(
+                "statement_timeout {}, temp_file_limit {} bytes, deadline {}",
+                sqlgate_pg::guard::show(b.statement_timeout),
+                b.temp_file_limit,
+                sqlgate_pg::guard::show(b.deadline)
+            )
+        };
+        keep("sandbox", &mut self.sandbox, base.sandbox, bounds, w);
         warnings
     }
 
@@ -476,6 +597,78 @@ impl Settings {
         let statement_timeout = duration(&fc.statement_timeout, "statement_timeout", None)?;
         let lock_wait = duration(&fc.lock_wait, "lock_wait", Some(Duration::from_secs(600)))?
             .unwrap_or(Duration::ZERO);
+        let sandbox = {
+            let d = sqlgate_pg::guard::Bounds::default();
+            // The environment (set by the workflow) wins over the file.
+            type Span = Option<std::ops::Range<usize>>;
+            let from = |_key: &str,
+                        env: &str,
+                        v: &Option<Spanned<String>>|
+             -> Result<Option<(String, Span)>, Error> {
+                Ok(
+                    match std::env::var(env).ok().filter(|e| !e.trim().is_empty()) {
+                        Some(e) => Some((e, None)),
+                        None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
+                    },
+                )
+            };
+            let fail = |key: &str, env: &str, span: Option<std::ops::Range<usize>>, m: String| {
+                match span {
+                    Some(sp) => bad(sp, key, m),
+                    None => Error::Usage(format!("{env}: {m}")),
+                }
+            };
+            let time = |key: &str,
+                        env: &str,
+                        v: &Option<Spanned<String>>,
+                        default: Duration|
+             -> Result<Duration, Error> {
+                match from(key, env, v)? {
+                    None => Ok(default),
+                    Some((text, span)) => match parse_duration(&text) {
+                        Ok(Some(d)) => Ok(d),
+                        Ok(None) => Err(fail(
+                            key,
+                            env,
+                            span,
+                            "pull-request SQL is always bounded: give a duration such as `5m`"
+                                .into(),
+                        )),
+                        Err(m) => Err(fail(key, env, span, m)),
+                    },
+                }
+            };
+            let temp_file_limit = match from(
+                "sandbox.temp_file_limit",
+                "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
+                &fc.sandbox.temp_file_limit,
+            )? {
+                None => d.temp_file_limit,
+                Some((text, span)) => parse_size(&text).map_err(|m| {
+                    fail(
+                        "sandbox.temp_file_limit",
+                        "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
+                        span,
+                        m,
+                    )
+                })?,
+            };
+            sqlgate_pg::guard::Bounds {
+                statement_timeout: time(
+                    "sandbox.statement_timeout",
+                    "SQLGATE_SANDBOX_STATEMENT_TIMEOUT",
+                    &fc.sandbox.statement_timeout,
+                    d.statement_timeout,
+                )?,
+                temp_file_limit,
+                deadline: time(
+                    "sandbox.deadline",
+                    "SQLGATE_SANDBOX_DEADLINE",
+                    &fc.sandbox.deadline,
+                    d.deadline,
+                )?,
+            }
+        };
         let max_file_size = match &fc.max_file_size {
             Some(v) => parse_size(v.get_ref()).map_err(|m| bad(v.span(), "max_file_size", m))?,
             None => DEFAULT_MAX_FILE_SIZE,
@@ -514,8 +707,9 @@ impl Settings {
             Some(m) => Some(*m.get_ref() as usize),
             None => None,
         };
-        let (targets, targets_query, targets_control_env) = parse_targets(fc.targets.as_ref())
-            .map_err(|m| Error::Usage(format!("{shown}: {m}")))?;
+        let (targets, targets_query, targets_control_env, targets_url_env_allow) =
+            parse_targets(fc.targets.as_ref())
+                .map_err(|m| Error::Usage(format!("{shown}: {m}")))?;
         let mut scratch_extensions = Vec::new();
         for ext in fc.scratch_extensions.iter().flatten() {
             let name = ext.get_ref();
@@ -606,6 +800,7 @@ impl Settings {
             targets,
             targets_query,
             targets_control_env,
+            targets_url_env_allow,
             preview_prefix,
             preview_max,
             preview_template: cli
@@ -619,6 +814,7 @@ impl Settings {
                 .or(fc.scratch)
                 .and_then(|s| Scratch::parse(&s)),
             scratch_extensions,
+            sandbox,
             vars,
             rules: rule_overrides,
         })

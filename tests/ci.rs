@@ -611,7 +611,7 @@ fn pull_request_replay_on_a_scratch_database_reaches_the_comment() {
         // Inside a DO block the static rules cannot see it; the replay does.
         pr_repo(&[(
             "003_unlogged.sql",
-            "DO $$ BEGIN EXECUTE 'ALTER TABLE users SET UNLOGGED'; END $$;\n",
+            "DO $$ BEGIN EXECUTE format('ALTER TABLE %I SET UNLOGGED', 'users'); END $$;\n",
         )]);
     let gh = FakeGitHub::start("");
     let a = Actions::new(&pr_payload(14, &base, &head, "o/r"));

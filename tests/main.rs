@@ -20,5 +20,6 @@ mod histories;
 mod locks;
 mod preview;
 mod replay;
+mod sandbox;
 mod trusted_apply;
 mod untrusted;

@@ -18,7 +18,7 @@ fn repo_with_change() -> (tempfile::TempDir, std::path::PathBuf) {
     commit_all(&dir, "base");
     write(
         dir.join("migrations/002_change.sql"),
-        "DO $$ BEGIN EXECUTE 'ALTER TABLE users SET UNLOGGED'; END $$;\n\
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %I SET UNLOGGED', 'users'); END $$;\n\
          CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit();\n\
          ALTER TABLE users ALTER COLUMN n TYPE bigint;\n\
          ALTER TABLE users ADD COLUMN created_at timestamptz;\n",
@@ -124,7 +124,7 @@ fn the_replay_confirms_and_disproves_static_rewrite_claims() {
         &dir,
         &[
             // Created where the static model cannot see its columns.
-            ("001_dyn.sql", "DO $$ BEGIN EXECUTE 'CREATE TABLE dyn (v varchar(10), n int)'; END $$;\n"),
+            ("001_dyn.sql", "DO $$ BEGIN EXECUTE format('CREATE TABLE %I (v varchar(10), n int)', 'dyn'); END $$;\n"),
             ("002_types.sql", "ALTER TABLE dyn ALTER COLUMN v TYPE varchar(20);\nALTER TABLE dyn ALTER COLUMN n TYPE bigint;\n"),
         ],
     );

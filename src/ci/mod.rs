@@ -367,7 +367,8 @@ impl Run {
         };
         match Api::new(&self.ctx.api_url, &token, retry_policy()) {
             Ok(api) => {
-                let api = Rc::new(api);
+                // The client's notes (retries, waits) go through the CI-safe writer.
+                let api = Rc::new(api.with_notes(|l| crate::app::eprint(&format!("{l}\n"))));
                 self.api = Some(api.clone());
                 Some(api)
             }

@@ -24,6 +24,7 @@ pub fn run(
         from,
         dry_run,
         settings.lock_wait,
+        &mut |l| app::eprint(&format!("{l}\n")),
     ))?;
     let m = &done.mapping;
     let pending: Vec<String> = cat

@@ -14,6 +14,7 @@ pub fn run(settings: &Settings, url: &str, versions: &[String], force: bool) -> 
         versions,
         force,
         settings.lock_wait,
+        &mut |l| app::eprint(&format!("{l}\n")),
     ))?;
     for w in &done.warnings {
         app::eprint(&format!("sqlgate: warning: {w}\n"));

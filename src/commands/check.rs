@@ -12,6 +12,16 @@ use sqlgate_core::Error;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+/// What the replay needs from the settings.
+fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<'_> {
+    sqlgate_pg::replay::ReplayOptions {
+        vars: &settings.vars,
+        dir: &settings.dir_display,
+        extensions: &settings.scratch_extensions,
+        bounds: &settings.sandbox,
+    }
+}
+
 /// Runs the check on the configured directory; `all` judges every migration.
 pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
     let (files, head) = app::read_catalog(settings)?;
@@ -23,9 +33,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
                 scratch,
                 &head,
                 &|_: &Migration| true,
-                &settings.vars,
-                &settings.dir_display,
-                &settings.scratch_extensions,
+                &replay_options(settings),
             )?;
             check::merge_replay(&mut report, observed, found, &opts);
         }
@@ -60,14 +68,8 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
     if let Some(scratch) = &settings.scratch {
         let shipped = check::shipped_paths(&files, &tree.files);
         let is_new = |m: &Migration| !shipped.contains(&m.up.path);
-        let (observed, found) = sqlgate_pg::replay::run(
-            scratch,
-            &head,
-            &is_new,
-            &settings.vars,
-            &settings.dir_display,
-            &settings.scratch_extensions,
-        )?;
+        let (observed, found) =
+            sqlgate_pg::replay::run(scratch, &head, &is_new, &replay_options(settings))?;
         check::merge_replay(&mut report, observed, found, &opts);
     }
     Ok(report)
@@ -107,7 +109,13 @@ pub fn pre_commit(settings: &Settings, files: &[PathBuf]) -> Result<i32, Error> 
     let shown: Vec<String> = files
         .iter()
         .filter_map(|f| {
-            let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+            // The file's own name is kept: a symlink in the directory is judged
+            // as that file (as `check` does: a link out is `unreadable-file`),
+            // not as wherever it points.
+            let parent = f.parent().filter(|p| !p.as_os_str().is_empty());
+            let parent = std::fs::canonicalize(parent.unwrap_or(std::path::Path::new(".")))
+                .unwrap_or_else(|_| parent.map(|p| p.to_path_buf()).unwrap_or_default());
+            let abs = parent.join(f.file_name()?);
             let rel = abs.strip_prefix(&dir).ok()?;
             Some(catalog::display_path(
                 &settings.dir_display,

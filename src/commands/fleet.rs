@@ -34,6 +34,27 @@ pub fn all_targets(settings: &Settings) -> Result<Vec<Target>, Error> {
     if let (Some(query), Some(env)) = (&settings.targets_query, &settings.targets_control_env) {
         let url = env_url(env, "targets.control_url_env")?;
         let found = app::runtime()?.block_on(sqlgate_pg::fleet::query_targets(&url, query))?;
+        // A row names a variable; only declared ones are read (a row naming
+        // GITHUB_TOKEN must not make its value a "database URL" in an error).
+        let refused: Vec<String> = found
+            .iter()
+            .filter_map(|t| {
+                let var = t.url_env.as_deref()?;
+                (!fleet::url_env_allowed(var, &settings.targets_url_env_allow))
+                    .then(|| format!("{} (url_env {var})", t.name))
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(Error::Usage(format!(
+                "nothing was applied: targets.query named environment variables that `[targets] url_env_allow` does not declare ({}): {}. Declare the variables that hold tenant URLs, e.g. `url_env_allow = [\"TENANT_*_URL\"]`; no other variable is read",
+                if settings.targets_url_env_allow.is_empty() {
+                    "it is empty".to_string()
+                } else {
+                    settings.targets_url_env_allow.join(", ")
+                },
+                refused.join(", ")
+            )));
+        }
         for mut t in found {
             if t.url_env.is_none() {
                 t.url_env = Some(env.clone());
@@ -68,13 +89,25 @@ pub fn resolve(settings: &Settings, sel: &Selection) -> Result<Vec<Resolved>, Er
     let all = all_targets(settings)?;
     let chosen = fleet::select(&all, &sel.names, sel.wave).map_err(Error::Usage)?;
     let mut missing = Vec::new();
+    let mut invalid = Vec::new();
     let mut out = Vec::new();
     for t in chosen {
         let var = t.url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
         match std::env::var(&var).ok().filter(|v| !v.trim().is_empty()) {
-            Some(url) => out.push(sqlgate_pg::fleet::resolve(t, &url, &settings.history_table)),
+            Some(url) if sqlgate_pg::is_connection_string(&url) => {
+                out.push(sqlgate_pg::fleet::resolve(t, &url, &settings.history_table))
+            }
+            // Named, never shown: the value may be a secret that is not a URL.
+            Some(_) => invalid.push(format!("{} ({var})", t.name)),
             None => missing.push(format!("{} ({var})", t.name)),
         }
+    }
+    if !invalid.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing was applied: the value of the variable of {} target(s) is not a PostgreSQL connection string (it is not shown): {}",
+            invalid.len(),
+            invalid.join(", ")
+        )));
     }
     if !missing.is_empty() {
         return Err(Error::Usage(format!(

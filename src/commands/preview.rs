@@ -74,6 +74,7 @@ pub fn run_up(settings: &Settings, server: &str, args: &UpArgs) -> Result<Option
             .then_some(&is_shipped as &dyn Fn(&Migration) -> bool),
         max: settings.preview_max,
         wait,
+        bounds: &settings.sandbox,
     };
     let preflight = sql_preflight(settings, &cat, &args.allow, false);
     let (report, url) = app::runtime()?.block_on(sqlgate_pg::preview::up(

@@ -12,6 +12,7 @@ pub fn run(settings: &Settings, url: &str, versions: &[String]) -> Result<i32, E
         &cat,
         versions,
         settings.lock_wait,
+        &mut |l| app::eprint(&format!("{l}\n")),
     ))?;
     app::print(
         &done

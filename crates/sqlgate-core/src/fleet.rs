@@ -47,6 +47,21 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `var` matches one of the declared patterns of `[targets] url_env_allow`
+/// (`*` stands for any run of characters, everything else is literal). A control
+/// database's row may name only such a variable: its value is a database URL, and
+/// no other variable of the runner (a token, an API key) is ever read for it.
+pub fn url_env_allowed(var: &str, patterns: &[String]) -> bool {
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => (0..=s.len()).any(|i| glob(rest, &s[i..])),
+            Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..]),
+        }
+    }
+    patterns.iter().any(|p| glob(p.as_bytes(), var.as_bytes()))
+}
+
 /// Checks a tenant schema name: a plain lower-case identifier.
 pub fn check_schema(schema: &str) -> Result<(), String> {
     let ok = schema

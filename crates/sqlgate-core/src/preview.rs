@@ -1,7 +1,8 @@
 //! Preview databases (`sqlgate preview`): their names (validated identifiers, never
-//! built from branch names), the marker each one carries in its database comment
-//! (without it sqlgate never drops or alters a database), what an `up` has to do
-//! (create, update in place, rebuild, nothing), and the report of a run. Pure.
+//! built from branch names), the record sqlgate keeps of each one in its registry (a
+//! table pull-request SQL cannot write; without a record sqlgate never drops or
+//! alters a database), what an `up` has to do (create, update in place, rebuild,
+//! nothing), and the report of a run. Pure.
 
 use crate::catalog::Catalog;
 use crate::model::{Failure, Finding, Record, Step};
@@ -67,7 +68,7 @@ pub fn build_name(name: &str, nonce: &str) -> String {
     format!("{name}__build_{nonce}")
 }
 
-/// What a preview database's comment records.
+/// What sqlgate's registry records of a preview database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Marker {
     /// The preview's name (a build carries the name it will get).

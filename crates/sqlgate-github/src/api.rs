@@ -220,6 +220,9 @@ pub struct Api {
     started: std::time::Instant,
     /// Rate-limit waits so far.
     waited: std::sync::Mutex<Duration>,
+    /// Where notes for the log go (retries, waits): the binary's writer. This crate
+    /// never prints.
+    notes: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 const PER_PAGE: usize = 100;
@@ -257,7 +260,19 @@ impl Api {
             policy,
             started: std::time::Instant::now(),
             waited: std::sync::Mutex::new(Duration::ZERO),
+            notes: Box::new(|_| {}),
         })
+    }
+
+    /// Sends the client's notes for the log (a retry, a rate-limit wait) to `sink`.
+    pub fn with_notes(mut self, sink: impl Fn(&str) + Send + Sync + 'static) -> Api {
+        self.notes = Box::new(sink);
+        self
+    }
+
+    /// A note for the log.
+    pub fn note(&self, text: &str) {
+        (self.notes)(text);
     }
 
     /// The full request path for an API route like `/repos/o/r/...`.
@@ -372,11 +387,11 @@ impl Api {
                     if last || !retry_transient {
                         return Err(ApiError::Network { message, what });
                     }
-                    eprintln!(
+                    self.note(&format!(
                         "sqlgate: GitHub API {what}: {message}; retrying in {} ms (attempt {}/{attempts})",
                         delay.as_millis(),
                         attempt + 1,
-                    );
+                    ));
                 }
                 Ok(res) => {
                     if let Some(wait) = res.rate_limit_wait(SystemTime::now()) {
@@ -395,22 +410,22 @@ impl Api {
                         if last {
                             return Ok(res);
                         }
-                        eprintln!(
+                        self.note(&format!(
                             "sqlgate: GitHub API {what}: rate limited (HTTP {}); waiting {} s as GitHub asks",
                             res.status,
                             wait.as_secs()
-                        );
+                        ));
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                         continue;
                     }
                     if res.status >= 500 && retry_transient && !last {
-                        eprintln!(
+                        self.note(&format!(
                             "sqlgate: GitHub API {what}: HTTP {}; retrying in {} ms (attempt {}/{attempts})",
                             res.status,
                             delay.as_millis(),
                             attempt + 1,
-                        );
+                        ));
                     } else {
                         return Ok(res);
                     }

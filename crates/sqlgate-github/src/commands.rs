@@ -73,15 +73,28 @@ pub fn format_outputs(outputs: &[(&str, String)], nonce: &str) -> String {
     out
 }
 
-/// A value unlikely to appear in any output, for heredoc delimiters.
+/// A value no output can guess, for heredoc delimiters and `::stop-commands::`
+/// tokens: 24 hex digits from the operating system's random source (a token derived
+/// from the time and the process id could be predicted by a migration written to
+/// end the block early).
 pub fn nonce() -> String {
-    use sha2::{Digest, Sha256};
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let digest = Sha256::digest(format!("{now}:{}", std::process::id()).as_bytes());
-    format!("{digest:x}").chars().take(24).collect()
+    use std::io::Read;
+    let mut bytes = [0u8; 12];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if random.is_err() {
+        // No random source: hash what this process alone knows (addresses, time).
+        use sha2::{Digest, Sha256};
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let local = 0u8;
+        let digest = Sha256::digest(
+            format!("{now}:{}:{:p}:{:p}", std::process::id(), &local, &bytes).as_bytes(),
+        );
+        bytes.copy_from_slice(&digest[..12]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Appends text to an environment file (`$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`).

@@ -27,6 +27,8 @@ pub trait CommentApi {
         body: &str,
     ) -> impl Future<Output = Result<Comment, ApiError>>;
     fn delete_comment(&self, repo: &str, id: u64) -> impl Future<Output = Result<(), ApiError>>;
+    /// A note for the log (this crate never prints; the binary decides where).
+    fn note(&self, _text: &str) {}
 }
 
 impl CommentApi for Api {
@@ -46,6 +48,9 @@ impl CommentApi for Api {
     }
     async fn delete_comment(&self, repo: &str, id: u64) -> Result<(), ApiError> {
         Api::delete_comment(self, repo, id).await
+    }
+    fn note(&self, text: &str) {
+        Api::note(self, text);
     }
 }
 
@@ -172,9 +177,9 @@ pub async fn upsert<A: CommentApi>(
         match api.create_comment(repo, number, &text).await {
             Ok(created) => return settle(api, repo, number, marker, &text, me, created).await,
             Err(e) if e.is_transient() && attempts < 4 => {
-                eprintln!(
+                api.note(&format!(
                     "sqlgate: {e}; checking whether the comment was created before trying again"
-                );
+                ));
                 tokio::time::sleep(std::time::Duration::from_millis(500 << attempts)).await;
             }
             Err(e) => return Err(e),
@@ -201,10 +206,10 @@ async fn settle<A: CommentApi>(
         Some(oldest) if oldest.id < created.id => {
             let kept = api.update_comment(repo, oldest.id, text).await?;
             if let Err(e) = api.delete_comment(repo, created.id).await {
-                eprintln!(
+                api.note(&format!(
                     "sqlgate: could not delete the duplicate comment {}: {e}",
                     created.id
-                );
+                ));
             }
             Ok(Outcome::Updated(if kept.html_url.is_empty() {
                 oldest.html_url.clone()

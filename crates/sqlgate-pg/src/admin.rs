@@ -466,8 +466,9 @@ pub async fn repair(
     cat: &Catalog,
     versions: &[String],
     wait: std::time::Duration,
+    say: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Error> {
-    let (client, key) = locked(url, table, wait).await?;
+    let (client, key) = locked(url, table, wait, say).await?;
     let result = async {
         history::check_compatible(&client, table).await?;
         let by_version: HashMap<&str, &Migration> = cat
@@ -577,6 +578,7 @@ pub async fn baseline(
     versions: &[String],
     force: bool,
     wait: std::time::Duration,
+    say: &mut dyn FnMut(String),
 ) -> Result<Baselined, Error> {
     let mut wanted = Vec::new();
     for v in versions {
@@ -626,7 +628,7 @@ pub async fn baseline(
             chosen.push((v, None));
         }
     }
-    let (client, key) = locked(url, table, wait).await?;
+    let (client, key) = locked(url, table, wait, say).await?;
     let result = async {
         history::ensure(&client, table).await?;
         let rows = history::read(&client, table).await?;

@@ -128,6 +128,7 @@ pub struct Adoption {
 
 /// Reads the foreign history `from` (or the one found), maps it to the files and —
 /// unless `dry_run` or the mapping refuses — writes sqlgate's history.
+#[allow(clippy::too_many_arguments)]
 pub async fn adopt(
     url: &str,
     own: &str,
@@ -136,6 +137,7 @@ pub async fn adopt(
     from: Option<&str>,
     dry_run: bool,
     wait: std::time::Duration,
+    say: &mut dyn FnMut(String),
 ) -> Result<Adoption, Error> {
     let client = connect(url).await?;
     let source = match from {
@@ -207,7 +209,7 @@ pub async fn adopt(
         return Ok(adoption);
     }
     let key = history::lock_key(own);
-    lock::lock(&client, key, wait, &mut |l| eprintln!("{l}")).await?;
+    lock::lock(&client, key, wait, say).await?;
     let result = write(&client, own, &mut adoption).await;
     lock::unlock(&client, key).await;
     result.map(|()| adoption)

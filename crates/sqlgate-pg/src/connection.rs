@@ -21,6 +21,19 @@ pub fn passwords(conn: &str) -> Vec<String> {
     ConnInfo::parse(conn).passwords()
 }
 
+/// Whether `conn` reads as a PostgreSQL connection string (a `postgres://` or
+/// `postgresql://` URL, or `key=value` pairs), without connecting.
+pub fn is_connection_string(conn: &str) -> bool {
+    let t = conn.trim();
+    let url = t.starts_with("postgres://") || t.starts_with("postgresql://");
+    let pairs = t.contains('=');
+    (url || pairs)
+        && ConnInfo::parse(conn)
+            .without(&["sslmode", "sslrootcert"])
+            .parse::<tokio_postgres::Config>()
+            .is_ok()
+}
+
 /// Connects; the connection's driver task runs on the current Tokio runtime.
 pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
     let info = ConnInfo::parse(conn);
@@ -40,7 +53,9 @@ pub async fn connect(conn: &str) -> Result<tokio_postgres::Client, Error> {
     };
     let mut config: tokio_postgres::Config = plain
         .parse()
-        .map_err(|e| Error::Usage(format!("invalid database URL {shown}: {e}")))?;
+        // The text is not shown: what does not parse may not be a URL at all (a
+        // secret from the wrong variable), and masking only knows URLs.
+        .map_err(|e| Error::Usage(format!("the database connection string is not valid ({e}); it is not shown, since it may hold a secret")))?;
     config.ssl_mode(ssl);
     let failed = |e: tokio_postgres::Error| {
         let hint = if mode == "verify-full" || mode == "verify-ca" {

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod conninfo;
 pub mod exec;
 pub mod fleet;
+pub mod guard;
 pub mod history;
 pub mod lock;
 pub mod preview;
@@ -18,5 +19,5 @@ pub mod replay;
 pub mod scratch;
 mod tls;
 
-pub use connection::{connect, describe, mask, passwords};
+pub use connection::{connect, describe, is_connection_string, mask, passwords};
 pub use sqlgate_core::Error;

@@ -74,14 +74,15 @@ pub async fn unlock(client: &tokio_postgres::Client, key: i64) {
 }
 
 /// Connects and takes the migration lock of `table` (waiting at most `wait`, saying
-/// who holds it on stderr). Returns the client and the lock key to release.
+/// who holds it through `say`). Returns the client and the lock key to release.
 pub async fn connect_locked(
     url: &str,
     table: &str,
     wait: Duration,
+    say: &mut dyn FnMut(String),
 ) -> Result<(tokio_postgres::Client, i64), Error> {
     let client = connect(url).await?;
     let key = history::lock_key(table);
-    lock(&client, key, wait, &mut |line| eprintln!("{line}")).await?;
+    lock(&client, key, wait, say).await?;
     Ok((client, key))
 }

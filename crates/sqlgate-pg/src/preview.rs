@@ -2,13 +2,19 @@
 //! request's database exist and match its migrations — built under a temporary name
 //! (from a template when given) by the normal apply engine, observed like the scratch
 //! replay, then renamed into place — or updated in place when only new migrations
-//! came; `down`, `list` and `gc`. Every run holds an advisory lock per preview name;
-//! a database without sqlgate's marker is never dropped or changed. Pull-request SQL
-//! runs as a role of its own, never as the superuser of the server URL.
+//! came; `down`, `list` and `gc`. Every run holds an advisory lock per preview name.
+//!
+//! What sqlgate knows about its previews lives in its **registry**, a table
+//! (`sqlgate_previews`) in the server URL's database, owned by the server URL's role:
+//! pull-request SQL cannot write it. A database that is not in the registry is never
+//! dropped, changed or counted, whatever its comment says. Pull-request SQL runs as a
+//! role that owns only its preview (no CREATEDB, no CREATEROLE, no membership), with
+//! `CONNECT` on the preview revoked from PUBLIC, under the sandbox's bounds.
 
 use crate::apply::{self, ApplyOptions, Preflight, Progress};
 use crate::connection::{connect, describe, mask};
 use crate::conninfo::ConnInfo;
+use crate::guard::{self, Bounds, Guard};
 use crate::{history, lock};
 use sqlgate_core::catalog::{Catalog, Migration, Version};
 use sqlgate_core::model::ApplyReport;
@@ -30,8 +36,12 @@ fn failed(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
     move |e| Error::Unreachable(format!("preview: cannot {what}: {}", describe(&e)))
 }
 
-/// The comment that marks a role sqlgate created for a preview.
+/// The comment that marks a role sqlgate created for a preview (a role cannot change
+/// its own comment: that takes CREATEROLE).
 const ROLE_MARK: &str = "sqlgate-preview role";
+
+/// The registry table's name (in the server URL's database).
+pub const REGISTRY: &str = "sqlgate_previews";
 
 /// What `preview up` needs besides the catalog.
 pub struct UpOptions<'a> {
@@ -53,6 +63,8 @@ pub struct UpOptions<'a> {
     pub max: Option<usize>,
     /// How long to wait for another run on the same preview.
     pub wait: Duration,
+    /// Bounds on the pull request's SQL.
+    pub bounds: &'a Bounds,
 }
 
 /// The advisory-lock key of a preview name.
@@ -80,34 +92,120 @@ async fn server_version(c: &Client) -> i32 {
         .unwrap_or(0)
 }
 
-/// `Some(marker)` for a database with sqlgate's marker, `Some(None)` for one
-/// without, `None` when it does not exist.
-async fn find(c: &Client, db: &str) -> Result<Option<Option<Marker>>, Error> {
+/// The registry table, created when missing, schema-qualified. The session's
+/// `search_path` is then set to `pg_catalog, pg_temp`, so nothing a preview role
+/// creates in the server URL's database can stand in for a function sqlgate calls.
+async fn registry(c: &Client) -> Result<String, Error> {
+    let schema: Option<String> = c
+        .query_one("SELECT current_schema()::text", &[])
+        .await
+        .map_err(failed("find the schema of the preview registry"))?
+        .try_get(0)
+        .ok()
+        .flatten();
+    let db: String = c
+        .query_one("SELECT current_database()::text", &[])
+        .await
+        .ok()
+        .and_then(|r| r.try_get(0).ok())
+        .unwrap_or_default();
+    let Some(schema) = schema else {
+        return Err(Error::Usage(format!(
+            "the server URL's database {db} has no schema on the role's search_path for sqlgate's registry of previews: point the URL at a database the role owns (CREATE DATABASE sqlgate OWNER <role>)"
+        )));
+    };
+    let table = format!("{}.{REGISTRY}", quote(&schema));
+    let sql = format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({key});
+         CREATE TABLE IF NOT EXISTS {table} (database text PRIMARY KEY, record text NOT NULL);
+         REVOKE ALL ON {table} FROM PUBLIC;
+         COMMIT; SET search_path = pg_catalog, pg_temp",
+        key = history::lock_key("sqlgate preview registry")
+    );
+    if let Err(e) = c.batch_execute(&sql).await {
+        let _ = c.batch_execute("ROLLBACK").await;
+        return Err(Error::Usage(format!(
+            "sqlgate keeps its registry of previews in the table {table} of the server URL's database {db}, and cannot create it: {}. Point the URL at a database the role owns (CREATE DATABASE sqlgate OWNER <role>) or GRANT CREATE ON SCHEMA {} TO <role>",
+            describe(&e),
+            quote(&schema)
+        )));
+    }
+    Ok(table)
+}
+
+/// The registry's record of `db`.
+async fn registered(c: &Client, reg: &str, db: &str) -> Result<Option<Marker>, Error> {
     let row = c
         .query_opt(
-            "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
+            &format!("SELECT record FROM {reg} WHERE database = $1"),
             &[&db],
         )
         .await
-        .map_err(failed("look for the preview database"))?;
-    Ok(row.map(|r| {
-        r.try_get::<_, String>(0)
-            .ok()
-            .and_then(|c| Marker::parse(&c))
-    }))
+        .map_err(failed("read the preview registry"))?;
+    Ok(row
+        .and_then(|r| r.try_get::<_, String>(0).ok())
+        .and_then(|t| Marker::parse(&t)))
 }
 
-/// Every database carrying sqlgate's marker.
+async fn register(c: &Client, reg: &str, db: &str, m: &Marker) -> Result<(), Error> {
+    c.execute(
+        &format!(
+            "INSERT INTO {reg} (database, record) VALUES ($1, $2)
+               ON CONFLICT (database) DO UPDATE SET record = EXCLUDED.record"
+        ),
+        &[&db, &m.to_comment()],
+    )
+    .await
+    .map_err(failed("write the preview registry"))?;
+    Ok(())
+}
+
+async fn unregister(c: &Client, reg: &str, db: &str) -> Result<(), Error> {
+    c.execute(&format!("DELETE FROM {reg} WHERE database = $1"), &[&db])
+        .await
+        .map_err(failed("write the preview registry"))?;
+    Ok(())
+}
+
+async fn db_exists(c: &Client, db: &str) -> Result<bool, Error> {
+    Ok(
+        c.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
+            .await
+            .map_err(failed("look for the preview database"))?
+            .is_some(),
+    )
+}
+
+/// `Some(record)` for a database in the registry, `Some(None)` for one that exists
+/// but is not (not sqlgate's), `None` when it does not exist (a stale record of a
+/// database gone is removed).
+async fn find(c: &Client, reg: &str, db: &str) -> Result<Option<Option<Marker>>, Error> {
+    let exists = db_exists(c, db).await?;
+    let record = registered(c, reg, db).await?;
+    match (exists, record) {
+        (true, r) => Ok(Some(r)),
+        (false, Some(_)) => {
+            unregister(c, reg, db).await?;
+            Ok(None)
+        }
+        (false, None) => Ok(None),
+    }
+}
+
+/// Every preview in the registry whose database exists.
 pub async fn list(admin_url: &str) -> Result<Vec<Listed>, Error> {
     let c = connect(admin_url).await?;
-    list_on(&c).await
+    let reg = registry(&c).await?;
+    list_on(&c, &reg).await
 }
 
-async fn list_on(c: &Client) -> Result<Vec<Listed>, Error> {
+async fn list_on(c: &Client, reg: &str) -> Result<Vec<Listed>, Error> {
     let rows = c
         .query(
-            "SELECT datname::text, coalesce(shobj_description(oid, 'pg_database'), ''), pg_database_size(oid)
-               FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE 'sqlgate-preview:%' ORDER BY 1",
+            &format!(
+                "SELECT r.database, r.record, pg_database_size(d.oid)
+                   FROM {reg} r JOIN pg_database d ON d.datname = r.database ORDER BY 1"
+            ),
             &[],
         )
         .await
@@ -124,8 +222,13 @@ async fn list_on(c: &Client) -> Result<Vec<Listed>, Error> {
         .collect())
 }
 
-/// Drops a database sqlgate marked (ending its sessions first).
-async fn drop_db(c: &Client, db: &str, version: i32) -> Result<(), Error> {
+/// Drops a database sqlgate registered (ending its sessions first) and its record.
+async fn drop_db(c: &Client, reg: &str, db: &str, version: i32) -> Result<(), Error> {
+    drop_database(c, db, version).await?;
+    unregister(c, reg, db).await
+}
+
+async fn drop_database(c: &Client, db: &str, version: i32) -> Result<(), Error> {
     if version >= 130000 {
         c.batch_execute(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -136,12 +239,7 @@ async fn drop_db(c: &Client, db: &str, version: i32) -> Result<(), Error> {
         return Ok(());
     }
     for _ in 0..50 {
-        let _ = c
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                &[&db],
-            )
-            .await;
+        guard::terminate_all(c, db).await;
         if c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(db)))
             .await
             .is_ok()
@@ -155,21 +253,16 @@ async fn drop_db(c: &Client, db: &str, version: i32) -> Result<(), Error> {
     )))
 }
 
-async fn set_marker(c: &Client, db: &str, m: &Marker) -> Result<(), Error> {
-    c.batch_execute(&format!(
-        "COMMENT ON DATABASE {} IS {}",
-        quote(db),
-        literal(&m.to_comment())
-    ))
-    .await
-    .map_err(failed("mark the preview database"))
-}
-
 /// Builds left behind by a killed run of this preview.
-async fn drop_leftover_builds(c: &Client, name: &str, version: i32) -> Result<(), Error> {
-    for l in list_on(c).await? {
+async fn drop_leftover_builds(
+    c: &Client,
+    reg: &str,
+    name: &str,
+    version: i32,
+) -> Result<(), Error> {
+    for l in list_on(c, reg).await? {
         if l.marker.building && l.marker.name == name && l.database != name {
-            drop_db(c, &l.database, version).await?;
+            drop_db(c, reg, &l.database, version).await?;
         }
     }
     Ok(())
@@ -197,18 +290,33 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-/// The role the pull request's SQL runs as: when the server URL's role is a
-/// superuser, a role of the preview's own (created, or given a new password); else
-/// the URL's role itself (already unprivileged). Returns (role if created, URL maker).
+/// The role the pull request's SQL runs as: a role of the preview's own, created
+/// (or given a new password), owning only its preview: `LOGIN`, no other right, no
+/// membership, the sandbox's bounds as its defaults. The server URL's role must be
+/// able to create it: a superuser, or a role with `CREATEROLE` (which is then made a
+/// member of the preview role, to create the database for it and to end its
+/// sessions). A server role that cannot is refused: running the pull request's SQL
+/// as the server role itself would let it drop or mark every other preview.
+/// Returns the role and the URL maker.
 async fn preview_role(
     c: &Client,
     admin_url: &str,
     name: &str,
-) -> Result<(Option<String>, Box<dyn Fn(&str) -> String + Send + Sync>), Error> {
+    bounds: &Bounds,
+) -> Result<(String, Box<dyn Fn(&str) -> String + Send + Sync>), Error> {
     let info = ConnInfo::parse(admin_url);
     let superuser = role_can(c, "rolsuper").await;
-    if !superuser {
-        return Ok((None, Box::new(move |db: &str| info.with_database(db))));
+    if !superuser && !role_can(c, "rolcreaterole").await {
+        let me: String = c
+            .query_one("SELECT current_user::text", &[])
+            .await
+            .ok()
+            .and_then(|r| r.try_get(0).ok())
+            .unwrap_or_else(|| "<role>".into());
+        return Err(Error::Usage(format!(
+            "the server URL's role {me} cannot create roles: sqlgate runs each pull request's SQL as a role that owns only its preview, so that it cannot reach another preview or database. Grant it: ALTER ROLE {} CREATEROLE (it needs CREATEDB too)",
+            quote(&me)
+        )));
     }
     let existing = c
         .query_opt(
@@ -218,29 +326,79 @@ async fn preview_role(
         .await
         .map_err(failed("look for the preview's role"))?;
     let password = random_hex(24)?;
+    let q = quote(name);
     match existing.map(|r| r.try_get::<_, String>(0).unwrap_or_default()) {
         Some(mark) if mark != ROLE_MARK => {
             return Err(Error::Usage(format!(
                 "a role named {name} exists and sqlgate did not create it: refusing to use it for the preview (choose another --name or [preview] prefix)"
             )))
         }
-        Some(_) => c
-            .batch_execute(&format!("ALTER ROLE {} LOGIN PASSWORD {}", quote(name), literal(&password)))
+        Some(_) => {
+            // Ours, and still without any right beyond its preview.
+            let widened = c
+                .query_one(
+                    "SELECT r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls
+                            OR EXISTS (SELECT FROM pg_auth_members m WHERE m.member = r.oid)
+                       FROM pg_roles r WHERE r.rolname = $1",
+                    &[&name],
+                )
+                .await
+                .map_err(failed("look at the preview's role"))?
+                .try_get::<_, bool>(0)
+                .unwrap_or(true);
+            if widened {
+                return Err(Error::Usage(format!(
+                    "the preview's role {name} has rights beyond its preview (an attribute such as CREATEDB, or membership in another role): refusing to run the pull request's SQL as it. Drop the role (DROP ROLE {q}) and run again"
+                )));
+            }
+            c.batch_execute(&format!(
+                "ALTER ROLE {q} WITH LOGIN PASSWORD {}",
+                literal(&password)
+            ))
             .await
-            .map_err(failed("set the preview role's password"))?,
+            .map_err(failed("set the preview role's password"))?
+        }
         None => c
             .batch_execute(&format!(
-                "CREATE ROLE {n} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {p}; COMMENT ON ROLE {n} IS {m}",
-                n = quote(name),
+                "CREATE ROLE {q} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {p}; COMMENT ON ROLE {q} IS {m}",
                 p = literal(&password),
                 m = literal(ROLE_MARK)
             ))
             .await
             .map_err(failed("create the preview's role"))?,
     }
+    if !superuser {
+        // To create a database owned by it (and, PostgreSQL 16+, to manage it).
+        c.batch_execute(&format!("GRANT {q} TO CURRENT_USER"))
+            .await
+            .map_err(failed(
+                "make the server role a member of the preview's role",
+            ))?;
+    }
+    bounds.set_on_role(c, &q).await;
     let role = name.to_string();
     let make = move |db: &str| ConnInfo::parse(&info.with_database(db)).with_user(&role, &password);
-    Ok((Some(name.to_string()), Box::new(make)))
+    Ok((name.to_string(), Box::new(make)))
+}
+
+/// Drops a role sqlgate created for a preview (it owns nothing once its database is
+/// gone).
+async fn drop_role(c: &Client, role: &str) {
+    let ours = c
+        .query_opt(
+            "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1",
+            &[&role],
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten())
+        .is_some_and(|c| c == ROLE_MARK);
+    if ours {
+        let _ = c
+            .batch_execute(&format!("DROP ROLE IF EXISTS {}", quote(role)))
+            .await;
+    }
 }
 
 /// Gives `role` everything a template copy holds (so its migrations may alter it).
@@ -411,6 +569,42 @@ pub async fn up(
     })
 }
 
+/// Applies the migrations to `db` with the guard of the sandbox's bounds watching its
+/// sessions; a bound that hit turns into the failure's message.
+async fn guarded<F>(
+    admin_url: &str,
+    db: &str,
+    bounds: &Bounds,
+    work: F,
+) -> Result<(ApplyReport, String), Error>
+where
+    F: std::future::Future<Output = Result<(ApplyReport, String), Error>>,
+{
+    let g = Guard::start(admin_url, db, bounds).await;
+    let result = guard::within(bounds, work).await;
+    let tripped = g.stop().await;
+    let tripped = tripped.or_else(|| {
+        let message = &result.as_ref().ok()?.0.failure.as_ref()?.message;
+        guard::explain(message, bounds)
+    });
+    match (result, tripped) {
+        (Ok((mut rep, diff)), Some(why)) => {
+            match &mut rep.failure {
+                Some(f) => f.message = format!("{why}: {}", f.message),
+                None => {
+                    rep.failure = Some(sqlgate_core::model::Failure {
+                        message: why,
+                        ..Default::default()
+                    })
+                }
+            }
+            Ok((rep, diff))
+        }
+        (Err(e), Some(why)) => Err(Error::Unreachable(format!("{why} ({e})"))),
+        (r, None) => r,
+    }
+}
+
 async fn up_locked(
     admin: &Client,
     admin_url: &str,
@@ -420,15 +614,42 @@ async fn up_locked(
     progress: &mut dyn Progress,
 ) -> Result<(PreviewReport, String), Error> {
     let name = &opts.name;
+    let reg = registry(admin).await?;
     let version = server_version(admin).await;
-    let existing = find(admin, name).await?;
+    let existing = find(admin, &reg, name).await?;
     if let Some(None) = existing {
         return Err(Error::Usage(format!(
-            "a database named {name} exists and is not a sqlgate preview (it has no sqlgate marker): refusing to touch it. Choose another --name or [preview] prefix"
+            "a database named {name} exists and is not in sqlgate's registry of previews ({reg}): refusing to touch it. Choose another --name or [preview] prefix"
         )));
     }
-    drop_leftover_builds(admin, name, version).await?;
-    let (role, url_for) = preview_role(admin, admin_url, name).await?;
+    drop_leftover_builds(admin, &reg, name, version).await?;
+    // The limit is checked before anything is made for a new preview.
+    if existing.is_none() {
+        if let Some(max) = opts.max {
+            // This project's previews (`<prefix>_pr_*`): other projects may share
+            // the server and its registry.
+            let project = name.rsplit_once("_pr_").map(|(p, _)| format!("{p}_pr_"));
+            let live: Vec<String> = list_on(admin, &reg)
+                .await?
+                .into_iter()
+                .filter(|l| !l.marker.building)
+                .filter(|l| {
+                    project
+                        .as_ref()
+                        .is_none_or(|p| l.marker.name.starts_with(p))
+                })
+                .map(|l| l.database)
+                .collect();
+            if live.len() >= max {
+                return Err(Error::Usage(format!(
+                    "{} previews exist, the limit ([preview] max) is {max}: {}. Remove some with `sqlgate preview down --name …` or `sqlgate preview gc`",
+                    live.len(),
+                    live.join(", ")
+                )));
+            }
+        }
+    }
+    let (role, url_for) = preview_role(admin, admin_url, name, opts.bounds).await?;
     let mut marker = Marker {
         name: name.clone(),
         pr: opts.pr,
@@ -436,7 +657,7 @@ async fn up_locked(
         migrations: preview::digest(cat),
         built_at: now(),
         building: true,
-        role: role.clone(),
+        role: Some(role.clone()),
     };
     let mut report = PreviewReport {
         name: name.clone(),
@@ -463,13 +684,18 @@ async fn up_locked(
             if matches!(action, Action::UpToDate) {
                 report.action = "up-to-date".into();
             } else {
-                let (applied, diff) = observed_apply(
-                    &url_for(name),
-                    cat,
-                    opts,
-                    preflight,
-                    progress,
-                    ("preview before", "preview after"),
+                let (applied, diff) = guarded(
+                    admin_url,
+                    name,
+                    opts.bounds,
+                    observed_apply(
+                        &url_for(name),
+                        cat,
+                        opts,
+                        preflight,
+                        progress,
+                        ("preview before", "preview after"),
+                    ),
                 )
                 .await?;
                 report.action = if applied.failure.is_some() || !applied.blockers.is_empty() {
@@ -480,7 +706,7 @@ async fn up_locked(
                 fill(&mut report, applied, diff);
             }
             if report.action != "failed" {
-                set_marker(admin, name, &marker).await?;
+                register(admin, &reg, name, &marker).await?;
             }
             Ok((report, url_for(name)))
         }
@@ -488,36 +714,19 @@ async fn up_locked(
             if let Action::Rebuild(reasons) = &action {
                 report.reasons = reasons.clone();
             }
-            if existing.is_none() {
-                if let Some(max) = opts.max {
-                    let live: Vec<String> = list_on(admin)
-                        .await?
-                        .into_iter()
-                        .filter(|l| !l.marker.building)
-                        .map(|l| l.database)
-                        .collect();
-                    if live.len() >= max {
-                        return Err(Error::Usage(format!(
-                            "{} previews exist, the limit ([preview] max) is {max}: {}. Remove some with `sqlgate preview down --name …` or `sqlgate preview gc`",
-                            live.len(),
-                            live.join(", ")
-                        )));
-                    }
-                }
-            }
             let tmp = preview::build_name(name, &random_hex(4)?);
             let build = build(
                 admin,
+                &reg,
                 admin_url,
                 &tmp,
                 &marker,
-                role.as_deref(),
+                &role,
                 url_for.as_ref(),
                 cat,
                 opts,
                 preflight,
                 progress,
-                version,
             );
             // A SIGTERM/SIGINT (a cancelled workflow) while building: the build is
             // dropped, the previous preview stays as it was.
@@ -538,7 +747,10 @@ async fn up_locked(
             let (applied, diff) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
-                    let _ = drop_db(admin, &tmp, version).await;
+                    let _ = drop_db(admin, &reg, &tmp, version).await;
+                    if existing.is_none() {
+                        drop_role(admin, &role).await;
+                    }
                     return Err(e);
                 }
             };
@@ -546,19 +758,25 @@ async fn up_locked(
                 applied.failure.is_none() && applied.blockers.is_empty() && !applied.interrupted;
             fill(&mut report, applied, diff);
             if !ok {
-                drop_db(admin, &tmp, version).await?;
+                drop_db(admin, &reg, &tmp, version).await?;
+                if existing.is_none() {
+                    drop_role(admin, &role).await;
+                }
                 if report.action.is_empty() {
                     report.action = "failed".into();
                 }
                 return Ok((report, url_for(name)));
             }
-            // Into place: the old preview goes only now.
+            // Into place: the old preview goes only now. The final record is
+            // written before the rename and the build's record removed after it, so
+            // a run killed in between leaves nothing unregistered.
             if existing.is_some() {
-                drop_db(admin, name, version).await?;
+                drop_database(admin, name, version).await?;
             }
-            rename(admin, &tmp, name).await?;
             marker.building = false;
-            set_marker(admin, name, &marker).await?;
+            register(admin, &reg, name, &marker).await?;
+            rename(admin, &tmp, name).await?;
+            unregister(admin, &reg, &tmp).await?;
             report.action = if existing.is_some() {
                 "rebuilt"
             } else {
@@ -601,34 +819,30 @@ async fn rename(c: &Client, from: &str, to: &str) -> Result<(), Error> {
 #[allow(clippy::too_many_arguments)]
 async fn build(
     admin: &Client,
+    reg: &str,
     admin_url: &str,
     tmp: &str,
     marker: &Marker,
-    role: Option<&str>,
+    role: &str,
     url_for: &(dyn Fn(&str) -> String + Send + Sync),
     cat: &Catalog,
     opts: &UpOptions<'_>,
     preflight: Preflight<'_>,
     progress: &mut dyn Progress,
-    _version: i32,
 ) -> Result<(ApplyReport, String), Error> {
     let info = ConnInfo::parse(admin_url);
     if let Some(t) = &opts.template {
-        match find(admin, t).await? {
-            None => {
-                return Err(Error::Usage(format!(
-                    "the template database {t} does not exist"
-                )))
-            }
-            Some(_) => {
-                let c = connect(&info.with_database(t)).await?;
-                if !history::exists(&c, opts.history_table).await? {
-                    return Err(Error::Usage(format!(
-                        "the template database {t} has no sqlgate history ({}), so sqlgate cannot tell which migrations it has: take it over once with `sqlgate adopt` (or `sqlgate baseline`) against it",
-                        opts.history_table
-                    )));
-                }
-            }
+        if !db_exists(admin, t).await? {
+            return Err(Error::Usage(format!(
+                "the template database {t} does not exist: create it (docs/previews.md, \"Keeping a template fresh and small\"), or leave `preview-template` / `[preview] template` unset to start from an empty database"
+            )));
+        }
+        let c = connect(&info.with_database(t)).await?;
+        if !history::exists(&c, opts.history_table).await? {
+            return Err(Error::Usage(format!(
+                "the template database {t} has no sqlgate history ({}), so sqlgate cannot tell which migrations it has: take it over once with `sqlgate adopt` (or `sqlgate baseline`) against it",
+                opts.history_table
+            )));
         }
     }
     let template = opts
@@ -636,16 +850,27 @@ async fn build(
         .as_ref()
         .map(|t| format!(" TEMPLATE {}", quote(t)))
         .unwrap_or_default();
-    let owner = role
-        .map(|r| format!(" OWNER {}", quote(r)))
-        .unwrap_or_default();
+    // Registered before it exists: a run killed at any point leaves a record that
+    // `up`, `down` or `gc` finds.
+    register(admin, reg, tmp, marker).await?;
     admin
-        .batch_execute(&format!("CREATE DATABASE {}{template}{owner}", quote(tmp)))
+        .batch_execute(&format!(
+            "CREATE DATABASE {}{template} OWNER {}",
+            quote(tmp),
+            quote(role)
+        ))
         .await
         .map_err(failed("create the preview database"))?;
-    set_marker(admin, tmp, marker).await?;
+    // Only its own role (and the server's administrator) may connect to it.
+    admin
+        .batch_execute(&format!(
+            "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+            quote(tmp)
+        ))
+        .await
+        .map_err(failed("restrict who may connect to the preview"))?;
     progress.say(format!("building {} as {tmp}", marker.name));
-    if !opts.extensions.is_empty() || (role.is_some() && opts.template.is_some()) {
+    if !opts.extensions.is_empty() || opts.template.is_some() {
         let c = connect(&info.with_database(tmp)).await?;
         for ext in opts.extensions {
             c.batch_execute(&format!(
@@ -655,11 +880,17 @@ async fn build(
             .await
             .map_err(failed("create an extension in the preview"))?;
         }
-        if let (Some(r), Some(_)) = (role, &opts.template) {
-            take_over(&c, r).await?;
+        if opts.template.is_some() {
+            take_over(&c, role).await?;
         }
     }
-    migrate(&url_for(tmp), cat, opts, preflight, progress).await
+    guarded(
+        admin_url,
+        tmp,
+        opts.bounds,
+        migrate(&url_for(tmp), cat, opts, preflight, progress),
+    )
+    .await
 }
 
 /// What `preview down` did.
@@ -669,7 +900,8 @@ pub enum Down {
     Absent,
 }
 
-/// `preview down`: drops the preview (and the role sqlgate made for it).
+/// `preview down`: drops the preview (and the role sqlgate made for it). Only a
+/// database in the registry is dropped.
 pub async fn down(
     admin_url: &str,
     name: &str,
@@ -677,29 +909,21 @@ pub async fn down(
     say: &mut dyn FnMut(String),
 ) -> Result<Down, Error> {
     let admin = connect(admin_url).await?;
+    let reg = registry(&admin).await?;
     let k = key(name);
     lock::lock(&admin, k, wait, say).await?;
     let result = async {
         let version = server_version(&admin).await;
-        drop_leftover_builds(&admin, name, version).await?;
-        match find(&admin, name).await? {
+        drop_leftover_builds(&admin, &reg, name, version).await?;
+        match find(&admin, &reg, name).await? {
             None => Ok(Down::Absent),
             Some(None) => Err(Error::Usage(format!(
-                "{name} is not a sqlgate preview (its database has no sqlgate marker): refusing to drop it"
+                "{name} is not a sqlgate preview (it is not in sqlgate's registry of previews, {reg}): refusing to drop it"
             ))),
             Some(Some(m)) => {
-                drop_db(&admin, name, version).await?;
+                drop_db(&admin, &reg, name, version).await?;
                 if let Some(role) = m.role.filter(|r| r == name) {
-                    let ours = admin
-                        .query_opt("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1", &[&role])
-                        .await
-                        .ok()
-                        .flatten()
-                        .and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten())
-                        .is_some_and(|c| c == ROLE_MARK);
-                    if ours {
-                        let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote(&role))).await;
-                    }
+                    drop_role(&admin, &role).await;
                 }
                 Ok(Down::Dropped)
             }
@@ -712,7 +936,7 @@ pub async fn down(
 
 /// `preview gc`: drops previews older than `max_age` (from their build), of closed
 /// pull requests, and builds killed runs left — only `<prefix>_pr_*` ones when a
-/// prefix is given. Returns the names dropped.
+/// prefix is given, and only what the registry lists. Returns the names dropped.
 pub async fn gc(
     admin_url: &str,
     prefix: Option<&str>,
@@ -722,8 +946,9 @@ pub async fn gc(
     say: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Error> {
     let admin = connect(admin_url).await?;
+    let reg = registry(&admin).await?;
     // With a prefix, only this project's previews (others may share the server).
-    let all: Vec<Listed> = list_on(&admin)
+    let all: Vec<Listed> = list_on(&admin, &reg)
         .await?
         .into_iter()
         .filter(|l| prefix.is_none_or(|p| l.marker.name.starts_with(&format!("{p}_pr_"))))
@@ -731,10 +956,10 @@ pub async fn gc(
     let now = now_secs();
     let max = max_age.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let mut dropped = Vec::new();
+    let version = server_version(&admin).await;
     for l in preview::garbage(&all, now, max, closed) {
         if l.marker.building {
-            let version = server_version(&admin).await;
-            drop_db(&admin, &l.database, version).await?;
+            drop_db(&admin, &reg, &l.database, version).await?;
             dropped.push(l.database.clone());
         } else if let Down::Dropped = down(admin_url, &l.database, wait, say).await? {
             dropped.push(l.database.clone());

@@ -8,10 +8,11 @@
 
 use crate::connection::{connect, describe, mask, ConnInfo};
 use crate::exec::{self, Observer};
+use crate::guard::{self, Bounds, Guard};
 use crate::scratch::LocalServer;
 use sqlgate_core::catalog::{display_path, Catalog, Migration};
 use sqlgate_core::model::replay::BLOCKING_LOCKS;
-use sqlgate_core::model::{Finding, Replay, Severity, Step};
+use sqlgate_core::model::{Finding, Replay, RuleId, Severity, Step};
 use sqlgate_core::rules::history::unified_diff;
 use sqlgate_core::rules::replay::REPLAY_ERROR;
 use sqlgate_core::sql::{self, Parsed, Statement};
@@ -40,17 +41,30 @@ impl Scratch {
     }
 }
 
-/// Runs the replay. `is_new` tells the migrations of this change from shipped ones;
-/// `extensions` are created by the server's administrator before the migrations run
-/// (for extensions an unprivileged owner cannot create, e.g. postgis).
+/// What a replay needs besides the catalog.
+pub struct ReplayOptions<'a> {
+    pub vars: &'a BTreeMap<String, String>,
+    /// The directory as shown in findings.
+    pub dir: &'a str,
+    /// Created by the server's administrator before the migrations run (for
+    /// extensions an unprivileged owner cannot create, e.g. postgis).
+    pub extensions: &'a [String],
+    /// Bounds on the pull request's SQL.
+    pub bounds: &'a Bounds,
+}
+
+/// Runs the replay. `is_new` tells the migrations of this change from shipped ones.
+/// Every statement runs under `bounds`: a statement past the statement timeout is
+/// cancelled, every session ends at the deadline, and the replay's database and role
+/// are dropped in every case; a bound that hit is a `replay-error` finding saying
+/// which.
 pub fn run(
     scratch: &Scratch,
     cat: &Catalog,
     is_new: &dyn Fn(&Migration) -> bool,
-    vars: &BTreeMap<String, String>,
-    dir: &str,
-    extensions: &[String],
+    opts: &ReplayOptions,
 ) -> Result<(Replay, Vec<Finding>), Error> {
+    let (vars, dir, extensions, bounds) = (opts.vars, opts.dir, opts.extensions, opts.bounds);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -68,14 +82,72 @@ pub fn run(
         Scratch::Url(u) => (None, u.clone(), mask(u)),
     };
     rt.block_on(async {
-        let sandbox = Sandbox::create(&admin, &shown, extensions).await?;
-        let result = replay_on(&sandbox.url, cat, is_new, vars, dir).await;
+        let sandbox = Sandbox::create(&admin, &shown, extensions, bounds).await?;
+        let guard = Guard::start(&admin, &sandbox.db, bounds).await;
+        let result = guard::within(bounds, replay_on(&sandbox.url, cat, is_new, vars, dir)).await;
+        let tripped = guard.stop().await;
         sandbox.drop().await;
-        result.map(|(mut r, f)| {
-            r.server = shown.clone();
-            (r, f)
-        })
+        let (mut replay, mut findings) = match (result, tripped.clone()) {
+            (Ok(r), _) => r,
+            // The bound ended the replay's session: a finding, not an outage.
+            (Err(_), Some(_)) => (Replay::default(), Vec::new()),
+            (Err(e), None) if e.to_string().contains("stopped by sqlgate's sandbox") => (
+                Replay::default(),
+                vec![bound_finding(cat, is_new, dir, e.to_string())],
+            ),
+            (Err(e), None) => return Err(e),
+        };
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.rule == RuleId::of(&REPLAY_ERROR))
+        {
+            if let Some(why) = guard::explain(&f.message, bounds) {
+                f.message = format!("{why}: {}", f.message);
+            }
+        }
+        if let Some(why) = tripped {
+            replay.completed = false;
+            let mut said = false;
+            for f in findings
+                .iter_mut()
+                .filter(|f| f.rule == RuleId::of(&REPLAY_ERROR))
+            {
+                f.message = format!("{why}: {}", f.message);
+                f.severity = Severity::Error;
+                said = true;
+            }
+            if !said {
+                findings.push(bound_finding(cat, is_new, dir, why));
+            }
+        }
+        replay.server = shown.clone();
+        Ok((replay, findings))
     })
+}
+
+/// A `replay-error` for a bound that ended the replay outside any one migration's
+/// failure: on the first migration of the change.
+fn bound_finding(
+    cat: &Catalog,
+    is_new: &dyn Fn(&Migration) -> bool,
+    dir: &str,
+    why: String,
+) -> Finding {
+    let m = cat.migrations.iter().find(|m| is_new(m));
+    let file = m
+        .map(|m| display_path(dir, &m.up.path))
+        .unwrap_or_else(|| dir.to_string());
+    let mut f = Finding::new(
+        &REPLAY_ERROR,
+        file,
+        format!("{why}; the replay's database and role were dropped"),
+    );
+    if let Some(m) = m {
+        f = f
+            .at(m.up.first_line.max(1), 1)
+            .version(m.version.to_string());
+    }
+    f
 }
 
 /// A unique name for this run's database and role.
@@ -114,7 +186,12 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    async fn create(admin_url: &str, shown: &str, extensions: &[String]) -> Result<Sandbox, Error> {
+    async fn create(
+        admin_url: &str,
+        shown: &str,
+        extensions: &[String],
+        bounds: &Bounds,
+    ) -> Result<Sandbox, Error> {
         let admin = connect(admin_url).await?;
         let failed = |what: &str, e: tokio_postgres::Error| {
             Error::Unreachable(format!("cannot {what} on {shown}: {}", describe(&e)))
@@ -167,6 +244,15 @@ impl Sandbox {
             sandbox.db.clear();
             sandbox.drop().await;
             return Err(err);
+        }
+        // The bounds as the role's and the database's defaults too (the watcher
+        // enforces them whatever the SQL sets).
+        if let Some(role) = &sandbox.role {
+            bounds.set_on_role(&sandbox.admin, &quote_ident(role)).await;
+        }
+        for sql in bounds.role_settings("") {
+            let on_db = sql.replacen("ALTER ROLE  SET", &format!("ALTER DATABASE {name} SET"), 1);
+            let _ = sandbox.admin.batch_execute(&on_db).await;
         }
         if !extensions.is_empty() {
             // The administrator creates what the unprivileged owner may not.

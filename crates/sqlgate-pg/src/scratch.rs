@@ -222,10 +222,14 @@ impl LocalServer {
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("LC_ALL", "C")
             .env("TZ", "UTC");
+        use std::os::unix::process::CommandExt;
         if let Some((uid, gid)) = self.run_as {
-            use std::os::unix::process::CommandExt;
             cmd.uid(uid).gid(gid);
         }
+        // A process group of its own (the postmaster inherits it from pg_ctl): a
+        // signal to this job's group (a cancelled workflow) does not reach the server
+        // half-way; the watchdog stops it as a whole.
+        cmd.process_group(0);
         let out = cmd
             .output()
             .map_err(|e| Error::Unreachable(format!("cannot run {tool}: {e}")))?;
@@ -242,21 +246,28 @@ impl LocalServer {
         }
     }
 
-    /// Stops the server and removes its directory even if this process is killed.
+    /// Stops the server and removes its directory even if this process is killed by
+    /// any signal: the watchdog is a process of its own group, so the signal that
+    /// ends this process's group (SIGTERM or SIGKILL to a cancelled job) does not end
+    /// it; it sees this process gone within a second and shuts the server down
+    /// immediately (SIGQUIT: every session ends, a running query too).
     fn watchdog(&self) {
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             if [ -f '{data}/postmaster.pid' ]; then kill -QUIT $(head -1 '{data}/postmaster.pid') 2>/dev/null; sleep 1; fi; \
+             if [ -f '{data}/postmaster.pid' ]; then kill -QUIT $(head -1 '{data}/postmaster.pid') 2>/dev/null; \
+               n=0; while [ -f '{data}/postmaster.pid' ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n+1)); done; fi; \
              rm -rf '{root}'",
             pid = std::process::id(),
             data = self.data.display(),
             root = self.root.display()
         );
+        use std::os::unix::process::CommandExt;
         let _ = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn();
     }
 

@@ -13,7 +13,7 @@ pub struct Applied {
 }
 
 /// Why an apply stopped with a migration failure (exit 1, not an error).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Failure {
     pub migration: String,
     /// The file, relative to the migration directory.

@@ -78,12 +78,36 @@ pub fn code(s: &str) -> String {
 /// Data inside HTML (a `<summary>`), where markdown does not apply: `&`, `<`, `>` and
 /// quotes as entities, line breaks as spaces.
 pub fn html(s: &str) -> String {
-    super::clean(s)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace(['\r', '\n'], " ")
+    inert(
+        &super::clean(s)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace(['\r', '\n'], " "),
+    )
+}
+
+/// Text outside code spans that came from data (an error message of the server, a
+/// file name) must not mention, link or embed: `@name` would notify a user,
+/// `[x](url)` and `![x](url)` would link or load an image, and GitHub links bare
+/// `https://…`, `www.…` and e-mail addresses by itself. A zero-width space after `@`,
+/// before `://` and after `www`, and escaped brackets leave the text as written but
+/// inert.
+pub fn inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let lower = s.to_ascii_lowercase();
+    for (i, c) in s.char_indices() {
+        match c {
+            '@' => out.push_str("@\u{200B}"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            ':' if s[i..].starts_with("://") => out.push_str("\u{200B}:"),
+            '.' if i >= 3 && lower[..i].ends_with("www") => out.push_str("\u{200B}."),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes text for a table cell or a one-line list item. Text between backticks
@@ -107,7 +131,7 @@ pub fn cell(s: &str) -> String {
                     .replace("-->", "--\u{200B}>"),
             );
         } else {
-            out.push_str(
+            out.push_str(&inert(
                 &part
                     .replace('\\', "\\\\")
                     .replace('|', "\\|")
@@ -115,7 +139,7 @@ pub fn cell(s: &str) -> String {
                     .replace('>', "&gt;")
                     .replace("\r\n", "<br>")
                     .replace('\n', "<br>"),
-            );
+            ));
         }
     }
     out
@@ -758,6 +782,27 @@ mod tests {
             findings,
             replay: None,
         }
+    }
+
+    #[test]
+    fn data_cannot_mention_link_or_embed() {
+        let hostile = "relation x: @octocat ![px](https://evil.example/p.png) [click](http://a.b) www.evil.example mail me@evil.example";
+        for out in [cell(hostile), html(hostile)] {
+            assert!(!out.contains("@octocat"), "{out}");
+            assert!(!out.contains("![px]("), "{out}");
+            assert!(!out.contains("[click]("), "{out}");
+            assert!(!out.contains("https://"), "{out}");
+            assert!(!out.contains("http://"), "{out}");
+            assert!(!out.contains("www.evil"), "{out}");
+            assert!(!out.contains("me@evil"), "{out}");
+            // The words stay readable.
+            assert!(
+                out.contains("octocat") && out.contains("evil.example"),
+                "{out}"
+            );
+        }
+        // Inside a code span nothing renders: kept as written.
+        assert_eq!(cell("`@octocat`"), "`@octocat`");
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn render(report: &Report) -> String {
                 "message": { "text": message },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": f.file.trim_end_matches('/'), "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": uri(f.file.trim_end_matches('/')), "uriBaseId": "%SRCROOT%" },
                         "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) },
                     }
                 }],
@@ -118,4 +118,32 @@ pub fn render(report: &Report) -> String {
         }]
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// A relative path as a URI reference (RFC 3986): every byte but the unreserved
+/// characters and `/` percent-encoded, so spaces, quotes, `#`, `?`, `%` and line
+/// breaks in file names stay part of the path.
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_become_uri_references() {
+        assert_eq!(super::uri("db/001_init.sql"), "db/001_init.sql");
+        assert_eq!(
+            super::uri("db/my file \"x\"%0A#?.sql"),
+            "db/my%20file%20%22x%22%250A%23%3F.sql"
+        );
+        assert_eq!(super::uri("db/é\n.sql"), "db/%C3%A9%0A.sql");
+    }
 }

@@ -2,7 +2,9 @@
 //! body of a function the same migration creates and then calls), read with
 //! PostgreSQL's own PL/pgSQL parser (`pg_query::parse_plpgsql`). Static statements
 //! come back parsed, at their line in the file, for the rules to judge like top-level
-//! ones; dynamic `EXECUTE` strings cannot be read and are listed by line.
+//! ones. An `EXECUTE` of a string built only from literals is read like a static
+//! statement (`dynamic::fold`); other `EXECUTE` strings cannot be read and are listed
+//! by line.
 
 use super::parse::{parse, Parsed};
 use std::collections::BTreeMap;
@@ -34,7 +36,17 @@ pub fn body(code: &str, line: u32) -> Result<Body, String> {
     for (kind, lineno, query) in found {
         let at = body_line + lineno.saturating_sub(1);
         if kind == Kind::Dynamic {
-            out.dynamic.push(at);
+            let folded = super::dynamic::fold(&query).or_else(|| {
+                let q = query.trim_start();
+                q.get(..7)
+                    .filter(|p| p.eq_ignore_ascii_case("select "))
+                    .and_then(|_| super::dynamic::fold(&q[7..]))
+            });
+            match folded {
+                // A string of literals: the SQL it runs is known, and judged.
+                Some(sql) => out.statements.push(parse(&sql, &none, at)),
+                None => out.dynamic.push(at),
+            }
             continue;
         }
         match code
@@ -100,7 +112,7 @@ fn walk(v: &serde_json::Value, out: &mut Vec<(Kind, u32, String)>, depth: usize)
                         }
                     }
                     "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => {
-                        out.push((Kind::Dynamic, lineno(), String::new()));
+                        out.push((Kind::Dynamic, lineno(), query("query").unwrap_or_default()));
                     }
                     _ => {}
                 }
@@ -124,8 +136,15 @@ mod tests {
             .iter()
             .map(|p| (p.statements[0].line, p.statements[0].column))
             .collect();
-        assert_eq!(at, [(12, 3), (14, 5)]);
-        assert_eq!(b.dynamic, [16]);
+        assert_eq!(at, [(12, 3), (14, 5), (16, 1)]);
+        assert_eq!(b.dynamic, Vec::<u32>::new(), "a string of literals is read");
+        assert_eq!(b.statements.len(), 3);
+        let dynamic = body(
+            "DO $$\nBEGIN\n  EXECUTE 'DROP TABLE ' || quote_ident(t);\nEND $$;",
+            1,
+        )
+        .unwrap();
+        assert_eq!(dynamic.dynamic, [3]);
         assert!(body("DO $$ BEGIN x y z; END $$;", 1).is_err());
     }
 }

@@ -249,14 +249,22 @@ fn analyse_one(
         for family in FAMILIES {
             family(&cx, &mut state, &mut findings);
         }
+        let inner = Inner {
+            m,
+            opts,
+            file: &file,
+        };
         for (code, line) in plpgsql::run_here(&stmt, parsed, &mut functions) {
-            let inner = Inner {
-                m,
-                opts,
-                file: &file,
-            };
             inner.judge(&code, line, schema, &mut state, &mut findings);
         }
+        inner.text_calls(
+            parsed.text(&stmt),
+            stmt.line,
+            schema,
+            &mut state,
+            &mut findings,
+            0,
+        );
         state.after(&stmt.node, m.no_transaction);
         schema.apply(&stmt.node);
     });
@@ -395,21 +403,83 @@ impl Inner<'_> {
             );
         }
         for parsed in &body.statements {
-            for stmt in &parsed.statements {
-                let cx = Ctx {
-                    m: self.m,
-                    parsed,
-                    stmt,
-                    schema,
-                    opts: self.opts,
-                    file: self.file,
-                    in_tx: true,
-                };
-                for family in FAMILIES {
-                    family(&cx, state, findings);
+            self.statements(parsed, schema, state, findings, 0);
+        }
+    }
+
+    /// Judges parsed statements run inside the migration's transaction, and the SQL
+    /// they hand to functions as text.
+    fn statements(
+        &self,
+        parsed: &Parsed,
+        schema: &mut Schema,
+        state: &mut MigrationState,
+        findings: &mut Vec<Finding>,
+        depth: usize,
+    ) {
+        for stmt in &parsed.statements {
+            let cx = Ctx {
+                m: self.m,
+                parsed,
+                stmt,
+                schema,
+                opts: self.opts,
+                file: self.file,
+                in_tx: true,
+            };
+            for family in FAMILIES {
+                family(&cx, state, findings);
+            }
+            self.text_calls(
+                parsed.text(stmt),
+                stmt.line,
+                schema,
+                state,
+                findings,
+                depth + 1,
+            );
+            state.after(&stmt.node, false);
+            schema.apply(&stmt.node);
+        }
+    }
+
+    /// SQL given as text to a function that runs it (`query_to_xml('SELECT …')`): a
+    /// string of literals is judged like a statement here; anything else is
+    /// `unchecked-dynamic-sql`.
+    fn text_calls(
+        &self,
+        text: &str,
+        line: u32,
+        schema: &mut Schema,
+        state: &mut MigrationState,
+        findings: &mut Vec<Finding>,
+        depth: usize,
+    ) {
+        if depth > 8
+            || !sql::dynamic::SQL_TEXT_FUNCTIONS
+                .iter()
+                .any(|f| text.to_ascii_lowercase().contains(f))
+        {
+            return;
+        }
+        let none = BTreeMap::new();
+        for (name, args) in sql::dynamic::calls(text, sql::dynamic::SQL_TEXT_FUNCTIONS) {
+            let at = line + text[..args.start].matches('\n').count() as u32;
+            let arg = sql::dynamic::first_argument(&text[args]);
+            match sql::dynamic::fold(arg) {
+                Some(query) => {
+                    let parsed = sql::parse(&query, &none, at);
+                    self.statements(&parsed, schema, state, findings, depth);
                 }
-                state.after(&stmt.node, false);
-                schema.apply(&stmt.node);
+                None => findings.push(
+                    Finding::new(
+                        &transactions::UNCHECKED_DYNAMIC_SQL,
+                        self.file.to_string(),
+                        format!("{name}() runs SQL built while the migration runs: sqlgate cannot see it, so none of its rules checked it"),
+                    )
+                    .at(at, 1)
+                    .version(self.m.version.raw()),
+                ),
             }
         }
     }
@@ -752,7 +822,8 @@ mod tests {
     const PAIRS: &[(&str, &[&str], &str, &str)] = &[
         ("syntax-error", &[], "create tabel x (id int);", "create table x (id int);"),
         ("alter-column-type-rebuilds-index", &["create table k (id int, w varchar(10), n varchar(10));\ncreate index k_w on k (lower(w));\ncreate index k_n on k (n);"], "alter table k alter column w type text;", "alter table k alter column n type text;"),
-        ("unchecked-dynamic-sql", &[T], "do $$ begin execute 'drop table t'; end $$;", "do $$ begin perform 1; end $$;"),
+        ("unchecked-dynamic-sql", &[T], "do $$ begin execute format('drop table %I', 't'); end $$;", "do $$ begin execute 'drop table t'; end $$;"),
+        ("unchecked-dynamic-sql", &[T], "select query_to_xml('select * from ' || current_user, true, false, '');", "select query_to_xml('select 1', true, false, '');"),
         ("undefined-placeholder", &[], "create table ${S}.x (id int);", "create table x (id int, j jsonb default '{}', d text default '$x');"),
         ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),
         ("concurrently-in-transaction", &[T], "create index concurrently i on t (a);", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
@@ -812,6 +883,13 @@ mod tests {
         ("server-side-access", &[], "create function f() returns void language plpgsql as $$ begin perform pg_read_file('/etc/passwd'); end $$;", "create function f() returns void language plpgsql as $$ begin perform 1; end $$;"),
         ("server-side-access", &[], "do $$ begin execute 'copy t to program ''id'''; end $$;", "do $$ begin raise notice 'hello'; end $$;"),
         ("server-side-access", &[], "-- sqlgate:no-transaction\nalter system set work_mem = '1GB';", "set work_mem = '1GB';"),
+        ("server-side-access", &[], "do $$ begin execute 'cop' || 'y (select 1) to prog' || 'ram ''id > /tmp/x'''; end $$;", "do $$ begin execute 'select ' || '1'; end $$;"),
+        ("server-side-access", &[], "prepare p as select pg_read_file('/etc/hostname'); create table leak as execute p;", "prepare p as select 1; execute p;"),
+        ("server-side-access", &[], "select query_to_xml('select lo_import(''/etc/passwd'') as o', true, false, '');", "select query_to_xml('select 1 as o', true, false, '');"),
+        ("server-side-access", &[], "alter database app set session_preload_libraries = 'evil';", "alter database app set work_mem = '64MB';"),
+        ("server-side-access", &[], "alter role app set local_preload_libraries = 'evil';", "alter role app set statement_timeout = '5s';"),
+        ("server-side-access", &[], "create event trigger t on ddl_command_start execute function f();", "create trigger t before insert on t for each row execute function f();"),
+        ("server-side-access", &[], "create table t (a text default pg_read_file('/etc/hostname'));", "create table t (a text default 'x');"),
         ("server-side-access", &[], "create server other foreign data wrapper postgres_fdw options (host 'evil.example.com');", "create schema other;"),
         ("server-side-access", &[], "grant pg_execute_server_program to app;", "grant pg_read_all_data to app;"),
         ("server-side-access", &[], "alter role app superuser;", "alter role app nosuperuser;"),

@@ -172,6 +172,39 @@ fn server_side(cx: &Ctx, out: &mut Vec<Finding>) {
                 ),
             );
         }
+        NodeEnum::CreateEventTrigStmt(t) => {
+            return server_access(cx, out, format!(
+                "CREATE EVENT TRIGGER {} runs its function on every matching command of every role in the database, with the rights of whoever runs it",
+                names::ident(&t.trigname)
+            ));
+        }
+        NodeEnum::AlterDatabaseSetStmt(a) => {
+            if let Some(name) = preload(a.setstmt.as_ref()) {
+                return server_access(cx, out, format!(
+                    "ALTER DATABASE {} SET {name} makes every new session of the database load a shared library into the server process",
+                    names::ident(&a.dbname)
+                ));
+            }
+        }
+        NodeEnum::AlterRoleSetStmt(a) => {
+            if let Some(name) = preload(a.setstmt.as_ref()) {
+                return server_access(cx, out, format!(
+                    "ALTER ROLE … SET {name} makes the role's sessions load a shared library into the server process"
+                ));
+            }
+        }
+        NodeEnum::VariableSetStmt(v)
+            if PRELOAD_SETTINGS.contains(&v.name.to_lowercase().as_str()) =>
+        {
+            return server_access(
+                cx,
+                out,
+                format!(
+                    "SET {} loads shared libraries into the server process",
+                    v.name.to_lowercase()
+                ),
+            );
+        }
         NodeEnum::AlterSystemStmt(_) => {
             return server_access(
                 cx,
@@ -315,6 +348,34 @@ fn server_side(cx: &Ctx, out: &mut Vec<Finding>) {
             }
         }
     }
+    // Calls the parse-tree walk does not reach (inside PREPARE, a column default, a
+    // VALUES list): by the statement's tokens.
+    if let Some((name, _)) = crate::sql::dynamic::calls(cx.text(), SERVER_FUNCTIONS)
+        .into_iter()
+        .next()
+    {
+        server_access(
+            cx,
+            out,
+            format!(
+            "{name}() reaches past the database: the server's files or processes, or another server"
+        ),
+        );
+    }
+}
+
+/// Settings that load shared libraries (or choose where they come from).
+const PRELOAD_SETTINGS: &[&str] = &[
+    "session_preload_libraries",
+    "local_preload_libraries",
+    "shared_preload_libraries",
+    "dynamic_library_path",
+    "jit_provider",
+];
+
+fn preload(set: Option<&pg_query::protobuf::VariableSetStmt>) -> Option<String> {
+    let name = set?.name.to_lowercase();
+    PRELOAD_SETTINGS.contains(&name.as_str()).then_some(name)
 }
 
 fn grants_superuser(options: &[pg_query::protobuf::Node]) -> bool {

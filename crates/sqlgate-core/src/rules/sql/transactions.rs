@@ -37,11 +37,11 @@ pub static UNDEFINED_PLACEHOLDER: Rule = Rule {
 
 pub static UNCHECKED_DYNAMIC_SQL: Rule = Rule {
     id: "unchecked-dynamic-sql",
-    severity: Severity::Info,
+    severity: Severity::Warning,
     on: true,
     category: CATEGORY,
-    summary: "A `DO` block or a function the migration calls runs `EXECUTE` with SQL built at run time; it was not checked.",
-    why: "sqlgate judges the static SQL inside PL/pgSQL like top-level statements, but a string built while the block runs cannot be read beforehand: its locks and rewrites are unknown.",
+    summary: "A `DO` block or a function the migration calls runs `EXECUTE` with SQL built at run time, or a function such as `query_to_xml` runs SQL given as a computed string; it was not checked.",
+    why: "sqlgate judges the static SQL inside PL/pgSQL like top-level statements, and an `EXECUTE` of literal strings (`'DROP ' || 'TABLE t'`) like any statement, but a string built while the block runs cannot be read beforehand: its locks, rewrites and reach are unknown. It is also how a hostile change hides SQL from review.",
     fix: "Review the generated statements by hand, or write them out as plain statements so sqlgate (and reviewers) can see them.",
     bad: "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD COLUMN x int NOT NULL DEFAULT 0', t); END $$;",
     good: "ALTER TABLE orders ADD COLUMN x int NOT NULL DEFAULT 0;",

@@ -598,7 +598,7 @@ fn validate_repair_baseline_and_verify() {
     let ok = sg(t.path(), &["verify", "--database-url", &url]);
     assert_eq!(ok.code, 0, "{}", ok.stdout);
     assert!(
-        ok.stdout.contains("PostgreSQL") && ok.stdout.contains("sqlgate:history:v2"),
+        ok.stdout.contains("PostgreSQL") && ok.stdout.contains("sqlgate:history:v3"),
         "{}",
         ok.stdout
     );

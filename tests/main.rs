@@ -21,5 +21,6 @@ mod locks;
 mod preview;
 mod replay;
 mod sandbox;
+mod seeds;
 mod trusted_apply;
 mod untrusted;

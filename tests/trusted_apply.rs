@@ -76,7 +76,7 @@ fn a_no_transaction_migration_with_an_unanalyzable_statement_is_refused() {
 }
 
 #[test]
-fn duplicate_versions_are_refused_by_apply_and_listed_by_status() {
+fn duplicate_versions_are_each_applied_recorded_and_listed() {
     let t = tempfile::tempdir().expect("tempdir");
     migrations(
         t.path(),
@@ -88,33 +88,41 @@ fn duplicate_versions_are_refused_by_apply_and_listed_by_status() {
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("duplicate-version"), "{}", r.stdout);
-    assert!(r.stderr.contains("not contacted"), "{}", r.stderr);
-    assert!(!history_exists(&url));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(
+            &url,
+            "SELECT name FROM sqlgate_migrations ORDER BY version, name"
+        ),
+        ["001_a", "002_hooks", "002_tags"]
+    );
     let s = sg(t.path(), &["status", "--database-url", &url]);
-    assert_eq!(s.code, 0, "status never refuses: {}{}", s.stdout, s.stderr);
-    assert!(s.stdout.contains("duplicate-version"), "{}", s.stdout);
-    let s = sg(t.path(), &["status", "--database-url", &url, "--exit-code"]);
-    assert_eq!(s.code, 1);
+    assert_eq!(s.code, 0, "{}{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout.contains("002_hooks") && s.stdout.contains("002_tags"),
+        "{}",
+        s.stdout
+    );
     let j = sg(
         t.path(),
         &["status", "--database-url", &url, "--format", "json"],
     );
     let v: serde_json::Value = serde_json::from_str(&j.stdout).expect("json");
-    assert!(v["findings"]
+    let applied = v["migrations"]
         .as_array()
-        .is_some_and(|f| f.iter().any(|f| f["rule"] == "duplicate-version")));
-    // The JSON format of the refusal.
-    let r = apply(t.path(), &url, &["--format", "json"]);
-    assert_eq!(r.code, 2);
-    let v: serde_json::Value =
-        serde_json::from_str(&r.stdout[r.stdout.find('{').unwrap_or(0)..]).expect("a JSON report");
-    assert_eq!(v["findings"][0]["rule"], "duplicate-version");
+        .map(|a| a.iter().filter(|m| m["state"] == "applied").count());
+    assert_eq!(applied, Some(3), "{v}");
+    // Nothing runs twice.
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(&url, "SELECT count(*) FROM sqlgate_migrations"),
+        ["3"]
+    );
 }
 
 #[test]
-fn a_file_that_manages_its_own_transaction_is_refused_with_the_fix() {
+fn a_file_that_manages_its_own_transaction_runs_as_one_and_anything_else_is_refused() {
     let t = tempfile::tempdir().expect("tempdir");
     write(
         t.path().join("migrations/001_products.sql"),
@@ -122,14 +130,22 @@ fn a_file_that_manages_its_own_transaction_is_refused_with_the_fix() {
     );
     let url = fresh_db();
     let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(&url, "SELECT name FROM sqlgate_migrations"),
+        ["001_products"]
+    );
+    // Statements after its COMMIT would run outside any transaction: refused.
+    write(
+        t.path().join("migrations/002_more.sql"),
+        "BEGIN;\nCREATE TABLE more (id int);\nCOMMIT;\nCREATE TABLE after (id int);\n",
+    );
+    let r = apply(t.path(), &url, &[]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("transaction-control"), "{}", r.stdout);
     assert!(r.stdout.contains("sqlgate:no-transaction"), "{}", r.stdout);
     assert_eq!(
-        query(
-            &url,
-            "SELECT count(*) FROM pg_class WHERE relname = 'products'"
-        ),
+        query(&url, "SELECT count(*) FROM pg_class WHERE relname = 'more'"),
         ["0"]
     );
 }
@@ -143,7 +159,7 @@ fn concurrently_in_a_transaction_names_the_directive() {
             ("001_a.sql", "CREATE TABLE a (id int);\n"),
             (
                 "002_idx.sql",
-                "CREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
+                "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
             ),
         ],
     );
@@ -362,7 +378,10 @@ fn down_sql_can_run_without_a_transaction_in_every_layout() {
                 "002_idx.up.sql",
                 "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\n",
             ),
-            ("002_idx.down.sql", "DROP INDEX CONCURRENTLY a_idx;\n"),
+            (
+                "002_idx.down.sql",
+                "DROP INDEX CONCURRENTLY a_idx;\nUPDATE a SET id = id WHERE false;\n",
+            ),
         ],
     );
     let url = fresh_db();

@@ -35,7 +35,12 @@ pub struct Options {
 /// Checks `--allow` values: only the pre-flight's rules can be allowed.
 pub fn check_allow(allow: &[String]) -> Result<(), Error> {
     for a in allow {
-        if !plan::BLOCKING.contains(&a.as_str()) && a != "unanalyzable-statement" {
+        // `duplicate-version` once stopped an apply; files sharing a version are now
+        // recorded one row each, so allowing it is accepted and changes nothing.
+        if !plan::BLOCKING.contains(&a.as_str())
+            && a != "unanalyzable-statement"
+            && a != "duplicate-version"
+        {
             return Err(Error::Usage(format!(
                 "--allow {a}: only the rules that stop an apply can be allowed ({}, unanalyzable-statement)",
                 plan::BLOCKING.join(", ")

@@ -60,6 +60,25 @@ pub fn run(settings: &Settings, url: &str, opts: &Options) -> Result<i32, Error>
         ));
         return Ok(2);
     }
+    if opts.refresh {
+        // What refresh will apply again is judged before anything is rolled back: a
+        // refusal afterwards would leave the database empty.
+        let cat = app::load_catalog(settings)?;
+        if let Some(code) = super::apply::directory_preflight(settings, &cat, &opts.allow)? {
+            return Ok(code);
+        }
+        let all: Vec<&sqlgate_core::catalog::Migration> = cat.migrations.iter().collect();
+        let found = super::apply::sql_preflight(settings, &cat, &opts.allow, false)(&all);
+        if !found.is_empty() {
+            return Ok(super::apply::refuse(
+                settings,
+                &cat,
+                found,
+                "refresh refused before rolling anything back, the database is unchanged",
+            )?
+            .unwrap_or(2));
+        }
+    }
     let code = super::rollback::run(settings, url, RollbackScope::All, false, &opts.allow)?;
     if code != 0 || !opts.refresh {
         return Ok(code);

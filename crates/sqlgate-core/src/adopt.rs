@@ -87,6 +87,29 @@ pub enum Algorithm {
     FlywayCrc32,
 }
 
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Algorithm::Sha256Hex => "SHA-256",
+            Algorithm::Md5Hex => "MD5",
+            Algorithm::Sha384Hex => "SHA-384",
+            Algorithm::FlywayCrc32 => "Flyway CRC32",
+        })
+    }
+}
+
+impl Algorithm {
+    /// How the algorithm is named in a kept checksum (`md5:<the tool's checksum>`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Algorithm::Sha256Hex => "sha256",
+            Algorithm::Md5Hex => "md5",
+            Algorithm::Sha384Hex => "sha384",
+            Algorithm::FlywayCrc32 => "flyway-crc32",
+        }
+    }
+}
+
 /// How rows are matched to files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -339,16 +362,21 @@ fn file_text(m: &Migration) -> String {
 
 /// The file's checksum as `algorithm` computes it.
 pub fn checksum(algorithm: Algorithm, text: &str) -> String {
+    checksum_bytes(algorithm, text.as_bytes())
+}
+
+/// The checksum of bytes as `algorithm` computes it.
+pub fn checksum_bytes(algorithm: Algorithm, bytes: &[u8]) -> String {
     match algorithm {
-        Algorithm::Sha256Hex => format!("{:x}", sha2::Sha256::digest(text.as_bytes())),
-        Algorithm::Sha384Hex => format!("{:x}", sha2::Sha384::digest(text.as_bytes())),
+        Algorithm::Sha256Hex => format!("{:x}", sha2::Sha256::digest(bytes)),
+        Algorithm::Sha384Hex => format!("{:x}", sha2::Sha384::digest(bytes)),
         Algorithm::Md5Hex => {
             use md5::Digest as _;
-            format!("{:x}", md5::Md5::digest(text.as_bytes()))
+            format!("{:x}", md5::Md5::digest(bytes))
         }
         Algorithm::FlywayCrc32 => {
             let mut crc = crc32fast::Hasher::new();
-            for line in text.lines() {
+            for line in String::from_utf8_lossy(bytes).lines() {
                 crc.update(line.trim_end_matches('\r').as_bytes());
             }
             (crc.finalize() as i32).to_string()
@@ -373,8 +401,33 @@ fn by_name<'a>(cat: &'a Catalog, raw: &str) -> Option<&'a Migration> {
     {
         return Some(m);
     }
-    let (version, _) = parse_name(stem).ok()?;
-    let mut same = cat.migrations.iter().filter(|m| m.version == version);
+    // By version: the one file of that version — and when the record names a
+    // description too, only if the file's is the same (a file renamed to another
+    // description is not the migration that ran).
+    let (version, description) = parse_name(stem).ok()?;
+    let mut same = cat
+        .migrations
+        .iter()
+        .filter(|m| m.version == version)
+        .filter(|m| description.is_empty() || m.description == description);
+    let first = same.next()?;
+    same.next().is_none().then_some(first)
+}
+
+/// A file that carries the description of a recorded name under another version: the
+/// recorded migration, renumbered since it ran.
+fn renamed<'a>(cat: &'a Catalog, raw: &str) -> Option<&'a Migration> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let stem = base.strip_suffix(".sql").unwrap_or(base);
+    let stem = stem.strip_suffix(".up").unwrap_or(stem);
+    let (version, description) = parse_name(stem).ok()?;
+    if description.is_empty() {
+        return None;
+    }
+    let mut same = cat
+        .migrations
+        .iter()
+        .filter(|m| m.description == description && m.version != version);
     let first = same.next()?;
     same.next().is_none().then_some(first)
 }
@@ -392,14 +445,22 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
         };
         let kind = row.kind.as_deref().unwrap_or("");
         if row.failed {
+            let message = if source.tool == Tool::GolangMigrate {
+                format!(
+                    "golang-migrate marks version {key} dirty in {}: that migration failed part-way. Finish or undo what it did by hand, then clear the flag (`migrate force <version>`, or `UPDATE {} SET dirty = false`), and run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
+                    source.table, source.table
+                )
+            } else {
+                format!(
+                    "{} records `{key}` as failed or unfinished: finish or undo it by hand and fix {} first, then run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
+                    source.tool.name(),
+                    source.table
+                )
+            };
             out.refusals.push(Finding::new(
                 &FAILED_MIGRATION,
                 source.table.clone(),
-                format!(
-                    "{} records `{key}` as failed or unfinished: finish or undo it by hand and fix {} first; sqlgate does not take over a half-applied migration",
-                    source.tool.name(),
-                    source.table
-                ),
+                message,
             ));
             continue;
         }
@@ -424,6 +485,24 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
         let Some(m) = m else {
             if row.undone {
                 out.ignored += 1;
+                continue;
+            }
+            if let Some(now) = (source.key != Key::Version)
+                .then(|| renamed(cat, key))
+                .flatten()
+            {
+                out.refusals.push(
+                    Finding::new(
+                        &MISSING_FILE,
+                        display_path(dir, &now.up.path),
+                        format!(
+                            "{} records `{key}` as applied, and the file is now `{}`: a migration that ran keeps its name, or sqlgate would take it for a new one and run it again. Rename it back, then run `sqlgate adopt` again",
+                            source.tool.name(),
+                            now.up.path
+                        ),
+                    )
+                    .version(now.version.raw()),
+                );
                 continue;
             }
             out.refusals.push(Finding::new(
@@ -455,13 +534,17 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
         let mut up_sql = Some(m.up.text.clone());
         if let (Some((_, algorithm)), Some(recorded)) = (&source.checksum, &row.checksum) {
             let ours = checksum(*algorithm, &file_text(m));
-            if !recorded.trim().eq_ignore_ascii_case(&ours) {
+            // The tool may have hashed the file as written (CRLF, a BOM) rather than
+            // as sqlgate normalises it: either way it is the same file.
+            let as_written = m.up.raw.as_ref().map(|raw| checksum_bytes(*algorithm, raw));
+            let same = |c: &str| recorded.trim().eq_ignore_ascii_case(c);
+            if !same(&ours) && !as_written.as_deref().is_some_and(same) {
                 out.mismatches.push(
                     Finding::new(
                         &CHECKSUM_MISMATCH,
                         display_path(dir, &m.up.path),
                         format!(
-                            "{} ran another version of `{}`: its recorded checksum ({algorithm:?} {}) is not the file's ({ours}); adopted as modified — review the edit, then `sqlgate repair {}`",
+                            "{} ran another version of `{}`: its recorded checksum ({algorithm} {}) is not the file's ({ours}); adopted as modified — review the edit, then `sqlgate repair {}`",
                             source.tool.name(),
                             m.name,
                             recorded.trim(),
@@ -470,7 +553,7 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
                     )
                     .version(m.version.raw()),
                 );
-                checksum_kept = format!("{algorithm:?}:{}", recorded.trim());
+                checksum_kept = format!("{}:{}", algorithm.id(), recorded.trim());
                 up_sql = None;
             }
         }
@@ -616,6 +699,15 @@ mod tests {
         let m = map(&c, &s, &[r], "m");
         assert_eq!(m.mismatches.len(), 1);
         assert_ne!(m.adopted[0].checksum, c.migrations[0].checksum());
+        // A CRLF file hashed as written (seed 003's md5 of the raw file) is the same
+        // file; a real edit is still caught.
+        let crlf = "create table a (id int);\r\ncreate table b (id int);\r\n";
+        let c = cat(&[("001_a.sql", crlf)]);
+        let mut r = row("001_a");
+        r.checksum = Some(checksum(Algorithm::Md5Hex, crlf));
+        assert!(map(&c, &s, &[r.clone()], "m").mismatches.is_empty());
+        r.checksum = Some(checksum(Algorithm::Md5Hex, &crlf.replace("b (", "c (")));
+        assert_eq!(map(&c, &s, &[r], "m").mismatches.len(), 1);
         // Flyway's CRC32 of the lines, as a signed number.
         assert_eq!(
             checksum(Algorithm::FlywayCrc32, "a\nb\n"),

@@ -42,7 +42,8 @@ fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTi
     let width = cat.migrations.iter().map(|m| m.version.width()).max();
     match numbering {
         Numbering::Sequential | Numbering::Sparse => {
-            let width = width.unwrap_or(3);
+            // The width most files use: one odd wider file (`0009_x`) is not copied.
+            let width = crate::rules::directory::common_width(cat).unwrap_or(3);
             match max {
                 Some(m) if m.is_dotted() => m.succ().canonical().to_string(),
                 Some(m) => m.succ().padded(width),

@@ -33,12 +33,24 @@ pub fn plan<'a>(
     allow_out_of_order: bool,
 ) -> Plan<'a> {
     let mut out = Plan::default();
-    let by_version: HashMap<&str, &Migration> = cat
-        .migrations
-        .iter()
-        .map(|m| (m.version.canonical(), m))
-        .collect();
+    let mut by_version: HashMap<&str, Vec<&Migration>> = HashMap::new();
+    for m in &cat.migrations {
+        by_version.entry(m.version.canonical()).or_default().push(m);
+    }
+    // The file a row records: the one file of its version, or — where files share a
+    // version (both applied by an earlier runner) — the one with its name.
+    let file_of = |r: &Record| -> Option<&'a Migration> {
+        match by_version.get(r.version.as_str())?.as_slice() {
+            [m] => Some(*m),
+            many => many.iter().find(|m| m.name == r.name).copied(),
+        }
+    };
     let recorded: HashMap<&str, &Record> = rows.iter().map(|r| (r.version.as_str(), r)).collect();
+    let matched: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(&file_of)
+        .map(|m| m.up.path.as_str())
+        .collect();
     // A placeholder written by `baseline <version>` for a version without a file (or
     // by sqlgate before 0.2, which recorded only the version): everything up to it
     // counts as in the database. Rows for files are exact, so gaps stay pending.
@@ -71,7 +83,7 @@ pub fn plan<'a>(
             out.status.push(line(r, State::Missing));
             continue;
         }
-        match by_version.get(r.version.as_str()) {
+        match file_of(r) {
             None if !placeholder(&r) => {
                 out.blockers.push(Finding::new(
                     &MISSING_FILE,
@@ -132,8 +144,9 @@ pub fn plan<'a>(
     }
     for m in &cat.migrations {
         let v = m.version.canonical();
-        if recorded.contains_key(v) || baseline.as_ref().is_some_and(|b| &m.version <= b) {
-            if !recorded.contains_key(v) {
+        let has_row = matched.contains(m.up.path.as_str());
+        if has_row || baseline.as_ref().is_some_and(|b| &m.version <= b) {
+            if !has_row {
                 out.status.push(StatusLine {
                     version: v.into(),
                     name: m.name.clone(),
@@ -206,8 +219,9 @@ fn line(r: &Record, state: State) -> StatusLine {
 /// what the runner cannot execute as written (the deploy would fail, or run part of a
 /// migration and record it whole). Other findings (`drop-table`, …) are the pull
 /// request's business, not the runner's.
+/// `duplicate-version` is not among them: each file is its own history row (version
+/// and name), so two files that share a version are both applied and recorded.
 pub const BLOCKING: &[&str] = &[
-    "duplicate-version",
     "invalid-name",
     "mixed-layout",
     "not-utf8",
@@ -344,5 +358,20 @@ pub fn find<'a>(cat: &'a Catalog, raw: &str) -> Result<&'a Migration, String> {
                 || m.up.path.rsplit('/').next() == Some(base)
                 || m.up.path.split('/').next() == Some(stem)
         })
-        .ok_or_else(|| format!("no migration file is called {base}"))
+        .ok_or_else(|| {
+            // A down file (`…_rollback.sql`, `….down.sql`, `U1__x.sql`): say whose.
+            let of = cat.migrations.iter().find(|m| {
+                m.down.as_ref().is_some_and(|d| {
+                    d.path != m.up.path
+                        && (d.path == raw || d.path.rsplit('/').next() == Some(base))
+                })
+            });
+            match of {
+                Some(m) => format!(
+                    "{base} is the down of {}: `sqlgate apply` runs up migrations; roll it back with `sqlgate rollback --only {}`",
+                    m.name, m.name
+                ),
+                None => format!("no migration file is called {base}"),
+            }
+        })
 }

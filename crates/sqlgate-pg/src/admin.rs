@@ -120,11 +120,13 @@ pub async fn rollback(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    let rows = if history::exists(&client, table).await? {
-        history::read(&client, table).await?
-    } else {
-        Vec::new()
-    };
+    if !history::exists(&client, table).await? {
+        return Err(Error::Usage(format!(
+            "the database has no sqlgate history ({}): sqlgate applied nothing here, so there is nothing to roll back. If another tool migrated it, take it over first with `sqlgate adopt` (or `sqlgate baseline`)",
+            quoted(table)
+        )));
+    }
+    let rows = history::read(&client, table).await?;
     let scope = match &opts.scope {
         RollbackScope::Only {
             migration,
@@ -186,10 +188,19 @@ pub async fn rollback(
                 r.version
             ),
             None => format!("{} has no file, so there is no down SQL to run", r.name),
-            Some(m) if m.down.as_ref().is_none_or(|d| !text::has_sql(&d.text)) => format!(
-                "{} has no down SQL (a down file, a `-- DOWN` section or a `_rollback` sibling, by layout)",
-                m.name
-            ),
+            // A down file of its own that is empty or only comments is a deliberate
+            // no-op (sqlx runs it as one); an empty `-- DOWN` section is not a down.
+            Some(m)
+                if m
+                    .down
+                    .as_ref()
+                    .is_none_or(|d| d.path == m.up.path && !text::has_sql(&d.text)) =>
+            {
+                format!(
+                    "{} has no down SQL (a down file, a `-- DOWN` section or a `_rollback` sibling, by layout)",
+                    m.name
+                )
+            }
             Some(m) => {
                 plan.push(m);
                 continue;
@@ -308,6 +319,15 @@ fn choose<'a>(
     })
 }
 
+/// The condition picking a migration's history row (`$1` its version, `$2` its name):
+/// the row of that version — or, where two files share the version, the one with
+/// its name (an older row of a renamed file still matches by version alone).
+fn one_row(alias: &str, table: &str) -> String {
+    format!(
+        "{alias}.version = $1 AND ({alias}.name = $2 OR NOT EXISTS (SELECT FROM {table} o WHERE o.version = {alias}.version AND o.name <> {alias}.name))"
+    )
+}
+
 async fn run_downs(
     client: &tokio_postgres::Client,
     table: &str,
@@ -318,12 +338,15 @@ async fn run_downs(
 ) -> Result<(), Error> {
     let q = quoted(table);
     let delete = client
-        .prepare(&format!("DELETE FROM {q} WHERE version = $1"))
+        .prepare(&format!("DELETE FROM {q} h WHERE {}", one_row("h", &q)))
         .await
         .map_err(db_err("cannot prepare the history update"))?;
     for m in plan {
         let Some(down) = &m.down else { continue };
-        let parsed = sql::parse(&down.text, &opts.vars, down.first_line);
+        let mut parsed = sql::parse(&down.text, &opts.vars, down.first_line);
+        if !m.down_no_transaction {
+            parsed.unwrap_own_transaction();
+        }
         let started = std::time::Instant::now();
         let failed = |line: u32, column: u32, message: String, done: Option<usize>| Failure {
             migration: m.name.clone(),
@@ -346,7 +369,7 @@ async fn run_downs(
             let Ok(result) = exec::run_each(client, &parsed, &mut exec::Quiet).await;
             match result {
                 Ok(()) => client
-                    .execute(&delete, &[&m.version.canonical()])
+                    .execute(&delete, &[&m.version.canonical(), &m.name])
                     .await
                     .map(|_| ())
                     .map_err(|e| failed(down.first_line, 1, describe(&e), None)),
@@ -359,7 +382,7 @@ async fn run_downs(
                 pg_duration(opts.statement_timeout)
             );
             let version = m.version.canonical();
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&version];
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&version, &m.name];
             let record = client.execute(&delete, &params);
             exec::run_transaction(client, &begin, &parsed, record)
                 .await
@@ -391,10 +414,12 @@ async fn run_downs(
                     let _ = client
                         .execute(
                             &format!(
-                                "UPDATE {q} SET status = 'failed', statements_done = $2, error = $3 WHERE version = $1"
+                                "UPDATE {q} h SET status = 'failed', statements_done = $3, error = $4 WHERE {}",
+                                one_row("h", &q)
                             ),
                             &[
                                 &m.version.canonical(),
+                                &m.name,
                                 &(done as i32),
                                 &format!("rollback failed: {}", f.message),
                             ],
@@ -732,7 +757,7 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
         let comment: Option<String> = get(&row, 0, "the history table comment")?;
         let layout_ok = matches!(
             comment.as_deref(),
-            Some(history::LAYOUT) | Some(history::LAYOUT_V1)
+            Some(history::LAYOUT) | Some(history::LAYOUT_V1) | Some(history::LAYOUT_V2)
         );
         out.push(check(
             "history layout",
@@ -743,7 +768,9 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
         // A hand-edited table: rows apply cannot trust.
         let duplicates: Vec<String> = client
             .query(
-                &format!("SELECT version::text FROM {q} GROUP BY version HAVING count(*) > 1"),
+                &format!(
+                    "SELECT version::text FROM {q} GROUP BY version, name HAVING count(*) > 1"
+                ),
                 &[],
             )
             .await
@@ -774,7 +801,7 @@ pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
                 "history versions",
                 false,
                 if duplicates.is_empty() {
-                    "the table has no unique key on version (was its primary key dropped?): apply cannot record migrations".to_string()
+                    "the table has no unique key on (version, name) (was its primary key dropped?): apply cannot record migrations".to_string()
                 } else {
                     format!(
                         "versions recorded more than once: {}; delete the extra rows by hand",

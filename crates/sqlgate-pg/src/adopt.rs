@@ -164,7 +164,7 @@ pub async fn adopt(
             match found.len() {
                 0 => {
                     return Err(Error::Usage(
-                        "no history table of a tool sqlgate knows was found (docs/moving.md lists them); name one with --from".into(),
+                        "no history table of a tool sqlgate knows was found (docs/moving.md lists them): name one with --from, or — when the database was migrated without a history table (by hand, by scripts) — record what it has with `sqlgate baseline <version>` (every migration up to that version counts as applied, nothing runs)".into(),
                     ))
                 }
                 1 => found.remove(0),
@@ -230,13 +230,19 @@ async fn write(client: &Client, own: &str, adoption: &mut Adoption) -> Result<()
     // no empty sqlgate history behind (which would hide the database's past).
     let result = async {
         history::ensure(client, own).await?;
-        let present: Vec<String> = history::read(client, own)
+        let present: Vec<(String, String)> = history::read(client, own)
             .await?
             .into_iter()
-            .map(|r| r.version)
+            .map(|r| (r.version, r.name))
             .collect();
-        for a in &adoption.mapping.adopted {
-            if present.contains(&a.version) {
+        let adopted = &adoption.mapping.adopted;
+        for a in adopted {
+            // Already recorded: the same file, or the one file of that version.
+            let shared = adopted.iter().filter(|b| b.version == a.version).count() > 1;
+            if present
+                .iter()
+                .any(|(v, n)| v == &a.version && (n == &a.name || !shared))
+            {
                 adoption.skipped.push(a.name.clone());
                 continue;
             }

@@ -154,6 +154,18 @@ pub async fn apply(
     } else {
         Vec::new()
     };
+    // A database something else migrated: that is the refusal to show, not the
+    // pre-flight's findings about files that already ran there (checked again under
+    // the lock below).
+    if rows.is_empty() && !opts.allow_existing_schema {
+        if let Some(found) = crate::adopt::unrecognised(&client, table, dir).await? {
+            return Ok(ApplyReport {
+                blockers: vec![found],
+                refused: true,
+                ..Default::default()
+            });
+        }
+    }
     let pending = to_run(cat, &rows, dir, opts)?.pending;
     let refused = preflight(&pending);
     if !refused.is_empty() {
@@ -260,7 +272,7 @@ async fn apply_locked(
                  -- sent ahead of the statements (pipelined): the server times them
                  GREATEST($6::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint),
                  $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, status = EXCLUDED.status,
+         ON CONFLICT (version, name) DO UPDATE SET checksum = EXCLUDED.checksum, status = EXCLUDED.status,
            batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
            error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
     );
@@ -312,7 +324,11 @@ async fn apply_locked(
         }
         let started = Instant::now();
         progress.started(i, total, &m.name);
-        let parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        if !m.no_transaction {
+            // `BEGIN; … COMMIT;` of its own: run as the runner's transaction.
+            parsed.unwrap_own_transaction();
+        }
         let outcome = if opts.observe {
             let file = display_path(dir, &m.up.path);
             run_observed(client, m, &parsed, opts, &recorder, file, &mut report.steps).await
@@ -415,7 +431,8 @@ async fn apply_all_or_nothing(
     let mut done = Vec::new();
     for m in pending {
         let started = Instant::now();
-        let parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+        parsed.unwrap_own_transaction();
         let step = match exec::run_in_transaction(client, &parsed).await {
             Err(e) => Err(failure(m, &e)),
             Ok(()) => {

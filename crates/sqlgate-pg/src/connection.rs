@@ -136,5 +136,19 @@ pub fn with_hint(e: &tokio_postgres::Error) -> String {
             "\n  sqlgate: this SQL must run outside a transaction: put `-- sqlgate:no-transaction` as the first line of the migration (or of its down file, or right after its `-- DOWN` marker)",
         );
     }
+    use tokio_postgres::error::SqlState;
+    let exists = [
+        SqlState::DUPLICATE_TABLE,
+        SqlState::DUPLICATE_OBJECT,
+        SqlState::DUPLICATE_SCHEMA,
+        SqlState::DUPLICATE_FUNCTION,
+        SqlState::DUPLICATE_COLUMN,
+        SqlState::DUPLICATE_DATABASE,
+    ];
+    if e.code().is_some_and(|c| exists.contains(c)) {
+        s.push_str(
+            "\n  sqlgate: the object already exists — if this migration already ran here under another runner (or by hand), record it as applied without running it: `sqlgate baseline <version>` (or take over the other runner's history with `sqlgate adopt`); if not, the migration collides with something else and needs a fix",
+        );
+    }
     s
 }

@@ -1,6 +1,6 @@
 //! The history table: one row per applied, failed or baselined migration (see
 //! docs/history-table.md). Created on first use; its layout version is kept in the
-//! table comment (`sqlgate:history:v1`) so later releases can upgrade it. Rows are
+//! table comment (`sqlgate:history:v3`) so later releases can upgrade it. Rows are
 //! read with checked access: a hand-edited table is a clear error, never a panic.
 
 use crate::connection::describe;
@@ -8,11 +8,14 @@ use sqlgate_core::model::{Record, RecordStatus};
 use sqlgate_core::Error;
 use tokio_postgres::Row;
 
-/// Layout version written into the table comment. v2 added `adopted_from`.
-pub const LAYOUT: &str = "sqlgate:history:v2";
+/// Layout version written into the table comment. v2 added `adopted_from`; v3 keys a
+/// row by version *and* name, so two files that share a version (both applied by the
+/// runner a team moves from) are two rows.
+pub const LAYOUT: &str = "sqlgate:history:v3";
 
-/// The first layout, upgraded in place by [`ensure`].
+/// The earlier layouts, upgraded in place by [`ensure`].
 pub const LAYOUT_V1: &str = "sqlgate:history:v1";
+pub const LAYOUT_V2: &str = "sqlgate:history:v2";
 
 /// The columns sqlgate reads and writes; a table without them is not its history.
 const COLUMNS: &[&str] = &[
@@ -107,10 +110,18 @@ pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), 
             .await
             .ok()
             .and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten());
-        if comment.as_deref() == Some(LAYOUT_V1) {
+        if matches!(comment.as_deref(), Some(LAYOUT_V1 | LAYOUT_V2)) {
+            // v1 → v2: `adopted_from`; v2 → v3: the key is (version, name).
             client
                 .batch_execute(&format!(
-                    "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS adopted_from text; COMMENT ON TABLE {t} IS '{LAYOUT}';"
+                    "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS adopted_from text;
+                     DO $$ DECLARE c text; BEGIN
+                       SELECT conname INTO c FROM pg_constraint WHERE conrelid = {lit}::regclass AND contype = 'p';
+                       IF c IS NOT NULL THEN EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {lit}, c); END IF;
+                     END $$;
+                     ALTER TABLE {t} ADD PRIMARY KEY (version, name);
+                     COMMENT ON TABLE {t} IS '{LAYOUT}';",
+                    lit = format!("'{}'", t.replace('\'', "''"))
                 ))
                 .await
                 .map_err(|e| {
@@ -125,7 +136,7 @@ pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), 
     let sql = format!(
         "CREATE SCHEMA IF NOT EXISTS {schema};
          CREATE TABLE IF NOT EXISTS {t} (
-            version          text PRIMARY KEY,
+            version          text NOT NULL,
             name             text NOT NULL,
             checksum         text NOT NULL,
             status           text NOT NULL CHECK (status IN ('applied', 'failed', 'baseline')),
@@ -139,7 +150,8 @@ pub async fn ensure(client: &tokio_postgres::Client, table: &str) -> Result<(), 
             statements_done  integer,
             error            text,
             up_sql           text,
-            adopted_from     text
+            adopted_from     text,
+            PRIMARY KEY (version, name)
          );
          COMMENT ON TABLE {t} IS '{LAYOUT}';",
         schema = quote_ident(schema_of(table)),
@@ -158,7 +170,7 @@ pub async fn read(client: &tokio_postgres::Client, table: &str) -> Result<Vec<Re
     let sql = format!(
         "SELECT version, name, checksum, status, batch, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                 execution_ms, applied_by, statements_done, error
-           FROM {} ORDER BY length(version), version",
+           FROM {} ORDER BY length(version), version, name",
         quoted(table)
     );
     let rows = client.query(&sql, &[]).await.map_err(|e| {

@@ -598,8 +598,11 @@ async fn run_migration(
     before: Option<&HashMap<i64, Relation>>,
     steps: &mut Vec<Step>,
 ) -> Result<Result<(), Finding>, Error> {
-    let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+    let mut parsed = sql::parse(&m.up.text, vars, m.up.first_line);
     let in_tx = !m.no_transaction;
+    if in_tx {
+        parsed.unwrap_own_transaction();
+    }
     let fail = |e: &tokio_postgres::Error, line: u32, column: u32| {
         error_finding(m, dir, line, column, e, before.is_none())
     };

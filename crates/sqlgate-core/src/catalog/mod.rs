@@ -68,6 +68,10 @@ pub struct Part {
     pub utf8_error: Option<(u32, u32)>,
     /// SHA-256 of the normalized bytes.
     pub checksum: String,
+    /// The whole file's bytes as written, when they differ from the normalized text
+    /// (a BOM, CRLF line ends): another tool that hashed the raw file (seed 003's
+    /// md5) is compared with these as well as with the text.
+    pub raw: Option<Vec<u8>>,
 }
 
 /// One migration.
@@ -336,10 +340,12 @@ struct Decoded {
     text: String,
     checksum: String,
     utf8_error: Option<(u32, u32)>,
+    raw: Option<Vec<u8>>,
 }
 
 fn decode_file(bytes: &[u8]) -> Decoded {
     let normalized = text::normalize(bytes);
+    let raw = (normalized.as_slice() != bytes).then(|| bytes.to_vec());
     // For valid UTF-8 this equals the hash of the text; for invalid, of the bytes.
     let checksum = text::sha256_hex(&normalized);
     let (text, utf8_error) = text::decode(normalized);
@@ -347,6 +353,7 @@ fn decode_file(bytes: &[u8]) -> Decoded {
         text,
         checksum,
         utf8_error,
+        raw,
     }
 }
 
@@ -357,6 +364,7 @@ fn whole_part(path: &str, d: Decoded) -> Part {
         first_line: 1,
         utf8_error: d.utf8_error,
         checksum: d.checksum,
+        raw: d.raw,
     }
 }
 
@@ -373,6 +381,7 @@ fn section_part(
         first_line,
         utf8_error,
         checksum,
+        raw: None,
     }
 }
 
@@ -601,6 +610,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         let up_part;
         let mut down_part = None;
         let decoded = decode_file(bytes);
+        let raw = decoded.raw.clone();
         no_transaction = false;
         if SCHEMES[family].has_markers() && text::has_markers(&decoded.text) {
             let sections = text::split_sections(&decoded.text);
@@ -619,6 +629,8 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         } else {
             up_part = whole_part(&up.file.path, decoded);
         }
+        let mut up_part = up_part;
+        up_part.raw = raw;
         if let Some(d) = g.down {
             any_rollback |= d.role == Role::Rollback;
             if let Content::Bytes(db) = &d.file.content {
@@ -636,8 +648,18 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
                     down_no_transaction = true;
                 }
             }
+            // Flyway's `<script>.sql.conf` (Java properties): the script only.
+            no_transaction |= meta.lines().any(|l| {
+                l.split_once(['=', ':']).is_some_and(|(k, v)| {
+                    k.trim() == "executeInTransaction" && v.trim().eq_ignore_ascii_case("false")
+                })
+            });
         }
-        no_transaction |= text::wants_no_transaction(&up_part.text);
+        no_transaction |= text::wants_no_transaction(&up_part.text)
+            || text::all_outside_transaction(&up_part.text);
+        if let Some(d) = &down_part {
+            down_no_transaction |= text::all_outside_transaction(&d.text);
+        }
         let ignores = text::ignore_directives(&up_part.text);
         migrations.push(Migration {
             version: version.0,
@@ -1244,6 +1266,8 @@ mod tests {
         assert!(is_candidate("001_a.UP.SQL"));
         assert!(is_candidate("2019-01-01-000000_x/up.sql"));
         assert!(!is_candidate("README.md"));
+        assert!(is_candidate("V2__index.sql.conf"));
+        assert!(!is_candidate("notes.conf"));
         assert!(!is_candidate("seeds/data.sql"));
         assert!(!is_candidate("2019_x/nested/up.sql"));
     }

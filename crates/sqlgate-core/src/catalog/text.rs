@@ -263,9 +263,17 @@ pub fn ignore_directives(text: &str) -> Vec<IgnoreDirective> {
 
 /// True when the leading comment block asks for no transaction:
 /// `-- sqlgate:no-transaction`, sqlx's first-line `-- no-transaction`,
-/// graphile-migrate's `--! no-transaction`, goose's `-- +goose NO TRANSACTION`.
+/// graphile-migrate's `--! no-transaction`, goose's `-- +goose NO TRANSACTION`; or
+/// the file carries postgres-migrations' `-- postgres-migrations disable-transaction`
+/// anywhere (that tool looks through the whole file).
 pub fn wants_no_transaction(text: &str) -> bool {
     if text.starts_with("-- no-transaction") {
+        return true;
+    }
+    if text.lines().any(|l| {
+        l.trim()
+            .eq_ignore_ascii_case("-- postgres-migrations disable-transaction")
+    }) {
         return true;
     }
     for line in text.lines() {
@@ -287,6 +295,61 @@ pub fn wants_no_transaction(text: &str) -> bool {
         }
     }
     false
+}
+
+/// True when every statement of `sql` must run outside a transaction block
+/// (`CREATE/DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`, `VACUUM`, `CREATE/DROP
+/// DATABASE`, `… TABLESPACE`, `ALTER SYSTEM`, `DETACH PARTITION … CONCURRENTLY`): such a
+/// file runs that way without a directive, as Flyway runs it. A file that mixes them
+/// with other statements is not (the rules refuse it), nor one that does not parse.
+pub fn all_outside_transaction(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    if ![
+        "concurrently",
+        "vacuum",
+        "database",
+        "tablespace",
+        "alter system",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    let Ok(parsed) = pg_query::parse(sql, 0) else {
+        return false;
+    };
+    use pg_query::NodeEnum as N;
+    let stmts: Vec<&N> = parsed
+        .protobuf
+        .stmts
+        .iter()
+        .filter_map(|s| s.stmt.as_ref()?.node.as_ref())
+        .collect();
+    !stmts.is_empty()
+        && stmts.iter().all(|n| match n {
+            N::IndexStmt(i) => i.concurrent,
+            N::DropStmt(d) => d.concurrent,
+            N::ReindexStmt(r) => r.params.iter().any(
+                |p| matches!(p.node.as_ref(), Some(N::DefElem(d)) if d.defname == "concurrently"),
+            ),
+            N::VacuumStmt(v) => v.is_vacuumcmd,
+            N::CreatedbStmt(_) | N::DropdbStmt(_) | N::AlterSystemStmt(_) => true,
+            N::CreateTableSpaceStmt(_) | N::DropTableSpaceStmt(_) => true,
+            N::AlterTableStmt(a) => {
+                !a.cmds.is_empty()
+                    && a.cmds.iter().all(|c| match c.node.as_ref() {
+                        Some(N::AlterTableCmd(c)) => {
+                            match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                                Some(N::PartitionCmd(p)) => p.concurrent,
+                                _ => false,
+                            }
+                        }
+                        _ => false,
+                    })
+            }
+            _ => false,
+        })
 }
 
 /// True when `sql` has something besides whitespace and comments.
@@ -547,6 +610,20 @@ mod tests {
         ));
         assert!(wants_no_transaction("-- no-transaction\nselect 1;"));
         assert!(wants_no_transaction("--! no-transaction\nselect 1;"));
+        assert!(all_outside_transaction(
+            "-- UP\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+        ));
+        assert!(all_outside_transaction(
+            "drop index concurrently i;\nreindex index concurrently j;\nvacuum t;"
+        ));
+        assert!(!all_outside_transaction(
+            "create table t (a int);\ncreate index concurrently i on t (a);"
+        ));
+        assert!(!all_outside_transaction("create index i on t (a);"));
+        assert!(!all_outside_transaction("analyze t;"));
+        assert!(wants_no_transaction(
+            "create index concurrently i on t (a);\n-- postgres-migrations disable-transaction\n"
+        ));
         assert!(!wants_no_transaction(
             "select 1;\n-- sqlgate:no-transaction\n"
         ));

@@ -43,12 +43,17 @@ pub fn render(report: &Report, color: bool) -> String {
             paint(&format!("[{}]", f.rule), bold, color),
             clean(&f.message)
         ));
-        out.push_str(&format!(
-            "  --> {}:{}:{}\n",
-            clean(&f.file),
-            f.line,
-            f.column
-        ));
+        // A finding about a directory or a table has no line to point at.
+        if f.file.ends_with('/') || f.line == 0 {
+            out.push_str(&format!("  --> {}\n", clean(&f.file)));
+        } else {
+            out.push_str(&format!(
+                "  --> {}:{}:{}\n",
+                clean(&f.file),
+                f.line,
+                f.column
+            ));
+        }
         if !f.why.is_empty() {
             out.push_str(&format!(
                 "   {} {}\n",

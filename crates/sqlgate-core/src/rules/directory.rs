@@ -15,8 +15,8 @@ pub static DUPLICATE_VERSION: Rule = Rule {
     on: true,
     category: CATEGORY,
     summary: "Two migrations share a version number (also across branches: a version another pull request already merged).",
-    why: "Runners key migrations by version: one of the two is silently skipped or fails with a unique violation on deploy, and environments end up with different schemas.",
-    fix: "Renumber the new migration to the next free version (`sqlgate create <name>` picks it).",
+    why: "Most runners key migrations by version: one of the two is silently skipped or fails with a unique violation on deploy, and environments end up with different schemas. (sqlgate itself records each file on its own row, so it applies both.)",
+    fix: "A pull request's new file: renumber it to the next free version (`sqlgate create <name>` picks it). Files that both shipped long ago and already ran (an inherited history): keep them as they are — renaming a migration that ran would make it look new — and say so once with `-- sqlgate:ignore duplicate-version -- both ran under the old runner` in the newer file.",
     bad: "migrations/004_add_avatar.sql\nmigrations/004_add_teams.sql",
     good: "migrations/004_add_avatar.sql\nmigrations/005_add_teams.sql",
 };
@@ -87,7 +87,7 @@ pub static MISSING_DOWN: Rule = Rule {
     on: true,
     category: CATEGORY,
     summary: "A migration has no down SQL: `check` says so only with `require_down = true`; `rollback` refuses to pass it.",
-    why: "The team requires every migration to be reversible; without a down, `sqlgate rollback` refuses to pass this migration.",
+    why: "Without a down, `sqlgate rollback` refuses to pass this migration (and with `require_down = true` the team asks every migration to be reversible).",
     fix: "Add the down SQL (a `.down.sql` file, a `-- DOWN` section, a `_rollback` sibling or `down.sql`, by layout).",
     bad: "005_add_avatar.up.sql",
     good: "005_add_avatar.up.sql\n005_add_avatar.down.sql",
@@ -286,7 +286,8 @@ fn version_gaps(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
 }
 
 /// The version width most migrations use (the wider one on a tie).
-fn common_width(cat: &Catalog) -> Option<usize> {
+/// The width most versions use (the wider on a tie).
+pub(crate) fn common_width(cat: &Catalog) -> Option<usize> {
     let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
     for m in &cat.migrations {
         *widths.entry(m.version.width()).or_default() += 1;
@@ -307,7 +308,7 @@ fn inconsistent_width(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Findi
     for m in cat.migrations.iter().filter(|m| (ctx.in_scope)(m)) {
         let w = m.version.width();
         if w != expected && (m.version.is_padded() || w < expected) {
-            out.push(at(
+            let mut f = at(
                 ctx,
                 &INCONSISTENT_WIDTH,
                 m,
@@ -316,7 +317,13 @@ fn inconsistent_width(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Findi
                     m.version.raw(),
                     m.version.padded(expected)
                 ),
-            ));
+            );
+            f.fix = format!(
+                "Use the width the rest of the directory uses: `{}` instead of `{}`.",
+                m.version.padded(expected),
+                m.version.raw()
+            );
+            out.push(f);
         }
     }
 }

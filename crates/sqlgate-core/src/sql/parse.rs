@@ -415,7 +415,58 @@ pub fn parse_in_order(
     });
 }
 
+/// What a statement does to the transaction: `Some(true)` begins one (`BEGIN`,
+/// `START TRANSACTION`), `Some(false)` ends one (`COMMIT`, `END`, `ROLLBACK`,
+/// `PREPARE TRANSACTION`, …), `None` for anything else (savepoints included).
+pub fn transaction_edge(node: &pg_query::NodeEnum) -> Option<bool> {
+    use pg_query::protobuf::TransactionStmtKind as K;
+    let pg_query::NodeEnum::TransactionStmt(t) = node else {
+        return None;
+    };
+    match K::try_from(t.kind).ok()? {
+        K::TransStmtBegin | K::TransStmtStart => Some(true),
+        K::TransStmtCommit
+        | K::TransStmtRollback
+        | K::TransStmtPrepare
+        | K::TransStmtCommitPrepared
+        | K::TransStmtRollbackPrepared => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether a file's statements are exactly `BEGIN; … COMMIT;`: the first begins a
+/// transaction, the last commits it (`COMMIT` or `END`), and nothing between begins,
+/// ends or prepares one. Such a file manages its own transaction the way the runner
+/// would: run as the runner's transaction (its history row inside), with the two
+/// edges dropped, it has the same guarantee and needs no directive.
+pub fn wraps_itself(nodes: &[&pg_query::NodeEnum]) -> bool {
+    use pg_query::protobuf::TransactionStmtKind as K;
+    let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
+        return false;
+    };
+    let commits = matches!(last, pg_query::NodeEnum::TransactionStmt(t)
+        if K::try_from(t.kind) == Ok(K::TransStmtCommit) && !t.chain);
+    nodes.len() >= 2
+        && transaction_edge(first) == Some(true)
+        && commits
+        && nodes[1..nodes.len() - 1]
+            .iter()
+            .all(|n| transaction_edge(n).is_none())
+}
+
 impl Parsed {
+    /// Drops the `BEGIN` and `COMMIT` of a file that wraps itself in one transaction
+    /// ([`wraps_itself`]); returns whether it did.
+    pub fn unwrap_own_transaction(&mut self) -> bool {
+        let nodes: Vec<&pg_query::NodeEnum> = self.statements.iter().map(|s| &s.node).collect();
+        if !self.problems.is_empty() || !wraps_itself(&nodes) {
+            return false;
+        }
+        self.statements.pop();
+        self.statements.remove(0);
+        true
+    }
+
     /// Takes the collected statements out (to hand them on one by one).
     pub fn take_statements(&mut self) -> Vec<Statement> {
         std::mem::take(&mut self.statements)

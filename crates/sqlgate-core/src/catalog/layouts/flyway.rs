@@ -1,6 +1,7 @@
 //! Flyway's naming: `V1__init.sql` and dotted versions `V1.2.3__add_x.sql` (compared
 //! part by part), `U1.2.3__add_x.sql` undo files (the down), and `R__views.sql`
-//! repeatable migrations, re-applied after the versioned ones whenever they change.
+//! repeatable migrations, re-applied after the versioned ones whenever they change;
+//! a `V1__init.sql.conf` beside a script holds its settings (`executeInTransaction`).
 
 use super::{Hints, Role, Scheme};
 use crate::catalog::Version;
@@ -28,6 +29,15 @@ impl Scheme for Flyway {
     fn classify(&self, path: &str) -> Option<(Role, String)> {
         if path.contains('/') {
             return None;
+        }
+        // `V1__x.sql.conf` beside the script: its per-script settings
+        // (`executeInTransaction=false`).
+        if let Some(script) = path.strip_suffix(".sql.conf") {
+            let (prefix, version, description) = split(script)?;
+            return (prefix == 'V'
+                && !description.is_empty()
+                && Version::parse_dotted(version).is_some())
+            .then(|| (Role::Meta, format!("V{version}__{description}")));
         }
         let stem = path.strip_suffix(".sql")?;
         let (prefix, version, description) = split(stem)?;

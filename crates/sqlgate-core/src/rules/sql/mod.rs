@@ -235,7 +235,18 @@ fn analyse_one(
     // PL/pgSQL functions this migration creates, by name: their bodies are judged
     // where the migration calls them.
     let mut functions: BTreeMap<String, (String, u32)> = BTreeMap::new();
+    // `BEGIN; … COMMIT;` around the whole file: the runner runs it as its own
+    // transaction (the edges dropped), so the edges are not judged.
+    let wraps_itself = !m.no_transaction && {
+        let lower = m.up.text.to_ascii_lowercase();
+        (lower.contains("begin") || lower.contains("start"))
+            && lower.contains("commit")
+            && sql::parse(&m.up.text, vars, m.up.first_line).unwrap_own_transaction()
+    };
     let parsed = each_statement(m, pre, vars, &mut |parsed, stmt| {
+        if wraps_itself && sql::parse::transaction_edge(&stmt.node).is_some() {
+            return;
+        }
         state.before(&stmt.node, stmt.line, m.no_transaction);
         let cx = Ctx {
             m,
@@ -341,15 +352,39 @@ fn undefined_placeholders(sql: &str, vars: &BTreeMap<String, String>) -> Vec<(St
     let Ok(tokens) = pg_query::scan_tokens(sql) else {
         return found; // cannot tell: report them
     };
+    let word = |t: &pg_query::protobuf::ScanToken| {
+        sql.get(t.start.max(0) as usize..t.end.max(0) as usize)
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let comment = |t: &&pg_query::protobuf::ScanToken| {
+        matches!(T::try_from(t.token), Ok(T::SqlComment | T::CComment))
+    };
+    // A dollar-quoted body that is code — `DO $$ … $$`, `DO LANGUAGE plpgsql $$ … $$`,
+    // `CREATE FUNCTION … AS $$ … $$` — is what the runner renders and runs: a
+    // placeholder there is a template placeholder, not data.
+    let code_body = |i: usize| {
+        let before: Vec<String> = tokens[..i]
+            .iter()
+            .rev()
+            .filter(|t| !comment(t))
+            .take(3)
+            .map(word)
+            .collect();
+        let is = |k: usize, w: &str| before.get(k).is_some_and(|b| b == w);
+        word(&tokens[i]).starts_with('$')
+            && (is(0, "do") || is(0, "as") || (is(1, "language") && is(2, "do")))
+    };
     let quoted: Vec<(usize, usize)> = tokens
         .iter()
-        .filter(|t| {
+        .enumerate()
+        .filter(|(i, t)| {
             matches!(
                 T::try_from(t.token),
                 Ok(T::Sconst | T::Usconst | T::Bconst | T::Xconst | T::SqlComment | T::CComment)
-            )
+            ) && !code_body(*i)
         })
-        .map(|t| (t.start.max(0) as usize, t.end.max(0) as usize))
+        .map(|(_, t)| (t.start.max(0) as usize, t.end.max(0) as usize))
         .collect();
     let inside = |o: usize| quoted.iter().any(|(s, e)| *s <= o && o < *e);
     if found.iter().all(|(_, o)| inside(*o)) {
@@ -826,10 +861,10 @@ mod tests {
         ("unchecked-dynamic-sql", &[T], "select query_to_xml('select * from ' || current_user, true, false, '');", "select query_to_xml('select 1', true, false, '');"),
         ("undefined-placeholder", &[], "create table ${S}.x (id int);", "create table x (id int, j jsonb default '{}', d text default '$x');"),
         ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),
-        ("concurrently-in-transaction", &[T], "create index concurrently i on t (a);", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
-        ("concurrently-in-transaction", &[T, "create index i on t (a);"], "drop index concurrently i;", "-- sqlgate:no-transaction\ndrop index concurrently i;"),
-        ("non-transactional-statement", &[T], "vacuum t;", "-- sqlgate:no-transaction\nvacuum t;"),
-        ("non-transactional-statement", &[], "create database x;", "create schema x;"),
+        ("concurrently-in-transaction", &[T], "alter table t add column b int;\ncreate index concurrently i on t (a);", "create index concurrently i on t (a);"),
+        ("concurrently-in-transaction", &[T, "create index i on t (a);"], "drop index concurrently i;\nalter table t add column b int;", "drop index concurrently i;"),
+        ("non-transactional-statement", &[T], "update t set a = 1 where id = 1;\nvacuum t;", "vacuum t;"),
+        ("non-transactional-statement", &[], "create schema y;\ncreate database x;", "create schema x;"),
         ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);\ncreate index concurrently b_i on t (v);", "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);"),
         ("unused-ignore", &[T], "-- sqlgate:ignore drop-table -- cleanup\nalter table t add column b text;", "-- sqlgate:ignore drop-table -- cleanup\ndrop table t;"),
         ("unused-ignore", &[T], "-- sqlgate:ignore drop-tabel -- typo\ndrop table t;", "-- sqlgate:ignore-file drop-table -- gone\ndrop table t;"),
@@ -1327,6 +1362,20 @@ drop table t;"#;
             &["create table {{ .S }}.t (body text default '{{ .Greeting }}');"],
         );
         assert_eq!(c.findings().len(), 2, "{:?}", c.findings());
+        // A DO body (or a function's) is code the runner renders: placeholders there
+        // are a template's, even though the body is a string to the scanner.
+        let c = case(
+            &[],
+            &["DO $$ BEGIN\n  EXECUTE 'SET search_path TO {{ index .Options \"Namespace\" }}';\nEND $$;"],
+        );
+        assert!(c.fires("undefined-placeholder"), "{:?}", c.findings());
+        let c = case(
+            &[],
+            &["create function f() returns int language sql as $$ select {{ .N }} $$;"],
+        );
+        assert!(c.fires("undefined-placeholder"), "{:?}", c.findings());
+        let c = case(&[], &["comment on table t is $$ see {{ .Docs }} $$;"]);
+        assert!(!c.fires("undefined-placeholder"), "{:?}", c.findings());
         // A real syntax error elsewhere in the file is still one.
         let c = case(
             &[],

@@ -257,7 +257,7 @@ struct ApplyArgs {
     #[command(flatten)]
     db: DbArgs,
     /// Print the plan and the SQL; change nothing
-    #[arg(long)]
+    #[arg(long, env = "SQLGATE_DRY_RUN")]
     dry_run: bool,
     /// Apply up to and including this version
     #[arg(long, value_name = "VERSION")]
@@ -344,7 +344,7 @@ struct RollbackArgs {
     #[arg(long)]
     batch: bool,
     /// Print what would be rolled back and the SQL; change nothing
-    #[arg(long)]
+    #[arg(long, env = "SQLGATE_DRY_RUN")]
     dry_run: bool,
     /// Roll back only this migration (a version or a file name); with newer ones
     /// applied it needs --allow-out-of-order
@@ -370,6 +370,11 @@ struct RepairArgs {
     /// Versions to repair
     #[arg(required = true, value_name = "VERSION")]
     versions: Vec<String>,
+    /// Forget these versions: remove their history rows and run nothing (a
+    /// record-only rollback, as seed 001's `rollback` does). The schema keeps what
+    /// they made; the next apply runs them again
+    #[arg(long)]
+    forget: bool,
     #[command(flatten)]
     dir: DirArgs,
     #[command(flatten)]
@@ -726,6 +731,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             &load(&overrides(&args.dir))?,
             args.db.url()?,
             &args.versions,
+            args.forget,
         ),
         Command::Baseline(args) => commands::baseline::run(
             &load(&overrides(&args.dir))?,

@@ -441,3 +441,119 @@ fn rollback_without_history_and_empty_down_files() {
     );
     assert_eq!(query(&url, "SELECT count(*) FROM a"), ["1"]);
 }
+
+#[test]
+fn forgetting_a_record_runs_nothing_and_dry_run_comes_from_the_environment() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_b.sql", "CREATE TABLE b (id int);\n"),
+        ],
+    );
+    let url = fresh_db();
+    // SQLGATE_DRY_RUN=true is --dry-run.
+    let r = run(sqlgate(t.path())
+        .args(["apply", "--database-url", &url])
+        .env("SQLGATE_DRY_RUN", "true"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(query(&url, "SELECT to_regclass('a') IS NULL"), ["t"]);
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    // Seed 001's rollback: forget the record, keep the schema.
+    let r = sg(
+        t.path(),
+        &["repair", "--forget", "2", "--database-url", &url],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("forgot 002_b"), "{}", r.stdout);
+    assert_eq!(
+        query(&url, "SELECT name FROM sqlgate_migrations"),
+        ["001_a"]
+    );
+    assert_eq!(query(&url, "SELECT to_regclass('b') IS NOT NULL"), ["t"]);
+    assert_eq!(
+        query(
+            &url,
+            "SELECT count(*) FROM sqlgate_migrations_audit WHERE action = 'forget'"
+        ),
+        ["1"]
+    );
+    // The next apply runs it again: the object exists, and the error says what to do.
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("42P07") && all.contains("sqlgate baseline"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_populated_database_without_history_is_refused_as_such_first() {
+    let t = tempfile::tempdir().expect("tempdir");
+    // A shipped file apply's pre-flight would refuse (a wrapped COMMIT).
+    migrations(
+        t.path(),
+        &[(
+            "001_a.sql",
+            "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n",
+        )],
+    );
+    let url = fresh_db();
+    query(&url, "CREATE TABLE a (id int); CREATE TABLE b (id int)");
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("existing-schema"), "{}", r.stdout);
+    assert!(!r.stdout.contains("transaction-control"), "{}", r.stdout);
+    assert!(r.stdout.contains("sqlgate baseline"), "{}", r.stdout);
+    assert!(!r.stdout.contains("migrations/:1:1"), "{}", r.stdout);
+    // adopt without another tool's table names baseline.
+    let r = sg(t.path(), &["adopt", "--database-url", &url]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("sqlgate baseline"), "{}", r.stderr);
+}
+
+#[test]
+fn golang_migrate_dirty_and_validate_say_what_to_do() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[
+            ("001_a.up.sql", "CREATE TABLE a (id int);\n"),
+            ("001_a.down.sql", "DROP TABLE a;\n"),
+        ],
+    );
+    let url = fresh_db();
+    query(
+        &url,
+        "CREATE TABLE a (id int); CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, true)",
+    );
+    let r = sg(t.path(), &["adopt", "--database-url", &url]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("dirty")
+            && all.contains("migrate force")
+            && !all.contains("failed or unfinished"),
+        "{all}"
+    );
+    // Adopted as modified: validate says there is no copy and names repair.
+    query(&url, "UPDATE schema_migrations SET dirty = false");
+    let url2 = fresh_db();
+    query(
+        &url2,
+        "CREATE TABLE a (id int);
+         CREATE TABLE schema_migrations (id SERIAL PRIMARY KEY, migration_name VARCHAR(255) UNIQUE NOT NULL,
+           applied_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(), execution_time_ms INTEGER, checksum VARCHAR(64),
+           applied_by VARCHAR(255) DEFAULT current_user);
+         INSERT INTO schema_migrations (migration_name, checksum) VALUES ('001_a.up.sql', repeat('0', 64))",
+    );
+    let r = sg(t.path(), &["adopt", "--database-url", &url2]);
+    assert_eq!(r.code, 1, "adopted as modified: {}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("Sha256Hex"), "{}", r.stdout);
+    let r = sg(t.path(), &["validate", "--database-url", &url2]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("sqlgate repair 1"), "{}", r.stdout);
+}

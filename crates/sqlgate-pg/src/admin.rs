@@ -445,21 +445,26 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
         .query(&format!("SELECT version, name, checksum, status, up_sql FROM {} ORDER BY length(version), version", quoted(table)), &[])
         .await
         .map_err(db_err("cannot read the history table"))?;
-    let by_version: HashMap<&str, &Migration> = cat
-        .migrations
-        .iter()
-        .map(|m| (m.version.canonical(), m))
-        .collect();
+    let mut by_version: HashMap<&str, Vec<&Migration>> = HashMap::new();
+    for m in &cat.migrations {
+        by_version.entry(m.version.canonical()).or_default().push(m);
+    }
     let mut out = Vec::new();
     for r in rows {
         let version: String = history::column(&r, 0, "version", table, "(unknown)")?;
         let v = version.as_str();
         let name: String = history::column(&r, 1, "name", table, v)?;
+        // The file of this row: the one of its version, or the one with its name.
+        let file = match by_version.get(v).map(Vec::as_slice) {
+            Some([m]) => Some(*m),
+            Some(many) => many.iter().find(|m| m.name == name).copied(),
+            None => None,
+        };
         let checksum: String = history::column(&r, 2, "checksum", table, v)?;
         let status: String = history::column(&r, 3, "status", table, v)?;
         let recorded: Option<String> = history::column(&r, 4, "up_sql", table, v)?;
         let status = RecordStatus::parse(&status);
-        let (problem, name, diff) = match (by_version.get(version.as_str()), status) {
+        let (problem, name, diff) = match (file, status) {
             (None, Some(RecordStatus::Baseline)) if checksum.is_empty() => continue,
             (None, _) => (&MISSING_FILE, name, None),
             (Some(m), Some(RecordStatus::Failed)) => (&FAILED_MIGRATION, m.name.clone(), None),
@@ -482,6 +487,58 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
         });
     }
     Ok(out)
+}
+
+/// Removes the history rows of `versions` and runs nothing (`repair --forget`: a
+/// record-only rollback, audited). Returns the names forgotten.
+pub async fn forget(
+    url: &str,
+    table: &str,
+    versions: &[String],
+    wait: std::time::Duration,
+    say: &mut dyn FnMut(String),
+) -> Result<Vec<String>, Error> {
+    let (client, key) = locked(url, table, wait, say).await?;
+    let result = async {
+        history::check_compatible(&client, table).await?;
+        let mut done = Vec::new();
+        for v in versions {
+            let canon = Version::parse(v)
+                .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?;
+            let canon = canon.canonical().to_string();
+            let rows = client
+                .query(
+                    &format!(
+                        "DELETE FROM {} WHERE version = $1 RETURNING name",
+                        quoted(table)
+                    ),
+                    &[&canon],
+                )
+                .await
+                .map_err(db_err("cannot remove the record"))?;
+            if rows.is_empty() {
+                return Err(Error::Usage(format!(
+                    "version {v} is not in the history table (`sqlgate status` lists what is)"
+                )));
+            }
+            for r in rows {
+                let name: String = get(&r, 0, "the forgotten row's name")?;
+                audit(
+                    &client,
+                    table,
+                    "forget",
+                    &canon,
+                    &format!("{name}: record removed, nothing run"),
+                )
+                .await?;
+                done.push(name);
+            }
+        }
+        Ok(done)
+    }
+    .await;
+    unlock(&client, key).await;
+    result
 }
 
 /// Accepts the file's checksum of an applied version, or clears a failed record.

@@ -189,10 +189,34 @@ pub fn validate(problems: &[Invalid]) -> String {
             clean(&p.name),
             clean(&p.version)
         ));
-        if let Some(d) = &p.diff {
-            for l in d.lines() {
-                out.push_str(&format!("   | {}\n", clean(l)));
+        match &p.diff {
+            Some(d) if !d.trim().is_empty() => {
+                for l in d.lines() {
+                    out.push_str(&format!("   | {}\n", clean(l)));
+                }
             }
+            // Adopted from a tool that kept only a checksum: what it ran is unknown.
+            _ if p.problem.as_str() == "checksum-mismatch" => out.push_str(
+                "   = the history has no copy of the SQL that ran (adopted from a tool that kept only its checksum): compare with the file's history (`git log -p -- <file>`)\n",
+            ),
+            _ => {}
+        }
+        let next = match p.problem.as_str() {
+            "checksum-mismatch" => Some(format!(
+                "once the edit is reviewed, accept the file as it is now: `sqlgate repair {}`",
+                clean(&p.version)
+            )),
+            "failed-migration" => Some(format!(
+                "undo what it did by hand, then clear the record: `sqlgate repair {}`",
+                clean(&p.version)
+            )),
+            "missing-file" => {
+                Some("restore the file (or check out the branch that has it)".to_string())
+            }
+            _ => None,
+        };
+        if let Some(next) = next {
+            out.push_str(&format!("   = next: {next}\n"));
         }
     }
     out.push_str(&if problems.is_empty() {

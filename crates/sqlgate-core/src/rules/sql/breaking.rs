@@ -98,8 +98,19 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
         return;
     };
     let t = names::show(&a.table);
+    // The column as it is after the earlier subcommands of the same statement.
+    let mut nullability: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for (cmd, kind, def) in &a.cmds {
         let col = names::ident(&cmd.name);
+        match kind {
+            AlterTableType::AtDropNotNull => {
+                nullability.insert(cmd.name.as_str(), false);
+            }
+            AlterTableType::AtSetNotNull => {
+                nullability.insert(cmd.name.as_str(), true);
+            }
+            _ => {}
+        }
         match (kind, def) {
             (AlterTableType::AtDropNotNull, _) => cx.push(
                 out,
@@ -109,12 +120,13 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 None,
             ),
             (AlterTableType::AtColumnDefault, None) => {
-                let not_null = cx
-                    .schema
-                    .tables
-                    .get(&a.table)
-                    .and_then(|tab| tab.columns.get(&cmd.name))
-                    .map(|c| c.not_null);
+                let not_null = nullability.get(cmd.name.as_str()).copied().or_else(|| {
+                    cx.schema
+                        .tables
+                        .get(&a.table)
+                        .and_then(|tab| tab.columns.get(&cmd.name))
+                        .map(|c| c.not_null)
+                });
                 let effect = match not_null {
                     Some(true) => "fails (the column is NOT NULL)",
                     Some(false) => "now writes NULL",

@@ -1385,6 +1385,34 @@ drop table t;"#;
     }
 
     #[test]
+    fn drop_default_describes_the_column_after_the_same_statement() {
+        let c = case(
+            &["create table k (id int, a int not null default 0);"],
+            &["alter table k alter column a drop not null, alter column a drop default;"],
+        );
+        let f = c.findings();
+        let msg = f
+            .iter()
+            .find(|f| f.rule == "drop-default")
+            .map(|f| f.message.clone())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("now writes NULL") && !msg.contains("fails"),
+            "{msg}"
+        );
+        let c = case(
+            &["create table k (id int, a int not null default 0);"],
+            &["alter table k alter column a drop default;"],
+        );
+        let f = c.findings();
+        assert!(
+            f.iter()
+                .any(|f| f.rule == "drop-default" && f.message.contains("fails")),
+            "{f:?}"
+        );
+    }
+
+    #[test]
     fn only_migrations_in_scope_are_linted() {
         let c = case(
             &[

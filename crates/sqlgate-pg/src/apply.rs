@@ -157,14 +157,39 @@ pub async fn apply(
     // A database something else migrated: that is the refusal to show, not the
     // pre-flight's findings about files that already ran there (checked again under
     // the lock below).
-    if rows.is_empty() && !opts.allow_existing_schema {
-        if let Some(found) = crate::adopt::unrecognised(&client, table, dir).await? {
+    let mut rows = rows;
+    if rows.is_empty()
+        && !opts.allow_existing_schema
+        && crate::adopt::unrecognised(&client, table, dir).await?.is_some()
+    {
+        // Judged again under the lock: a concurrent first run of sqlgate itself
+        // (tables made, history being written) is not "something else".
+        let key = history::lock_key(table);
+        lock::lock(&client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
+        let again = async {
+            let rows = if history::exists(&client, table).await? {
+                history::read(&client, table).await?
+            } else {
+                Vec::new()
+            };
+            let found = if rows.is_empty() {
+                crate::adopt::unrecognised(&client, table, dir).await?
+            } else {
+                None
+            };
+            Ok::<_, Error>((rows, found))
+        }
+        .await;
+        lock::unlock(&client, key).await;
+        let (now, found) = again?;
+        if let Some(found) = found {
             return Ok(ApplyReport {
                 blockers: vec![found],
                 refused: true,
                 ..Default::default()
             });
         }
+        rows = now;
     }
     let pending = to_run(cat, &rows, dir, opts)?.pending;
     let refused = preflight(&pending);

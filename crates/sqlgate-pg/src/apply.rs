@@ -160,7 +160,9 @@ pub async fn apply(
     let mut rows = rows;
     if rows.is_empty()
         && !opts.allow_existing_schema
-        && crate::adopt::unrecognised(&client, table, dir).await?.is_some()
+        && crate::adopt::unrecognised(&client, table, dir)
+            .await?
+            .is_some()
     {
         // Judged again under the lock: a concurrent first run of sqlgate itself
         // (tables made, history being written) is not "something else".

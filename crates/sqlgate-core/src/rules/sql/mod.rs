@@ -860,7 +860,7 @@ mod tests {
         ("unchecked-dynamic-sql", &[T], "do $$ begin execute format('drop table %I', 't'); end $$;", "do $$ begin execute 'drop table t'; end $$;"),
         ("unchecked-dynamic-sql", &[T], "select query_to_xml('select * from ' || current_user, true, false, '');", "select query_to_xml('select 1', true, false, '');"),
         ("undefined-placeholder", &[], "create table ${S}.x (id int);", "create table x (id int, j jsonb default '{}', d text default '$x');"),
-        ("transaction-control", &[], "BEGIN;\ncreate table x (id int);\nCOMMIT;", "create table x (id int);"),
+        ("transaction-control", &[], "create table x (id int);\nCOMMIT;\ncreate table y (id int);", "BEGIN;\ncreate table x (id int);\nCOMMIT;"),
         ("concurrently-in-transaction", &[T], "alter table t add column b int;\ncreate index concurrently i on t (a);", "create index concurrently i on t (a);"),
         ("concurrently-in-transaction", &[T, "create index i on t (a);"], "drop index concurrently i;\nalter table t add column b int;", "drop index concurrently i;"),
         ("non-transactional-statement", &[T], "update t set a = 1 where id = 1;\nvacuum t;", "vacuum t;"),

@@ -356,15 +356,13 @@ fn under_ci_a_pull_request_gets_its_preview_and_loses_it_when_closed() {
     let p = prefix();
     let t = project(&p);
     let dir = t.path();
-    git(dir, &["init", "-q", "-b", "main"]);
-    commit_all(dir, "base");
-    let base = git(dir, &["rev-parse", "HEAD"]);
-    write(
-        dir.join("migrations/003_tags.sql"),
-        "CREATE TABLE tags (id bigint PRIMARY KEY);\n",
+    let (base, head) = git_change(
+        dir,
+        &[(
+            "migrations/003_tags.sql",
+            "CREATE TABLE tags (id bigint PRIMARY KEY);\n",
+        )],
     );
-    commit_all(dir, "feature");
-    let head = git(dir, &["rev-parse", "HEAD"]);
     let gh = FakeGitHub::start("");
     let admin = admin_url();
     let env = [

@@ -49,21 +49,19 @@ fn a_pull_requests_own_config_cannot_pick_or_bound_the_preview() {
     let ours = prefix();
     let t = project(&ours);
     let dir = t.path();
-    git(dir, &["init", "-q", "-b", "main"]);
-    commit_all(dir, "base");
-    let base = git(dir, &["rev-parse", "HEAD"]);
-    write(
-        dir.join("sqlgate.toml"),
-        format!(
-            "[preview]\nprefix = \"{victim}\"\nmax = 10000\n\n[sandbox]\ndeadline = \"10h\"\n\n[targets]\nquery = \"SELECT 'GITHUB_TOKEN' AS url_env\"\ncontrol_url_env = \"GITHUB_TOKEN\"\nurl_env_allow = [\"GITHUB_*\"]\n"
-        ),
+    let hostile = format!(
+        "[preview]\nprefix = \"{victim}\"\nmax = 10000\n\n[sandbox]\ndeadline = \"10h\"\n\n[targets]\nquery = \"SELECT 'GITHUB_TOKEN' AS url_env\"\ncontrol_url_env = \"GITHUB_TOKEN\"\nurl_env_allow = [\"GITHUB_*\"]\n"
     );
-    write(
-        dir.join("migrations/003_tags.sql"),
-        "CREATE TABLE tags (id bigint PRIMARY KEY);\n",
+    let (base, head) = git_change(
+        dir,
+        &[
+            ("sqlgate.toml", hostile.as_str()),
+            (
+                "migrations/003_tags.sql",
+                "CREATE TABLE tags (id bigint PRIMARY KEY);\n",
+            ),
+        ],
     );
-    commit_all(dir, "feature");
-    let head = git(dir, &["rev-parse", "HEAD"]);
     let gh = FakeGitHub::start("");
     let admin = admin_url();
     let env = [
@@ -524,15 +522,8 @@ fn server_text_in_comments_cannot_mention_link_or_embed() {
     let p = prefix();
     let t = project(&p);
     let dir = t.path();
-    git(dir, &["init", "-q", "-b", "main"]);
-    commit_all(dir, "base");
-    let base = git(dir, &["rev-parse", "HEAD"]);
-    write(
-        dir.join("migrations/003_raise.sql"),
-        format!("DO $$ BEGIN RAISE EXCEPTION '{PAYLOAD}'; END $$;\n"),
-    );
-    commit_all(dir, "feature");
-    let head = git(dir, &["rev-parse", "HEAD"]);
+    let raise = format!("DO $$ BEGIN RAISE EXCEPTION '{PAYLOAD}'; END $$;\n");
+    let (base, head) = git_change(dir, &[("migrations/003_raise.sql", raise.as_str())]);
     let gh = FakeGitHub::start("");
     let admin = admin_url();
     // The preview's comment and summary.

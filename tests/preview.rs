@@ -234,7 +234,19 @@ fn sigterm_during_a_rebuild_leaves_the_old_preview_and_no_build() {
         !databases(&format!("{db}__build")).is_empty(),
         "the build started"
     );
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Mid-migration: the build's session is running the slow statement.
+    let running = || {
+        query(
+            &admin_url(),
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(20)%' AND datname LIKE '{db}__build%'"
+            ),
+        ) == ["1"]
+    };
+    while !running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(running(), "the build reached its slow statement");
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);

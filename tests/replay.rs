@@ -322,3 +322,30 @@ fn lemmy_replays_on_a_real_server() {
         .unwrap_or_default()
         .contains("+TABLE "));
 }
+
+/// A `sqlgate:ignore` above a statement silences what the replay finds there too, and
+/// is then not reported as unused.
+#[test]
+fn ignore_directives_silence_replay_findings() {
+    let (_t, dir) = repo();
+    migrations(
+        &dir,
+        &[
+            ("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n"),
+            (
+                "002_unlogged.sql",
+                "-- sqlgate:ignore replay-rewrite, unchecked-dynamic-sql -- a staging-only table\nDO $$ BEGIN EXECUTE format('ALTER TABLE %I SET UNLOGGED', 'users'); END $$;\n",
+            ),
+        ],
+    );
+    commit_all(&dir, "all");
+    let _serial = pg::replay_lock();
+    let (code, v) = check_json(&dir, &["--all", "--scratch", &pg::admin_url()]);
+    let got = findings(&v);
+    assert!(
+        !got.iter()
+            .any(|(r, ..)| r == "replay-rewrite" || r == "unused-ignore"),
+        "{v}"
+    );
+    assert_eq!(code, 0, "{v}");
+}

@@ -252,7 +252,12 @@ fn print_merged(
             "",
             500,
         )),
-        _ => app::print(&report::fleet::text(reports)),
+        sqlgate_core::report::Format::Text => app::print(&report::fleet::text(reports)),
+        // Fleet reports have no file positions for annotations or SARIF results.
+        other => Err(Error::Usage(format!(
+            "fleet reports come as text, json or markdown, not {}",
+            other.as_str()
+        ))),
     }
 }
 

@@ -34,6 +34,7 @@ pub fn findings_report(settings: &Settings, cat: &Catalog, findings: Vec<Finding
         fail_on: FailOn::Error,
         findings,
         replay: None,
+        ignores: Vec::new(),
     };
     rep.sort();
     rep

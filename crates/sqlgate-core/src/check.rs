@@ -67,6 +67,7 @@ pub fn merge_replay(
         &mut report.findings,
         opts.runner_lock_timeout,
     ));
+    let found = rules::apply_late_ignores(&mut report.findings, found, &report.ignores);
     report
         .findings
         .extend(rules::apply_overrides(found, opts.rules));
@@ -171,6 +172,7 @@ pub fn evaluate(
         fail_on: opts.fail_on,
         findings: rules::apply_overrides(findings, opts.rules),
         replay: None,
+        ignores: analysis.ignores,
     };
     report.sort();
     report

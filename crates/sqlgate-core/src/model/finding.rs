@@ -180,6 +180,31 @@ impl Counts {
     }
 }
 
+/// A `sqlgate:ignore` directive resolved to the lines it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The file as shown in findings.
+    pub file: String,
+    pub version: String,
+    /// Line of the directive.
+    pub line: u32,
+    pub rules: Vec<String>,
+    /// Lines of the statement it silences; `None` for `ignore-file`; `Some((0, 0))`
+    /// when no statement follows it.
+    pub lines: Option<(u32, u32)>,
+}
+
+impl Ignore {
+    /// Whether this directive silences `f`.
+    pub fn silences(&self, f: &Finding) -> bool {
+        self.file == f.file
+            && self.rules.iter().any(|r| f.rule == r.as_str())
+            && self
+                .lines
+                .is_none_or(|(a, b)| a > 0 && f.line >= a && f.line <= b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,8 @@ impl std::str::FromStr for Layout {
             .into_iter()
             .find(|l| l.as_str() == s)
             .ok_or_else(|| {
-                format!("`{s}` is not a layout (flat, markers, pairs, rollback, folders)")
+                let all: Vec<&str> = Layout::ALL.iter().map(|l| l.as_str()).collect();
+                format!("`{s}` is not a layout ({})", all.join(", "))
             })
     }
 }

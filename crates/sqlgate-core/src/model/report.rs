@@ -24,6 +24,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What the scratch replay observed (`check --scratch`).
     pub replay: Option<Replay>,
+    /// The `sqlgate:ignore` directives of the files judged, kept for findings that
+    /// come later (the replay's).
+    #[serde(skip)]
+    pub ignores: Vec<super::finding::Ignore>,
 }
 
 impl Report {

@@ -781,6 +781,7 @@ mod tests {
             fail_on: FailOn::Error,
             findings,
             replay: None,
+            ignores: Vec::new(),
         }
     }
 

@@ -146,7 +146,7 @@ pub fn markdown(r: &PreviewReport) -> String {
     }
     if !r.schema_diff.is_empty() {
         out.push_str(&format!(
-            "\n<details><summary>Schema change</summary>\n\n{}\n</details>\n",
+            "\n<details><summary>Schema diff</summary>\n\n{}\n</details>\n",
             fence(&r.schema_diff, "diff")
         ));
     }

@@ -47,13 +47,7 @@ pub fn apply_ignores(findings: Vec<Finding>, ignores: &[sql::Ignore]) -> Vec<Fin
     let mut used = vec![Vec::<&str>::new(); ignores.len()];
     let mut kept = Vec::with_capacity(findings.len());
     for f in findings {
-        let hit = ignores.iter().position(|ig| {
-            ig.file == f.file
-                && ig.rules.iter().any(|r| f.rule == r.as_str())
-                && ig
-                    .lines
-                    .is_none_or(|(a, b)| a > 0 && f.line >= a && f.line <= b)
-        });
+        let hit = ignores.iter().position(|ig| ig.silences(&f));
         match hit {
             Some(i) => used[i].push(f.rule.as_str()),
             None => kept.push(f),
@@ -79,6 +73,32 @@ pub fn apply_ignores(findings: Vec<Finding>, ignores: &[sql::Ignore]) -> Vec<Fin
                 format!("`sqlgate:ignore {rule}` silences nothing here")
             };
             kept.push(unused(ig, why));
+        }
+    }
+    kept
+}
+
+/// Findings that come after the others were judged (the scratch replay's): those a
+/// directive silences are dropped, and that directive's `unused-ignore` for the rule
+/// goes too — it did silence something.
+pub fn apply_late_ignores(
+    earlier: &mut Vec<Finding>,
+    later: Vec<Finding>,
+    ignores: &[sql::Ignore],
+) -> Vec<Finding> {
+    let mut kept = Vec::with_capacity(later.len());
+    for f in later {
+        match ignores.iter().find(|ig| ig.silences(&f)) {
+            Some(ig) => {
+                let unused_text = format!("`sqlgate:ignore {}` silences nothing here", f.rule);
+                earlier.retain(|u| {
+                    !(u.rule == sql::transactions::UNUSED_IGNORE.id
+                        && u.file == ig.file
+                        && u.line == ig.line
+                        && u.message == unused_text)
+                });
+            }
+            None => kept.push(f),
         }
     }
     kept

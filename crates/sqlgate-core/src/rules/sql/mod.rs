@@ -51,19 +51,7 @@ pub struct SqlOptions<'a> {
     pub vars: &'a BTreeMap<String, String>,
 }
 
-/// An ignore directive resolved to the lines it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignore {
-    /// The file as shown in findings.
-    pub file: String,
-    pub version: String,
-    /// Line of the directive.
-    pub line: u32,
-    pub rules: Vec<String>,
-    /// Lines of the statement it silences; `None` for `ignore-file`; `Some((0, 0))`
-    /// when no statement follows it.
-    pub lines: Option<(u32, u32)>,
-}
+pub use crate::model::finding::Ignore;
 
 /// What the SQL rules found.
 #[derive(Debug, Default)]

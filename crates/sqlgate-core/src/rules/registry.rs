@@ -70,6 +70,8 @@ pub static ALL: &[&Rule] = &[
     &sql::locking::MISSING_LOCK_TIMEOUT,
     &sql::breaking::RENAME_COLUMN,
     &sql::breaking::RENAME_TABLE,
+    &sql::breaking::RENAME_SCHEMA,
+    &sql::breaking::RENAME_ENUM_VALUE,
     &sql::breaking::DROP_NOT_NULL,
     &sql::breaking::DROP_DEFAULT,
     &sql::security::PLAINTEXT_PASSWORD,

@@ -419,6 +419,35 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
                 );
             }
         }
+        NodeEnum::AlterTableStmt(a) if a.objtype == ObjectType::ObjectIndex as i32 => {
+            let Some(rv) = &a.relation else { return };
+            let index = names::range_var(rv);
+            let Some((table, _)) = cx.schema.index(&index) else {
+                return;
+            };
+            if !cx.existing(table) {
+                return;
+            }
+            for c in nodes(&a.cmds) {
+                let NodeEnum::AlterTableCmd(c) = c else {
+                    continue;
+                };
+                if c.subtype == AlterTableType::AtSetTableSpace as i32 {
+                    cx.push(
+                        out,
+                        &REWRITE_TABLE,
+                        rv.location,
+                        format!(
+                            "ALTER INDEX {} SET TABLESPACE {} copies the whole index under an ACCESS EXCLUSIVE lock: writes to {} and reads through the index wait until it finishes",
+                            names::show(&index),
+                            names::ident(&c.name),
+                            names::show(table)
+                        ),
+                        Some("Build a new index CONCURRENTLY in the new tablespace (`CREATE INDEX CONCURRENTLY … TABLESPACE …`), then drop the old one CONCURRENTLY; or use pg_repack.".into()),
+                    );
+                }
+            }
+        }
         NodeEnum::ReindexStmt(r) => {
             use pg_query::protobuf::ReindexObjectType as K;
             let concurrent =
@@ -457,16 +486,18 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
             } else {
                 "PostgreSQL before 12 has no REINDEX CONCURRENTLY: build a new index CONCURRENTLY, drop the old one CONCURRENTLY, rename.".into()
             };
-            cx.push(
-                out,
-                &REINDEX_NON_CONCURRENTLY,
-                -1,
-                format!(
+            let message = match kind {
+                K::ReindexObjectSystem => "REINDEX SYSTEM rebuilds every index of the database's system catalogs under their locks: every session's queries and DDL wait on the catalogs until it finishes".to_string(),
+                K::ReindexObjectDatabase | K::ReindexObjectSchema => format!(
+                    "REINDEX {word} {} rebuilds every index in it, one table at a time, each blocking writes to its table (and reads through the index) while it is rebuilt",
+                    names::show(&target)
+                ),
+                _ => format!(
                     "REINDEX of {} blocks writes to the table (and reads through the index) until the rebuild finishes",
                     names::show(&target)
                 ),
-                Some(fix),
-            );
+            };
+            cx.push(out, &REINDEX_NON_CONCURRENTLY, -1, message, Some(fix));
         }
         NodeEnum::ClusterStmt(c) => {
             let table = c.relation.as_ref().map(names::range_var);
@@ -1469,6 +1500,33 @@ pub fn binary_coercible(old: &schema::Column, new: &TypeName) -> bool {
                     && new_mods[0] >= old.typmods[0])
         }
         ("cidr", "inet") => true,
+        // citext's casts to and from text are binary-coercible (a length limit on
+        // the target is a check, not a cast without one).
+        ("citext", "text") | ("text", "citext") | ("varchar", "citext") => true,
+        ("citext", "varchar") => new_mods.is_empty(),
+        // Temporal types: raising the fractional-second precision, dropping it, or
+        // setting it to 6 (the maximum) rewrites nothing; lowering it does.
+        ("timestamp", "timestamp")
+        | ("timestamptz", "timestamptz")
+        | ("time", "time")
+        | ("timetz", "timetz") => {
+            let old_p = old.typmods.first().copied().unwrap_or(6);
+            new_mods.first().is_none_or(|&n| n >= old_p)
+        }
+        ("interval", "interval") => {
+            // `interval(p)` is (full range, p); a field restriction is not a widening.
+            const FULL_RANGE: i64 = 32767;
+            let precision = |m: &[i64]| match m {
+                [] => Some(6),
+                [FULL_RANGE] => Some(6),
+                [FULL_RANGE, p] => Some(*p),
+                _ => None,
+            };
+            match (precision(&old.typmods), precision(&new_mods)) {
+                (Some(o), Some(n)) => new_mods.is_empty() || n >= o,
+                _ => false,
+            }
+        }
         _ => false,
     }
 }

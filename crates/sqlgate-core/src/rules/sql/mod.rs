@@ -890,6 +890,8 @@ mod tests {
         ("statements-after-access-exclusive", &[T], "alter table t add column b text;\nupdate t set b = 'x' where id < 100;", "alter table t add column b text;\nalter table t add column c text;"),
         ("rename-column", &[T], "alter table t rename column a to b;", "create table n (a int);\nalter table n rename column a to b;"),
         ("rename-table", &[T], "alter table t rename to t2;", "create table n (a int);\nalter table n rename to n2;"),
+        ("rename-schema", &[], "alter schema billing rename to payments;", "create schema payments;"),
+        ("rename-enum-value", &["create type st as enum ('a', 'b');", "create table o (id int, s st);"], "alter type st rename value 'a' to 'c';", "create type st2 as enum ('a');\nalter type st2 rename value 'a' to 'c';"),
         ("drop-not-null", &[T], "alter table t alter column id drop not null;", "create table n (a int not null);\nalter table n alter column a drop not null;"),
         ("drop-default", &[T], "alter table t alter column a drop default;", "alter table t alter column a set default 1;"),
         ("plaintext-password", &[], "create role app login password 'hunter2';", "create role app login password 'SCRAM-SHA-256$4096:c2FsdA==$a2V5:c2lnbg==';"),
@@ -937,6 +939,7 @@ mod tests {
         ("rewrite-table", &[T], "alter table t set unlogged;", "create table n (a int);\nalter table n set unlogged;"),
         ("rewrite-table", &[T], "alter table t set tablespace fast;", "alter table t set (fillfactor = 70);"),
         ("rewrite-table", &[T], "alter table t set logged;", "alter table t set without cluster;"),
+        ("rewrite-table", &[T, "create index t_a on t (a);"], "alter index t_a set tablespace fast;", "alter index t_a set (fillfactor = 70);"),
         ("detach-partition-non-concurrently", &["create table m (at date) partition by range (at);", "create table m_2023 partition of m for values from ('2023-01-01') to ('2024-01-01');"], "alter table m detach partition m_2023;", "-- sqlgate:no-transaction\nalter table m detach partition m_2023 concurrently;"),
         ("duplicate-column", &[T], "update t set a = 1, a = 2 where id = 1;", "update t set a = 1, v = 'x' where id = 1;"),
         ("duplicate-column", &["create table k (id int, a int[])"], "insert into k (id, id) values (1, 2);", "update k set a[1] = 1, a[2] = 2 where id = 1;"),
@@ -946,6 +949,11 @@ mod tests {
         ("duplicate-column", &[T], "create table z as select 1, 2;", "create table z as select 1 as x, 2 as y;"),
         ("duplicate-column", &[T], "select id, a as id into z from t;", "select id, a into z from t;"),
         ("duplicate-column", &["create table c (h t)"], "create table z as select (c.h).id, (c.h).id from c;", "create table z as select (c.h).id, (c.h).a from c;"),
+        ("duplicate-column", &[T], "merge into t using t s on t.id = s.id when not matched then insert (a, a) values (1, 2);", "merge into t using t s on t.id = s.id when not matched then insert (a, v) values (1, 'x');"),
+        ("duplicate-column", &[T], "merge into t using t s on t.id = s.id when matched then update set a = 1, a = 2;", "merge into t using t s on t.id = s.id when matched then update set a = 1, v = 'x';"),
+        ("duplicate-column", &[], "create foreign table ft (a int, a text) server s;", "create foreign table ft (a int, b text) server s;"),
+        ("duplicate-column", &[T], "create view dv (a, a) as select id, a from t;", "create view dv (a, b) as select id, a from t;"),
+        ("duplicate-column", &["create type pt as (x int, y int);", "create table k (a pt);"], "update k set a = row(1, 2), a.x = 3;", "update k set a.x = 1, a.y = 2;"),
         ("concurrently-in-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate index concurrently i on t (a);\ncommit;", "-- sqlgate:no-transaction\ncreate index concurrently i on t (a);"),
         ("transaction-control", &[], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;"),
         ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncommit;\ncreate index concurrently i on t (a);", "-- sqlgate:no-transaction\nbegin;\ncreate table x (id int);\ncreate table y (id int);\ncommit;"),
@@ -953,8 +961,11 @@ mod tests {
         ("set-not-null", &["alter table ext add constraint e_nn check (email is not null) not valid;"], "alter table ext alter column email set not null;", "alter table ext validate constraint e_nn;\nalter table ext alter column email set not null;"),
         ("alter-column-type", &["create table k (kind varchar(100));"], "alter table k alter column kind type varchar(1000) using lower(kind)::varchar(1000);", "alter table k alter column kind type varchar(1000) using kind::varchar(1000);"),
         ("alter-column-type", &["create table e (at timestamp);"], "alter table e alter column at type timestamptz;", "set timezone = 'UTC';\nalter table e alter column at type timestamptz;"),
+        ("alter-column-type", &["create extension citext;", "create table c (email citext, name text);"], "alter table c alter column email type varchar(100);", "alter table c alter column email type text;\nalter table c alter column name type citext;"),
+        ("alter-column-type", &["create table e (at timestamp(6), t time(3), i interval(3));"], "alter table e alter column at type timestamp(3);", "alter table e alter column at type timestamp;\nalter table e alter column t type time(6);\nalter table e alter column i type interval;"),
         ("add-column-volatile-default", &[T, "create function slug() returns text language sql immutable as $$ select 'x' $$;"], "alter table t add column s text default other_slug();", "alter table t add column s text default slug();"),
         ("identifier-too-long", &[], "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij (id int);", "create table abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefgh (id int);"),
+        ("identifier-too-long", &[], "drop index if exists index_on_customer_orders_by_customer_id_and_created_at_and_status_desc;", "drop index if exists customer_orders_idx;"),
     ];
 
     #[test]
@@ -1370,6 +1381,36 @@ drop table t;"#;
             &["create table ${S}.t (id int);\ncreate tabel u (id int);"],
         );
         assert_eq!(c.rules(), ["syntax-error", "undefined-placeholder"]);
+    }
+
+    #[test]
+    fn a_rename_with_a_compatibility_view_is_not_a_warning() {
+        let c = case(
+            &["create table cards (id int);"],
+            &["alter table cards rename to cards_v2;\ncreate view cards as select * from cards_v2;"],
+        );
+        let f = c.findings();
+        let rename = f.iter().find(|f| f.rule == "rename-table");
+        assert!(
+            rename.is_some_and(|f| f.severity == crate::model::Severity::Info
+                && f.message.contains("keeps SELECT, INSERT")),
+            "{f:?}"
+        );
+        // A view over something else does not count.
+        let c = case(
+            &[
+                "create table cards (id int);",
+                "create table other (id int);",
+            ],
+            &["alter table cards rename to cards_v2;\ncreate view cards as select * from other;"],
+        );
+        assert!(
+            c.findings()
+                .iter()
+                .any(|f| f.rule == "rename-table" && f.severity == crate::model::Severity::Warning),
+            "{:?}",
+            c.findings()
+        );
     }
 
     #[test]

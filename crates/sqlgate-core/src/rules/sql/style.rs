@@ -188,7 +188,8 @@ fn column(cx: &Ctx, def: &ColumnDef, out: &mut Vec<Finding>) {
 }
 
 /// `identifier-too-long`: the parser truncates long names itself, so the tokens of
-/// the statement's text are measured, in statements that define or rename objects.
+/// the statement's text are measured, in statements that define, rename, alter, drop
+/// or otherwise name objects.
 pub fn identifiers(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
     let defines = matches!(
         cx.node(),
@@ -207,6 +208,17 @@ pub fn identifiers(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
             | NodeEnum::CreatePolicyStmt(_)
             | NodeEnum::CreateDomainStmt(_)
             | NodeEnum::CreateExtensionStmt(_)
+            // Names that refer to objects: truncated too, so the statement can act on
+            // a different object than the one written.
+            | NodeEnum::DropStmt(_)
+            | NodeEnum::AlterObjectSchemaStmt(_)
+            | NodeEnum::AlterOwnerStmt(_)
+            | NodeEnum::AlterSeqStmt(_)
+            | NodeEnum::AlterEnumStmt(_)
+            | NodeEnum::AlterDomainStmt(_)
+            | NodeEnum::AlterFunctionStmt(_)
+            | NodeEnum::CommentStmt(_)
+            | NodeEnum::GrantStmt(_)
     );
     if !defines {
         return;

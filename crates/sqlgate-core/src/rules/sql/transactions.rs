@@ -276,15 +276,27 @@ fn detach_concurrently(cx: &Ctx, a: &super::AlterTable, out: &mut Vec<Finding>) 
 /// `duplicate-column`: names assigned or declared twice in one statement.
 pub fn duplicates(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
     let assigned = |targets: &[pg_query::protobuf::Node]| -> Vec<(String, i32)> {
-        nodes(targets)
+        let targets: Vec<&pg_query::protobuf::ResTarget> = nodes(targets)
             .filter_map(|n| match n {
-                // `SET a[1] = …, a[2] = …` assigns parts of one column: allowed.
-                NodeEnum::ResTarget(r) if r.indirection.is_empty() => {
-                    Some((r.name.clone(), r.location))
-                }
+                NodeEnum::ResTarget(r) => Some(r.as_ref()),
                 _ => None,
             })
-            .collect()
+            .collect();
+        // `SET a[1] = …, a[2] = …` (or `a.x`, `a.y`) assigns parts of one column:
+        // allowed; the whole column and a part of it is not.
+        let whole: Vec<(String, i32)> = targets
+            .iter()
+            .filter(|r| r.indirection.is_empty())
+            .map(|r| (r.name.clone(), r.location))
+            .collect();
+        let mut out = whole.clone();
+        out.extend(
+            targets
+                .iter()
+                .filter(|r| !r.indirection.is_empty() && whole.iter().any(|(w, _)| *w == r.name))
+                .map(|r| (r.name.clone(), r.location)),
+        );
+        out
     };
     let mut report = |what: &str, list: Vec<(String, i32)>| {
         let mut seen: Vec<&str> = Vec::new();
@@ -316,6 +328,36 @@ pub fn duplicates(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 report("this ON CONFLICT … DO UPDATE SET", assigned(&c.target_list));
             }
         }
+        NodeEnum::MergeStmt(m) => {
+            for w in nodes(&m.merge_when_clauses) {
+                let NodeEnum::MergeWhenClause(w) = w else {
+                    continue;
+                };
+                report("this MERGE's column list", assigned(&w.target_list));
+            }
+        }
+        NodeEnum::CreateForeignTableStmt(f) => {
+            if let Some(c) = &f.base_stmt {
+                report(
+                    "this CREATE FOREIGN TABLE",
+                    nodes(&c.table_elts)
+                        .filter_map(|e| match e {
+                            NodeEnum::ColumnDef(d) => Some((d.colname.clone(), d.location)),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+            }
+        }
+        NodeEnum::ViewStmt(v) if !v.aliases.is_empty() => report(
+            "this view's column list",
+            nodes(&v.aliases)
+                .filter_map(|a| match a {
+                    NodeEnum::String(s) => Some((s.sval.clone(), -1)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         NodeEnum::CreateStmt(c) => report(
             "this CREATE TABLE",
             nodes(&c.table_elts)

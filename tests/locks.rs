@@ -29,6 +29,13 @@ const SETUP: &str = "
     CREATE INDEX k_plain ON k (keyword);
     CREATE INDEX k_lower ON k (lower(keyword));
     CREATE INDEX k_name ON k (name);
+    CREATE EXTENSION IF NOT EXISTS citext;
+    CREATE TABLE ci (id int, email citext, note text);
+    INSERT INTO ci SELECT i, 'a' || i, 'n' FROM generate_series(1, 100) i;
+    CREATE TABLE tp (at timestamp(3), at6 timestamp(6), tt time(3), iv interval(3));
+    INSERT INTO tp SELECT now(), now(), now(), '1 day' FROM generate_series(1, 100);
+    CREATE TABLE ck (id int, email varchar(100) CHECK (email LIKE '%x%'));
+    INSERT INTO ck SELECT i, 'x' FROM generate_series(1, 100) i;
 ";
 
 /// One statement: the rule sqlgate reports for it (`None`: none of the locking rules),
@@ -73,6 +80,17 @@ const CASES: &[Case] = &[
     Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k", lock: "AccessExclusiveLock", rewrite: false },
     Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k_lower", lock: "AccessExclusiveLock", rewrite: true },
     Case { rule: Some("alter-column-type-rebuilds-index"), sql: "ALTER TABLE k ALTER COLUMN keyword TYPE text", table: "k_plain", lock: "AccessExclusiveLock", rewrite: false },
+    // A precision lowered rewrites; a type change that rewrites nothing still
+    // re-checks the CHECK constraints on the column (under ACCESS EXCLUSIVE).
+    Case { rule: Some("alter-column-type"), sql: "ALTER TABLE tp ALTER COLUMN at6 TYPE timestamp(3)", table: "tp", lock: "AccessExclusiveLock", rewrite: true },
+    Case { rule: Some("alter-column-type-rechecks"), sql: "ALTER TABLE ck ALTER COLUMN email TYPE text", table: "ck", lock: "AccessExclusiveLock", rewrite: false },
+    // citext's casts and temporal precision raised, dropped or set to 6: no rewrite.
+    Case { rule: None, sql: "ALTER TABLE ci ALTER COLUMN email TYPE text", table: "ci", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE ci ALTER COLUMN note TYPE citext", table: "ci", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE tp ALTER COLUMN at TYPE timestamp(6)", table: "tp", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE tp ALTER COLUMN at6 TYPE timestamp", table: "tp", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE tp ALTER COLUMN tt TYPE time(6)", table: "tp", lock: "AccessExclusiveLock", rewrite: false },
+    Case { rule: None, sql: "ALTER TABLE tp ALTER COLUMN iv TYPE interval", table: "tp", lock: "AccessExclusiveLock", rewrite: false },
     // What sqlgate calls safe, or lighter than the rules above.
     Case { rule: None, sql: "ALTER TABLE k ALTER COLUMN name TYPE text", table: "k_name", lock: "AccessExclusiveLock", rewrite: false },
     Case { rule: None, sql: "ALTER TABLE t VALIDATE CONSTRAINT a_pos", table: "t", lock: "ShareUpdateExclusiveLock", rewrite: false },
@@ -246,5 +264,30 @@ fn vacuum_full_rewrites_as_its_rule_says() {
         node(),
         after_plain,
         "plain VACUUM, the rule's fix, does not rewrite"
+    );
+}
+
+/// `ALTER SCHEMA … RENAME TO` breaks queries that name the schema, and sqlgate says so.
+#[test]
+fn renaming_a_schema_breaks_queries_that_name_it() {
+    let url = fresh_db();
+    query(&url, "CREATE SCHEMA pub; CREATE TABLE pub.t_pub (id int)");
+    query(&url, "ALTER SCHEMA pub RENAME TO pub2");
+    let broken = rt().block_on(async {
+        let c = client(&url).await;
+        c.batch_execute("SELECT * FROM pub.t_pub").await.is_err()
+    });
+    assert!(broken, "a query naming the old schema fails");
+    let (_t, dir) = repo();
+    migrations(&dir, &[("001_s.sql", "CREATE SCHEMA pub;\n")]);
+    commit_all(&dir, "shipped");
+    write(
+        dir.join("migrations/002_r.sql"),
+        "ALTER SCHEMA pub RENAME TO pub2;\n",
+    );
+    let (_, report) = check_json(&dir, &["--base", "HEAD"]);
+    assert!(
+        rules(&report).contains(&"rename-schema".to_string()),
+        "{report}"
     );
 }

@@ -59,6 +59,7 @@ pub static ALL: &[&Rule] = &[
     &sql::locking::ADD_COLUMN_GENERATED_STORED,
     &sql::locking::ALTER_COLUMN_TYPE,
     &sql::locking::ALTER_COLUMN_TYPE_REBUILDS_INDEX,
+    &sql::locking::ALTER_COLUMN_TYPE_RECHECKS,
     &sql::locking::VACUUM_FULL,
     &sql::locking::CLUSTER,
     &sql::locking::REWRITE_TABLE,

@@ -186,6 +186,18 @@ pub static ALTER_COLUMN_TYPE: Rule = Rule {
     good: "ALTER TABLE orders ALTER COLUMN note TYPE text;  -- varchar → text: no rewrite",
 };
 
+pub static ALTER_COLUMN_TYPE_RECHECKS: Rule = Rule {
+    id: "alter-column-type-rechecks",
+    severity: Severity::Error,
+    on: true,
+    category: CATEGORY,
+    summary: "A type change that rewrites no rows (varchar→text, citext→text, a wider precision) of a column a CHECK constraint uses.",
+    why: "PostgreSQL re-checks every CHECK constraint that uses the column against every row: a full table scan under an ACCESS EXCLUSIVE lock, even though no row is rewritten.",
+    fix: "Drop the constraint, change the type, and add the constraint back NOT VALID, then VALIDATE it in a later migration (a scan that lets reads and writes go on).",
+    bad: "ALTER TABLE users ALTER COLUMN email TYPE text;  -- CHECK (email LIKE '%@%')",
+    good: "ALTER TABLE users DROP CONSTRAINT users_email_check;\nALTER TABLE users ALTER COLUMN email TYPE text;\nALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email LIKE '%@%') NOT VALID;",
+};
+
 pub static ALTER_COLUMN_TYPE_REBUILDS_INDEX: Rule = Rule {
     id: "alter-column-type-rebuilds-index",
     severity: Severity::Error,
@@ -770,6 +782,7 @@ fn alter_existing(
             if let Some(old) = old {
                 if !using && binary_coercible(old, new) {
                     rebuilt_indexes(cx, table, &cmd.name, d.location, out);
+                    rechecked(cx, table, &cmd.name, d.location, out);
                     return;
                 }
                 // PostgreSQL 12+ skips the rewrite between timestamp and timestamptz
@@ -822,6 +835,30 @@ fn alter_existing(
         (AlterTableType::AtSetNotNull, _) => {
             let checked = cx.schema.has_valid_not_null_check(table, &cmd.name);
             if checked && cx.opts.pg_version >= 12 {
+                return;
+            }
+            // A table the model does not know, with a constraint validated earlier
+            // whose definition is unknown: it may prove the column non-null.
+            if let Some(validated) = cx
+                .schema
+                .validated_unknown
+                .get(table)
+                .filter(|v| !v.is_empty() && cx.opts.pg_version >= 12)
+            {
+                let mut f = cx.finding(
+                    &SET_NOT_NULL,
+                    rv.location,
+                    format!(
+                        "SET NOT NULL on {t}.{col}: sqlgate cannot tell whether it scans the table under an ACCESS EXCLUSIVE lock — {} was validated earlier, but its definition was made outside the migrations; if it is `CHECK ({col} IS NOT NULL)`, PostgreSQL skips the scan",
+                        validated
+                            .iter()
+                            .map(|c| names::ident(c))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                f.severity = crate::model::Severity::Warning;
+                out.push(f);
                 return;
             }
             let con = format!("{}_{}_not_null", rv.relname, cmd.name);
@@ -1368,6 +1405,22 @@ const VOLATILE: &[&str] = &[
     "pg_current_xact_id",
 ];
 
+/// How many arguments well-known functions take (PostgreSQL 10 to 18).
+const ARITY: &[(&str, &[usize])] = &[
+    ("now", &[0]),
+    ("transaction_timestamp", &[0]),
+    ("statement_timestamp", &[0]),
+    ("clock_timestamp", &[0]),
+    ("timeofday", &[0]),
+    ("random", &[0, 2]),
+    ("gen_random_uuid", &[0]),
+    ("uuid_generate_v4", &[0]),
+    ("uuidv4", &[0]),
+    ("uuidv7", &[0, 1]),
+    ("txid_current", &[0]),
+    ("pg_current_xact_id", &[0]),
+];
+
 /// The first function a default expression calls that may be volatile, and whether
 /// it is known to be (`false`: unknown volatility, volatile by PostgreSQL's default).
 fn volatile_call(cx: &Ctx, node: &NodeEnum, depth: usize) -> Option<(String, bool)> {
@@ -1387,6 +1440,13 @@ fn volatile_call(cx: &Ctx, node: &NodeEnum, depth: usize) -> Option<(String, boo
                 .cloned()
                 .unwrap_or_default()
                 .to_lowercase();
+            // A known name with arguments it does not take is not that function
+            // (`now(123)`): its volatility is unknown (or PostgreSQL rejects it).
+            if let Some((_, counts)) = ARITY.iter().find(|(n, _)| *n == name) {
+                if !counts.contains(&f.args.len()) && !cx.schema.functions.contains_key(&name) {
+                    return Some((format!("{name} with {} argument(s)", f.args.len()), false));
+                }
+            }
             if VOLATILE.contains(&name.as_str()) {
                 return Some((name, true));
             }
@@ -1466,6 +1526,46 @@ fn rebuilt_indexes(cx: &Ctx, table: &str, column: &str, location: i32, out: &mut
             "changing the type of {}.{} rewrites no rows, but PostgreSQL rebuilds {list} (an expression or predicate uses the column) under an ACCESS EXCLUSIVE lock on {}",
             names::show(table),
             names::ident(column),
+            names::show(table)
+        ),
+        None,
+    );
+}
+
+/// A type change without a rewrite still re-checks the CHECK constraints that use the
+/// column: a full scan under ACCESS EXCLUSIVE.
+fn rechecked(cx: &Ctx, table: &str, column: &str, location: i32, out: &mut Vec<Finding>) {
+    if !cx.existing(table) {
+        return;
+    }
+    let Some(t) = cx.schema.tables.get(table) else {
+        return;
+    };
+    let mut names: Vec<&str> = t
+        .checks
+        .iter()
+        .filter(|(_, cols)| cols.iter().any(|c| c == column || c == "*"))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    // A NOT NULL check is re-checked too, but it is a `not_null_checks` entry as well.
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return;
+    }
+    cx.push(
+        out,
+        &ALTER_COLUMN_TYPE_RECHECKS,
+        location,
+        format!(
+            "changing the type of {}.{} rewrites no rows, but PostgreSQL re-checks {} on every row: a full scan of {} under an ACCESS EXCLUSIVE lock",
+            names::show(table),
+            names::ident(column),
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             names::show(table)
         ),
         None,

@@ -156,6 +156,16 @@ fn collect_names(node: &NodeEnum, names: &mut Vec<String>) {
                     .map(|n| n.to_lowercase()),
             ),
             pg_query::NodeRef::AlterEnumStmt(e) => names.extend(names::strings(&e.type_name).pop()),
+            // A function the change calls (a column default): the migration that
+            // defined it says how volatile it is.
+            pg_query::NodeRef::FuncCall(f) => {
+                names.extend(names::strings(&f.funcname).pop().map(|n| n.to_lowercase()))
+            }
+            pg_query::NodeRef::ColumnDef(d) => {
+                if let Some(e) = d.raw_default.as_ref().and_then(|e| e.node.as_ref()) {
+                    collect_names(e, names);
+                }
+            }
             _ => {}
         }
     }
@@ -267,6 +277,11 @@ fn analyse_one(
         state.after(&stmt.node, m.no_transaction);
         schema.apply(&stmt.node);
     });
+    if m.no_transaction && state.units >= 2 {
+        if let Some(f) = transactions::mixed(m, &file, &state) {
+            findings.push(f);
+        }
+    }
     if let (Some(line), true) = (state.explicit, m.no_transaction) {
         findings.push(
             Finding::new(
@@ -560,7 +575,13 @@ pub struct MigrationState {
     pub not_valid: Vec<(String, String, u32, &'static str)>,
     pub reported_after_exclusive: bool,
     pub reported_missing_timeout: bool,
-    pub reported_mixed: bool,
+    /// In a no-transaction migration: statements a rerun would stop at (line, what,
+    /// the index it creates), and the indexes later statements attach with `USING
+    /// INDEX` (the recommended CONCURRENTLY-then-constraint sequence).
+    pub rerun_blockers: Vec<(u32, String, Option<String>)>,
+    pub using_indexes: Vec<String>,
+    /// Line of the last unit's statement.
+    pub last_line: u32,
 }
 
 fn transaction_kind(node: &NodeEnum) -> Option<pg_query::protobuf::TransactionStmtKind> {
@@ -854,6 +875,9 @@ mod tests {
         ("non-transactional-statement", &[T], "update t set a = 1 where id = 1;\nvacuum t;", "vacuum t;"),
         ("non-transactional-statement", &[], "create schema y;\ncreate database x;", "create schema x;"),
         ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);\ncreate index concurrently b_i on t (v);", "-- sqlgate:no-transaction\ncreate index concurrently a_i on t (a);"),
+        ("mixed-no-transaction", &[T, U], "-- sqlgate:no-transaction\nalter table t add constraint t_u foreign key (a) references u (id);\ncreate index concurrently if not exists a_i on t (a);", "-- sqlgate:no-transaction\nalter table t add constraint t_u foreign key (a) references u (id) not valid;\nalter table t validate constraint t_u;"),
+        ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\ncreate index concurrently t_v on t (v);\nalter table t add column w int;", "-- sqlgate:no-transaction\ncreate unique index concurrently t_v on t (v);\nalter table t add constraint t_v_key unique using index t_v;"),
+        ("mixed-no-transaction", &[T], "-- sqlgate:no-transaction\nalter table t add constraint a_nn check (a is not null);\nalter table t alter column a set not null;", "-- sqlgate:no-transaction\nalter table t add constraint a_nn check (a is not null) not valid;\nalter table t validate constraint a_nn;\nalter table t alter column a set not null;\nalter table t drop constraint a_nn;"),
         ("unused-ignore", &[T], "-- sqlgate:ignore drop-table -- cleanup\nalter table t add column b text;", "-- sqlgate:ignore drop-table -- cleanup\ndrop table t;"),
         ("unused-ignore", &[T], "-- sqlgate:ignore drop-tabel -- typo\ndrop table t;", "-- sqlgate:ignore-file drop-table -- gone\ndrop table t;"),
         ("drop-table", &[T], "drop table t;", "create table n (id int);\ndrop table n;"),
@@ -876,6 +900,8 @@ mod tests {
         ("set-not-null", &[T, "alter table t add constraint a_nn check (a is not null) not valid;"], "alter table t alter column a set not null;", "alter table t validate constraint a_nn;\nalter table t alter column a set not null;"),
         ("add-column-volatile-default", &[T], "alter table t add column token uuid default gen_random_uuid();", "alter table t add column flag boolean default true;"),
         ("add-column-volatile-default", &[T], "alter table t add column r float8 not null default random();", "alter table t add column at timestamptz not null default now();"),
+        ("add-column-volatile-default", &[T, "create function seven() returns int language sql immutable as $$ select 7 $$;"], "alter table t add column z int default random_seven();", "alter table t add column z int default seven();"),
+        ("add-column-volatile-default", &[T, "create function eight() returns int language sql as $$ select 8 $$;", "alter function eight() immutable;"], "alter table t add column z int default now(123);", "alter table t add column z int default eight();"),
         ("add-column-required", &[T], "alter table t add column plan text not null;", "alter table t add column plan text not null default 'free';"),
         ("add-column-required", &[T], "alter table t add column plan text not null;", "delete from t;\nalter table t add column plan text not null;"),
         ("add-column-serial", &[T], "alter table t add column seq bigserial;", "create table n (id bigserial primary key);"),
@@ -883,6 +909,8 @@ mod tests {
         ("alter-column-type", &[T], "alter table t alter column a type bigint;", "alter table t alter column v type varchar(100);"),
         ("alter-column-type", &[T], "alter table t alter column v type varchar(20);", "alter table t alter column v type text;"),
         ("alter-column-type", &[T], "alter table t alter column n type numeric(12,4);", "alter table t alter column n type numeric(14,2);"),
+        ("alter-column-type-rechecks", &["create table ck (email varchar(100) check (email like '%@%'), other text);"], "alter table ck alter column email type text;", "alter table ck alter column other type text;"),
+        ("alter-column-type-rechecks", &["create table ck2 (a varchar(10), b varchar(10), constraint ab check (a <> b));"], "alter table ck2 alter column b type varchar(20);", "alter table ck2 drop constraint ab;\nalter table ck2 alter column b type varchar(20);"),
         ("vacuum-full", &[T], "-- sqlgate:no-transaction\nvacuum full t;", "-- sqlgate:no-transaction\nvacuum analyze t;"),
         ("cluster", &[T, "create index i on t (a);"], "cluster t using i;", "create table n (a int);\ncreate index ni on n (a);\ncluster n using ni;"),
         ("refresh-matview-non-concurrently", &["create materialized view mv as select 1 as x;"], "refresh materialized view mv;", "refresh materialized view concurrently mv;"),
@@ -1408,6 +1436,29 @@ drop table t;"#;
             c.findings()
                 .iter()
                 .any(|f| f.rule == "rename-table" && f.severity == crate::model::Severity::Warning),
+            "{:?}",
+            c.findings()
+        );
+    }
+
+    #[test]
+    fn set_not_null_after_validating_an_unknown_constraint_says_it_cannot_tell() {
+        let c = case(
+            &[],
+            &["alter table ext validate constraint ext_a_nn;\nalter table ext alter column a set not null;"],
+        );
+        let f = c.findings();
+        let s = f.iter().find(|f| f.rule == "set-not-null");
+        assert!(
+            s.is_some_and(|f| f.severity == crate::model::Severity::Warning
+                && f.message.contains("cannot tell")),
+            "{f:?}"
+        );
+        let c = case(&[], &["alter table ext alter column a set not null;"]);
+        assert!(
+            c.findings()
+                .iter()
+                .any(|f| f.rule == "set-not-null" && f.severity == crate::model::Severity::Error),
             "{:?}",
             c.findings()
         );

@@ -100,8 +100,8 @@ pub static MIXED_NO_TRANSACTION: Rule = Rule {
     severity: Severity::Warning,
     on: true,
     category: CATEGORY,
-    summary: "A no-transaction migration has more than one statement.",
-    why: "Without a transaction each statement commits on its own: a failure half-way leaves the migration partly applied, and re-running it repeats what already succeeded.",
+    summary: "A no-transaction migration has more than one statement, and one that cannot run twice comes before another.",
+    why: "Without a transaction each statement commits on its own: a failure half-way leaves the migration partly applied, and the rerun stops at a statement that already ran (`CREATE INDEX … already exists`). Re-runnable statements (`IF NOT EXISTS`, `VALIDATE CONSTRAINT`, `SET NOT NULL`) and the recommended sequences (`ADD … NOT VALID` then `VALIDATE`; `CREATE INDEX CONCURRENTLY` then `ADD CONSTRAINT … USING INDEX`) are not reported.",
     fix: "One statement per no-transaction migration; make each one idempotent (`IF NOT EXISTS`).",
     bad: "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON t (a);\nCREATE INDEX CONCURRENTLY b_idx ON t (b);",
     good: "-- 010: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\n-- 011: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);",
@@ -482,20 +482,108 @@ fn figure_name(node: Option<&NodeEnum>) -> Option<String> {
     })
 }
 
-/// `mixed-no-transaction`, said once, at the second statement of a no-transaction file.
-fn finish(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
-    // An explicit BEGIN … COMMIT block is one unit: all of it commits or none.
-    if cx.m.no_transaction && state.units == 2 && !state.reported_mixed {
-        state.reported_mixed = true;
-        out.push(cx.finding(
-            &MIXED_NO_TRANSACTION,
-            -1,
-            format!(
-                "`{}` runs without a transaction and has more than one statement (or transaction block): if this one fails, what ran before it stays applied",
-                cx.m.up.path
-            ),
-        ));
+/// In a no-transaction file: what a rerun would stop at if a later statement failed.
+fn finish(cx: &Ctx, state: &mut MigrationState, _out: &mut Vec<Finding>) {
+    if !cx.m.no_transaction {
+        return;
     }
+    state.last_line = cx.stmt.line;
+    let (blocker, using) = rerun_blocker(cx.node());
+    state.using_indexes.extend(using);
+    if let Some((what, index)) = blocker {
+        state.rerun_blockers.push((cx.stmt.line, what, index));
+    }
+}
+
+/// Whether a statement stops a rerun of its file once it has run (`CREATE INDEX`
+/// without `IF NOT EXISTS`: "already exists"), and the indexes it attaches with
+/// `USING INDEX`. Statements that can run again (`IF [NOT] EXISTS`, `VALIDATE
+/// CONSTRAINT`, `SET NOT NULL`, `UPDATE`, settings) and constraints added `NOT VALID`
+/// or `USING INDEX` (harmless to leave, the recommended sequences) do not.
+fn rerun_blocker(node: &NodeEnum) -> (Option<(String, Option<String>)>, Vec<String>) {
+    let stop = |what: String| (Some((what, None)), Vec::new());
+    match node {
+        NodeEnum::IndexStmt(i) if !i.if_not_exists => (
+            Some((
+                format!("CREATE INDEX {}", names::ident(&i.idxname)),
+                Some(i.idxname.clone()),
+            )),
+            Vec::new(),
+        ),
+        NodeEnum::CreateStmt(c) if !c.if_not_exists => stop("CREATE TABLE".into()),
+        NodeEnum::CreateSeqStmt(c) if !c.if_not_exists => stop("CREATE SEQUENCE".into()),
+        NodeEnum::CreateSchemaStmt(c) if !c.if_not_exists => stop("CREATE SCHEMA".into()),
+        NodeEnum::CreateExtensionStmt(c) if !c.if_not_exists => stop("CREATE EXTENSION".into()),
+        NodeEnum::CreateEnumStmt(_) => stop("CREATE TYPE".into()),
+        NodeEnum::CreateFunctionStmt(f) if !f.replace => stop("CREATE FUNCTION".into()),
+        NodeEnum::ViewStmt(v) if !v.replace => stop("CREATE VIEW".into()),
+        NodeEnum::AlterEnumStmt(e) if e.old_val.is_empty() && !e.skip_if_new_val_exists => {
+            stop("ALTER TYPE … ADD VALUE".into())
+        }
+        NodeEnum::RenameStmt(_) => stop("RENAME".into()),
+        NodeEnum::DropStmt(d) if !d.missing_ok => stop("DROP".into()),
+        NodeEnum::InsertStmt(i) if i.on_conflict_clause.is_none() => stop("INSERT".into()),
+        NodeEnum::AlterTableStmt(a) => {
+            let mut using = Vec::new();
+            let mut blocker = None;
+            for c in nodes(&a.cmds) {
+                let NodeEnum::AlterTableCmd(c) = c else {
+                    continue;
+                };
+                let kind = AlterTableType::try_from(c.subtype).unwrap_or(AlterTableType::Undefined);
+                let def = c.def.as_ref().and_then(|d| d.node.as_ref());
+                match (kind, def) {
+                    (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(k))) => {
+                        if !k.indexname.is_empty() {
+                            using.push(k.indexname.clone());
+                        } else if !k.skip_validation {
+                            blocker.get_or_insert_with(|| {
+                                format!("ADD CONSTRAINT {}", names::ident(&k.conname))
+                            });
+                        }
+                    }
+                    (AlterTableType::AtAddColumn, _) if !c.missing_ok => {
+                        blocker.get_or_insert_with(|| "ADD COLUMN".to_string());
+                    }
+                    (AlterTableType::AtDropColumn | AlterTableType::AtDropConstraint, _)
+                        if !c.missing_ok =>
+                    {
+                        blocker.get_or_insert_with(|| format!("DROP {}", names::ident(&c.name)));
+                    }
+                    _ => {}
+                }
+            }
+            (blocker.map(|b| (b, None)), using)
+        }
+        _ => (None, Vec::new()),
+    }
+}
+
+/// `mixed-no-transaction`, judged at the end of a no-transaction file with more than
+/// one unit: a statement before the last one that a rerun would stop at, once a later
+/// statement failed. Files of re-runnable statements, and the recommended sequences
+/// (`ADD … NOT VALID` then `VALIDATE`; `CREATE INDEX CONCURRENTLY` then `ADD
+/// CONSTRAINT … USING INDEX`; `CHECK … NOT VALID`, `VALIDATE`, `SET NOT NULL`), are
+/// not reported.
+pub fn mixed(m: &crate::catalog::Migration, file: &str, state: &MigrationState) -> Option<Finding> {
+    let (line, what, _) = state.rerun_blockers.iter().find(|(line, _, index)| {
+        *line < state.last_line
+            && !index
+                .as_ref()
+                .is_some_and(|i| state.using_indexes.iter().any(|u| u == i))
+    })?;
+    Some(
+        Finding::new(
+            &MIXED_NO_TRANSACTION,
+            file.to_string(),
+            format!(
+                "`{}` runs without a transaction: if a statement after line {line} fails, what ran before it stays applied, and a rerun stops at `{what}` (line {line}), which cannot run twice",
+                m.up.path
+            ),
+        )
+        .at(*line, 1)
+        .version(m.version.raw()),
+    )
 }
 
 fn non_transactional(cx: &Ctx, what: &str, out: &mut Vec<Finding>) {

@@ -375,6 +375,47 @@ fn counts_text(c: [usize; 3]) -> String {
     parts.join(", ")
 }
 
+/// How dangerous a finding is for the top of the comment, most dangerous first: what
+/// the SQL does to existing data and running systems (security, data loss, locks and
+/// rewrites, breaking changes, SQL that fails), then the integrity of the history
+/// (edited, deleted, renamed shipped migrations), then numbering and names, then
+/// style — each by severity.
+fn danger(f: &Finding) -> (usize, usize) {
+    let category = match f.rule.rule().category {
+        "Security" => 0,
+        "Data loss" => 1,
+        "Locking and rewrites" => 2,
+        "Scratch replay (`check --scratch`)" => 2,
+        "Breaking changes for running code" => 3,
+        "SQL validity and transactions" => 4,
+        "Directory and history" if f.rule.as_str().ends_with("-migration") => 5,
+        "Directory and history" => 6,
+        _ => 7,
+    };
+    (sev_index(f.severity), category)
+}
+
+/// The `n` most dangerous findings, one per rule and file (a repeated finding is
+/// one), in [`danger`] order.
+fn top_findings(report: &Report, n: usize) -> Vec<&Finding> {
+    let mut all: Vec<&Finding> = report.findings.iter().collect();
+    all.sort_by_key(|f| danger(f));
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let mut out = Vec::new();
+    for f in all {
+        let key = (f.rule.as_str(), f.file.as_str());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        out.push(f);
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
 /// The check report for a pull request: the verdict and counts, the top findings,
 /// one summary row per file (most serious first), then per-file details — repeated
 /// findings of one rule collapsed into one row with their lines. `level` drops detail
@@ -385,12 +426,7 @@ fn body(report: &Report, opts: &Options, level: u8, max_files: usize) -> String 
         out.push_str("\nNo findings: numbering, names and shipped migrations are all in order.\n");
     } else {
         let groups = by_file(report);
-        // The most serious finding of each of the most serious files.
-        let top: Vec<&Finding> = groups
-            .iter()
-            .filter_map(|g| rule_rows(g).first().map(|r| r.first))
-            .take(3)
-            .collect();
+        let top = top_findings(report, 3);
         out.push_str("\n**Top findings**\n\n");
         for f in &top {
             out.push_str(&format!(
@@ -400,6 +436,12 @@ fn body(report: &Report, opts: &Options, level: u8, max_files: usize) -> String 
                 location(f, opts),
                 cell(&f.message)
             ));
+            // What to do, visible without opening anything.
+            if level < 2 && !f.fix.trim().is_empty() {
+                let fix = detail(f.fix.trim_end());
+                out.push_str(&format!("  - *Fix:* {}", fix.trim_end()));
+                out.push('\n');
+            }
         }
         out.push_str("\n| File | 🔴 | 🟡 | 🔵 | Rules |\n|---|---:|---:|---:|---|\n");
         for g in groups.iter().take(max_files) {

@@ -94,6 +94,20 @@ fn output_formats() {
     assert!(text
         .stdout
         .contains("--> examples/mistakes/004_add_order_status.up.sql:1:1"));
+    // rustc-style: the source line with its number, and a caret under the column.
+    assert!(
+        text.stdout
+            .contains("1 | -- 003 was lost in a merge: this leaves a gap.\n  | ^^^"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(
+            "2 | CREATE INDEX orders_user_id_idx ON orders (user_id);\n  |                                    ^"
+        ),
+        "{}",
+        text.stdout
+    );
     assert!(
         !text.stdout.contains('\u{1b}'),
         "no colour when not a terminal"

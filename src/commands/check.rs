@@ -81,7 +81,13 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
     let color = output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    let rendered = report::render(&rep, settings.format, color);
+    let rendered = if settings.format == report::Format::Text {
+        // Each finding with its source line, as the files are now.
+        let texts = source_texts(settings);
+        report::text::render_with_sources(&rep, color, &|file| texts.get(file).cloned())
+    } else {
+        report::render(&rep, settings.format, color)
+    };
     match output {
         Some(path) => {
             std::fs::write(path, rendered)
@@ -98,6 +104,23 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
         None => app::print(&rendered)?,
     }
     Ok(i32::from(rep.failed()))
+}
+
+/// The text of every migration file by the path findings show (for source lines).
+fn source_texts(settings: &Settings) -> std::collections::HashMap<String, String> {
+    let Ok((files, _)) = app::read_catalog(settings) else {
+        return Default::default();
+    };
+    files
+        .iter()
+        .filter_map(|f| match &f.content {
+            catalog::Content::Bytes(b) => Some((
+                catalog::display_path(&settings.dir_display, &f.path),
+                String::from_utf8_lossy(b).into_owned(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `check --pre-commit FILES…`: the staged migration files. With `base` set in

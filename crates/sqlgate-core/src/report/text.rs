@@ -33,26 +33,87 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Renders the report for people.
 pub fn render(report: &Report, color: bool) -> String {
+    render_with_sources(report, color, &|_| None)
+}
+
+/// The finding's source line, rustc-style (`annotate-snippets`): the header, the
+/// `--> file:line:col` arrow, the line with its number and a caret from the column to
+/// the end of the statement's first line. `None` when the line is not available.
+fn snippet(f: &crate::model::Finding, source: &str, color: bool) -> Option<String> {
+    use annotate_snippets::{Level, Renderer, Snippet};
+    let line = source
+        .lines()
+        .nth(usize::try_from(f.line).ok()?.checked_sub(1)?)?;
+    let line = clean(line).into_owned();
+    let trimmed = line.trim_end();
+    let start = trimmed
+        .char_indices()
+        .nth(usize::try_from(f.column).ok()?.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let end = trimmed.len().max(start + 1);
+    let level = match f.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Info => Level::Info,
+    };
+    let message = clean(&f.message).into_owned();
+    let path = clean(&f.file).into_owned();
+    // A caret past the end of the line (an empty line) needs a character to sit on.
+    let shown = if start < trimmed.len() {
+        trimmed.to_string()
+    } else {
+        format!("{trimmed}{}", " ".repeat(end - trimmed.len()))
+    };
+    let msg = level.title(&message).id(f.rule.as_str()).snippet(
+        Snippet::source(&shown)
+            .line_start(f.line as usize)
+            .origin(&path)
+            .annotation(level.span(start..end.min(shown.len()))),
+    );
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    Some(format!("{}\n", renderer.render(msg)))
+}
+
+/// [`render`], with each finding's source line shown under it where `source` gives
+/// the text of its file (by the path findings show).
+pub fn render_with_sources(
+    report: &Report,
+    color: bool,
+    source: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let dim = Style::new().dimmed();
     let bold = Style::new().bold();
     let mut out = String::new();
     for f in &report.findings {
-        out.push_str(&format!(
-            "{}{} {}\n",
-            paint(f.severity.as_str(), severity_style(f.severity), color),
-            paint(&format!("[{}]", f.rule), bold, color),
-            clean(&f.message)
-        ));
-        // A finding about a directory or a table has no line to point at.
-        if f.file.ends_with('/') || f.line == 0 {
-            out.push_str(&format!("  --> {}\n", clean(&f.file)));
+        let shown = (f.line > 0 && !f.file.ends_with('/'))
+            .then(|| source(&f.file))
+            .flatten()
+            .and_then(|text| snippet(f, &text, color));
+        if let Some(block) = shown {
+            out.push_str(&block);
         } else {
             out.push_str(&format!(
-                "  --> {}:{}:{}\n",
-                clean(&f.file),
-                f.line,
-                f.column
+                "{}{} {}\n",
+                paint(f.severity.as_str(), severity_style(f.severity), color),
+                paint(&format!("[{}]", f.rule), bold, color),
+                clean(&f.message)
             ));
+            // A finding about a directory or a table has no line to point at.
+            if f.file.ends_with('/') || f.line == 0 {
+                out.push_str(&format!("  --> {}\n", clean(&f.file)));
+            } else {
+                out.push_str(&format!(
+                    "  --> {}:{}:{}\n",
+                    clean(&f.file),
+                    f.line,
+                    f.column
+                ));
+            }
         }
         if !f.why.is_empty() {
             out.push_str(&format!(

@@ -291,3 +291,56 @@ fn renaming_a_schema_breaks_queries_that_name_it() {
         "{report}"
     );
 }
+
+/// `ALTER INDEX … SET TABLESPACE` copies the index under ACCESS EXCLUSIVE (its
+/// relfilenode changes), and sqlgate reports it.
+#[test]
+fn moving_an_index_to_another_tablespace_copies_it_under_access_exclusive() {
+    let url = fresh_db();
+    let data = query(&url, "SHOW data_directory").pop().unwrap_or_default();
+    // A directory the server's user owns, beside its data directory.
+    let dir = std::path::Path::new(&data)
+        .parent()
+        .map(|p| p.join(format!("ts_{}", std::process::id())))
+        .expect("the data directory has a parent");
+    std::fs::create_dir_all(&dir).expect("tablespace directory");
+    let meta = std::fs::metadata(&data).expect("data directory");
+    use std::os::unix::fs::MetadataExt;
+    std::os::unix::fs::chown(&dir, Some(meta.uid()), Some(meta.gid())).expect("chown");
+    let ts = format!("ts_{}", std::process::id());
+    query(
+        &url,
+        &format!("CREATE TABLESPACE {ts} LOCATION '{}'", dir.display()),
+    );
+    query(
+        &url,
+        "CREATE TABLE ti (id int); INSERT INTO ti SELECT generate_series(1, 100); CREATE INDEX ti_id ON ti (id)",
+    );
+    let (lock, rewrote) = observe(
+        &url,
+        &format!("ALTER INDEX ti_id SET TABLESPACE {ts}"),
+        "ti_id",
+    );
+    assert_eq!(lock, "AccessExclusiveLock");
+    assert!(rewrote, "the index is copied to a new file");
+    query(&url, "DROP TABLE ti");
+    query(&admin_url(), &format!("DROP TABLESPACE IF EXISTS {ts}"));
+    let (_t, repo_dir) = repo();
+    migrations(
+        &repo_dir,
+        &[(
+            "001_t.sql",
+            "CREATE TABLE ti (id int);\nCREATE INDEX ti_id ON ti (id);\n",
+        )],
+    );
+    commit_all(&repo_dir, "shipped");
+    write(
+        repo_dir.join("migrations/002_move.sql"),
+        format!("ALTER INDEX ti_id SET TABLESPACE {ts};\n"),
+    );
+    let (_, report) = check_json(&repo_dir, &["--base", "HEAD"]);
+    assert!(
+        rules(&report).contains(&"rewrite-table".to_string()),
+        "{report}"
+    );
+}

@@ -46,7 +46,7 @@ have_libclang() {
 
 ensure_libclang() {
   have_libclang && return 0
-  _say "installing libclang-dev (needed to build pg_query, PostgreSQL's parser)"
+  _say "installing libclang-dev and clang with apt-get (bindgen needs them to build pg_query, PostgreSQL's parser)"
   _apt_install libclang-dev clang >/dev/null 2>&1 || true
   have_libclang && return 0
   _say "libclang is missing: install it (Debian/Ubuntu: apt-get install libclang-dev; macOS: xcode-select --install) or set LIBCLANG_PATH"

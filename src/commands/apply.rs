@@ -37,13 +37,10 @@ pub fn check_allow(allow: &[String]) -> Result<(), Error> {
     for a in allow {
         // `duplicate-version` once stopped an apply; files sharing a version are now
         // recorded one row each, so allowing it is accepted and changes nothing.
-        if !plan::BLOCKING.contains(&a.as_str())
-            && a != "unanalyzable-statement"
-            && a != "duplicate-version"
-        {
+        if !plan::allowable(a) && a != "duplicate-version" {
             return Err(Error::Usage(format!(
                 "--allow {a}: only the rules that stop an apply can be allowed ({}, unanalyzable-statement)",
-                plan::BLOCKING.join(", ")
+                plan::blocking_ids().join(", ")
             )));
         }
     }

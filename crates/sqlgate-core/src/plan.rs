@@ -6,9 +6,11 @@
 
 use crate::catalog::{display_path, Catalog, Migration, Version};
 use crate::check::CheckOptions;
-use crate::model::{Finding, Record, RecordStatus, State, StatusLine};
+use crate::model::{Finding, Record, RecordStatus, Rule, RuleId, State, StatusLine};
 use crate::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
+use crate::rules::directory;
 use crate::rules::history::OUT_OF_ORDER;
+use crate::rules::sql::transactions;
 use std::collections::HashMap;
 
 /// What `apply` would do, and what stops it.
@@ -221,21 +223,32 @@ fn line(r: &Record, state: State) -> StatusLine {
 /// request's business, not the runner's.
 /// `duplicate-version` is not among them: each file is its own history row (version
 /// and name), so two files that share a version are both applied and recorded.
-pub const BLOCKING: &[&str] = &[
-    "invalid-name",
-    "mixed-layout",
-    "not-utf8",
-    "unreadable-file",
-    "syntax-error",
-    "undefined-placeholder",
-    "transaction-control",
-    "concurrently-in-transaction",
-    "non-transactional-statement",
-    "duplicate-column",
+pub static BLOCKING: &[&Rule] = &[
+    &directory::INVALID_NAME,
+    &directory::MIXED_LAYOUT,
+    &directory::NOT_UTF8,
+    &directory::UNREADABLE_FILE,
+    &transactions::SYNTAX_ERROR,
+    &transactions::UNDEFINED_PLACEHOLDER,
+    &transactions::TRANSACTION_CONTROL,
+    &transactions::CONCURRENTLY_IN_TRANSACTION,
+    &transactions::NON_TRANSACTIONAL_STATEMENT,
+    &transactions::DUPLICATE_COLUMN,
 ];
 
+/// Whether `id` names a rule `--allow` accepts (a pre-flight rule, or
+/// `unanalyzable-statement`, which stops a no-transaction migration).
+pub fn allowable(id: &str) -> bool {
+    BLOCKING.iter().any(|r| r.id == id) || id == transactions::UNANALYZABLE_STATEMENT.id
+}
+
+/// The pre-flight rules' ids, for messages.
+pub fn blocking_ids() -> Vec<&'static str> {
+    BLOCKING.iter().map(|r| r.id).collect()
+}
+
 fn blocking(f: &Finding, allow: &[String]) -> bool {
-    BLOCKING.contains(&f.rule.as_str()) && !allow.iter().any(|a| f.rule == a.as_str())
+    BLOCKING.iter().any(|r| RuleId::of(r) == f.rule) && !allow.iter().any(|a| f.rule == a.as_str())
 }
 
 /// What in the directory as a whole stops an apply (duplicate versions, names the
@@ -310,14 +323,15 @@ pub fn sql_blockers(
         vars: opts.vars,
     };
     let mut out = crate::rules::sql::analyse(&subset, &all, &all, &sql_opts).findings;
+    let unanalyzable = RuleId::of(&transactions::UNANALYZABLE_STATEMENT);
     out.retain(|f| {
         blocking(f, allow)
-            || (f.rule == "unanalyzable-statement"
+            || (f.rule == unanalyzable
                 && no_transaction.contains(&f.file)
-                && !allow.iter().any(|a| a == "unanalyzable-statement"))
+                && !allow.iter().any(|a| a == unanalyzable.as_str()))
     });
     for f in &mut out {
-        if f.rule == "unanalyzable-statement" {
+        if f.rule == unanalyzable {
             f.severity = crate::model::Severity::Error;
             f.message.push_str(
                 " — in a no-transaction migration, which runs statement by statement, sqlgate will not guess where this statement ends",

@@ -3,7 +3,8 @@
 //! observations attached to the static findings of the same statement. Pure.
 
 use crate::model::replay::BLOCKING_LOCKS;
-use crate::model::{Finding, ReplayVerdict, Rule, Severity, Step};
+use crate::model::{Finding, ReplayVerdict, Rule, RuleId, Severity, Step};
+use crate::rules::sql;
 
 const CATEGORY: &str = "Scratch replay (`check --scratch`)";
 
@@ -44,19 +45,26 @@ pub static REPLAY_BLOCKING_LOCK: Rule = Rule {
 };
 
 /// Rules whose findings claim the statement rewrites a table.
-const REWRITE_CLAIMS: &[&str] = &[
-    "alter-column-type",
-    "alter-column-type-rebuilds-index",
-    "add-column-volatile-default",
-    "add-column-serial",
-    "add-column-generated-stored",
-    "rewrite-table",
-    "cluster",
-    "vacuum-full",
+static REWRITE_CLAIMS: &[&Rule] = &[
+    &sql::locking::ALTER_COLUMN_TYPE,
+    &sql::locking::ALTER_COLUMN_TYPE_REBUILDS_INDEX,
+    &sql::locking::ADD_COLUMN_VOLATILE_DEFAULT,
+    &sql::locking::ADD_COLUMN_SERIAL,
+    &sql::locking::ADD_COLUMN_GENERATED_STORED,
+    &sql::locking::REWRITE_TABLE,
+    &sql::locking::CLUSTER,
+    &sql::locking::VACUUM_FULL,
 ];
 
 /// Findings that say a statement was not checked.
-const NOT_CHECKED: &[&str] = &["unchecked-dynamic-sql", "unanalyzable-statement"];
+static NOT_CHECKED: &[&Rule] = &[
+    &sql::transactions::UNCHECKED_DYNAMIC_SQL,
+    &sql::transactions::UNANALYZABLE_STATEMENT,
+];
+
+fn is_one_of(f: &Finding, rules: &[&'static Rule]) -> bool {
+    rules.iter().any(|r| RuleId::of(r) == f.rule)
+}
 
 /// Attaches what the replay saw to the static findings of the same statement —
 /// marking each `confirmed` when the replay saw the rewrite or blocking lock, or, for
@@ -87,11 +95,11 @@ pub fn judge(steps: &[Step], findings: &mut [Finding], runner_lock_timeout: bool
             }
             // "Not checked" is no claim about what the statement does: the replay's
             // observation is reported on its own.
-            if NOT_CHECKED.contains(&f.rule.as_str()) {
+            if is_one_of(f, NOT_CHECKED) {
                 continue;
             }
             matched = true;
-            let claims_rewrite = REWRITE_CLAIMS.contains(&f.rule.as_str());
+            let claims_rewrite = is_one_of(f, REWRITE_CLAIMS);
             if claims_rewrite && s.rewrites.is_empty() {
                 f.replay = Some(ReplayVerdict::Disproved);
                 f.severity = Severity::Info;

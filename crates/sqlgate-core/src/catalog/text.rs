@@ -303,6 +303,11 @@ pub fn wants_no_transaction(text: &str) -> bool {
 /// file runs that way without a directive, as Flyway runs it. A file that mixes them
 /// with other statements is not (the rules refuse it), nor one that does not parse.
 pub fn all_outside_transaction(sql: &str) -> bool {
+    // Such files are a few statements; a large file is never all of them (and is
+    // not parsed twice for this).
+    if sql.len() > 64 << 10 {
+        return false;
+    }
     let lower = sql.to_ascii_lowercase();
     if ![
         "concurrently",

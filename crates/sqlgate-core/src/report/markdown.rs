@@ -235,10 +235,11 @@ fn head_with(report: &Report, opts: &Options) -> String {
         .map(|b| format!(" · compared with {}", code(b)))
         .unwrap_or_default();
     format!(
-        "### {verdict}\n\n{}{} · {} migrations, {} new · layout {} · numbering {}{base} · fail-on `{}`\n\n| 🔴 errors | 🟡 warnings | 🔵 info |\n|---:|---:|---:|\n| {} | {} | {} |\n",
+        "### {verdict}\n\n{}{} · {} {}, {} new · layout {} · numbering {}{base} · fail-on `{}`\n\n| 🔴 errors | 🟡 warnings | 🔵 info |\n|---:|---:|---:|\n| {} | {} | {} |\n",
         code(&report.dir),
         env_label(opts),
         report.migrations,
+        if report.migrations == 1 { "migration" } else { "migrations" },
         report.new_migrations,
         report.layout,
         report.numbering,

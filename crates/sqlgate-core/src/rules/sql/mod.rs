@@ -235,7 +235,7 @@ fn analyse_one(
     let mut functions: BTreeMap<String, (String, u32)> = BTreeMap::new();
     // `BEGIN; … COMMIT;` around the whole file: the runner runs it as its own
     // transaction (the edges dropped), so the edges are not judged.
-    let wraps_itself = !m.no_transaction && {
+    let wraps_itself = !m.no_transaction && m.up.text.len() <= 1 << 20 && {
         let lower = m.up.text.to_ascii_lowercase();
         (lower.contains("begin") || lower.contains("start"))
             && lower.contains("commit")

@@ -314,7 +314,11 @@ fn runaway_sql_in_the_replay_and_in_a_preview_is_stopped_and_cleaned_up() {
         format!("[preview]\nprefix = \"{p}\"\n\n[sandbox]\nstatement_timeout = \"2s\"\ndeadline = \"3s\"\n"),
     );
     let r = preview(t.path(), &["up", "--pr", "11"]);
-    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 1,
+        "a failed build, not an outage: {}{}",
+        r.stdout, r.stderr
+    );
     let all = format!("{}{}", r.stdout, r.stderr);
     assert!(all.contains("deadline") && all.contains("3s"), "{all}");
     assert!(databases(&format!("{p}_pr_11")).is_empty());

@@ -600,7 +600,18 @@ where
             }
             Ok((rep, diff))
         }
-        (Err(e), Some(why)) => Err(Error::Unreachable(format!("{why} ({e})"))),
+        // The bound ended the sessions mid-statement: a failed build, reported as
+        // such (the comment says why), not an outage.
+        (Err(e), Some(why)) => Ok((
+            ApplyReport {
+                failure: Some(sqlgate_core::model::Failure {
+                    message: format!("{why} ({e})"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            String::new(),
+        )),
         (r, None) => r,
     }
 }

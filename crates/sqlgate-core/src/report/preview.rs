@@ -58,14 +58,19 @@ pub fn text(r: &PreviewReport) -> String {
         ));
     }
     if let Some(f) = &r.failure {
-        out.push_str(&format!(
-            "  FAILED: {} at {}:{}:{}: {}\n",
-            clean(&f.migration),
-            clean(&f.file),
-            f.line,
-            f.column,
-            clean(&f.message)
-        ));
+        if f.file.is_empty() {
+            // Not one statement's failure (a bound of the sandbox ended the build).
+            out.push_str(&format!("  FAILED: {}\n", clean(&f.message)));
+        } else {
+            out.push_str(&format!(
+                "  FAILED: {} at {}:{}:{}: {}\n",
+                clean(&f.migration),
+                clean(&f.file),
+                f.line,
+                f.column,
+                clean(&f.message)
+            ));
+        }
     }
     for b in &r.blockers {
         out.push_str(&format!("  refused: {} {}\n", b.rule, clean(&b.message)));
@@ -107,12 +112,19 @@ pub fn markdown(r: &PreviewReport) -> String {
         ));
     }
     if let Some(f) = &r.failure {
-        out.push_str(&format!(
-            "\n**{}** failed at {}: {}\nThe previous preview (if any) is unchanged.\n",
-            cell(&f.migration),
-            code(&format!("{}:{}:{}", f.file, f.line, f.column)),
-            cell(&f.message)
-        ));
+        if f.file.is_empty() {
+            out.push_str(&format!(
+                "\n**The build failed**: {}\nThe previous preview (if any) is unchanged.\n",
+                cell(&f.message)
+            ));
+        } else {
+            out.push_str(&format!(
+                "\n**{}** failed at {}: {}\nThe previous preview (if any) is unchanged.\n",
+                cell(&f.migration),
+                code(&format!("{}:{}:{}", f.file, f.line, f.column)),
+                cell(&f.message)
+            ));
+        }
     }
     for b in &r.blockers {
         out.push_str(&format!(

@@ -122,6 +122,15 @@ fn previews_cannot_reach_each_other_or_other_databases() {
         r.stderr
     );
     assert!(databases(&format!("{p}_pr_")).is_empty());
+    let v = sg(
+        t.path(),
+        &["verify", "--database-url", &url_as(&weak, &weak)],
+    );
+    assert!(
+        v.stdout.contains("CREATEROLE"),
+        "verify names the grant: {}",
+        v.stdout
+    );
     // With CREATEROLE: each preview gets a role of its own.
     let url = url_as(&server, &server);
     for pr in ["1", "2"] {

@@ -1,5 +1,5 @@
 //! `sqlgate verify`: connection, server version, privileges, history health, and
-//! whether the role could keep preview databases (CREATEDB, the template).
+//! whether the role could keep preview databases (CREATEDB, CREATEROLE, the template).
 
 use crate::app;
 use crate::config::Settings;
@@ -17,7 +17,7 @@ pub fn run(settings: &Settings, url: &str) -> Result<i32, Error> {
             // Only a failure when previews are configured (a template is set).
             ok: template.is_none() || (createdb && tpl == Some(true)),
             detail: match (createdb, template, tpl) {
-                (false, ..) => "the role cannot create databases (CREATEDB): `sqlgate preview` needs it on a staging server".into(),
+                (false, ..) => "the role cannot create databases and roles (CREATEDB and CREATEROLE): `sqlgate preview` needs both on a staging server, to run each pull request's SQL as a role of its own".into(),
                 (true, None, _) => "the role can create databases for `sqlgate preview`".into(),
                 (true, Some(t), Some(true)) => format!("the role can create databases and copy the template {t}"),
                 (true, Some(t), _) => format!("the role cannot copy the template {t} (it does not exist, or the role neither owns it nor is it marked as a template)"),

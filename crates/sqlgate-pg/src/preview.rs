@@ -979,14 +979,15 @@ pub async fn gc(
     Ok(dropped)
 }
 
-/// Whether the server URL's role can create databases and (when given) use the
-/// template: for `verify`.
+/// Whether the server URL's role can create databases and the roles previews run as
+/// (`CREATEDB` and `CREATEROLE`, or a superuser) and (when given) use the template:
+/// for `verify`.
 pub async fn can_create(
     admin_url: &str,
     template: Option<&str>,
 ) -> Result<(bool, Option<bool>), Error> {
     let c = connect(admin_url).await?;
-    let createdb = role_can(&c, "rolcreatedb OR rolsuper").await;
+    let createdb = role_can(&c, "(rolcreatedb AND rolcreaterole) OR rolsuper").await;
     let tpl = match template {
         None => None,
         Some(t) => Some(

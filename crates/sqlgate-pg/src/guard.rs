@@ -48,27 +48,27 @@ pub fn show(d: Duration) -> String {
 }
 
 impl Bounds {
-    /// `ALTER ROLE … SET …` statements for the role that runs the pull request's SQL
-    /// (each tried on its own: `temp_file_limit` needs a superuser or, on
-    /// PostgreSQL 15+, `GRANT SET ON PARAMETER temp_file_limit`).
-    pub fn role_settings(&self, role_quoted: &str) -> Vec<String> {
+    /// `ALTER <object> SET …` statements making the bounds the defaults of `object`
+    /// (`ROLE "r"` or `DATABASE "d"`; each tried on its own: `temp_file_limit` needs a
+    /// superuser or, on PostgreSQL 15+, `GRANT SET ON PARAMETER temp_file_limit`).
+    pub fn settings(&self, object: &str) -> Vec<String> {
         vec![
             format!(
-                "ALTER ROLE {role_quoted} SET statement_timeout = '{}ms'",
+                "ALTER {object} SET statement_timeout = '{}ms'",
                 self.statement_timeout.as_millis()
             ),
             format!(
-                "ALTER ROLE {role_quoted} SET temp_file_limit = '{}kB'",
+                "ALTER {object} SET temp_file_limit = '{}kB'",
                 (self.temp_file_limit / 1024).max(1)
             ),
             // A session whose client is gone notices within 5 s (PostgreSQL 14+).
-            format!("ALTER ROLE {role_quoted} SET client_connection_check_interval = '5s'"),
+            format!("ALTER {object} SET client_connection_check_interval = '5s'"),
         ]
     }
 
-    /// Applies [`Bounds::role_settings`] as far as the server allows.
-    pub async fn set_on_role(&self, admin: &Client, role_quoted: &str) {
-        for sql in self.role_settings(role_quoted) {
+    /// Makes the bounds the defaults of `object`, as far as the server allows.
+    pub async fn set_on(&self, admin: &Client, object: &str) {
+        for sql in self.settings(object) {
             let _ = admin.batch_execute(&sql).await;
         }
     }

@@ -83,9 +83,7 @@ pub async fn check_compatible(client: &tokio_postgres::Client, table: &str) -> R
     )))
 }
 
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use crate::quote::ident as quote_ident;
 
 /// `"schema"."table"` for a configured `schema.table` or `table` (schema `public`).
 pub fn quoted(table: &str) -> String {

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod history;
 pub mod lock;
 pub mod preview;
+pub mod quote;
 pub mod replay;
 pub mod scratch;
 mod tls;

@@ -24,13 +24,7 @@ use sqlgate_core::Error;
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
-fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+use crate::quote::{ident as quote, literal};
 
 fn failed(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
     move |e| Error::Unreachable(format!("preview: cannot {what}: {}", describe(&e)))
@@ -375,7 +369,7 @@ async fn preview_role(
                 "make the server role a member of the preview's role",
             ))?;
     }
-    bounds.set_on_role(c, &q).await;
+    bounds.set_on(c, &format!("ROLE {q}")).await;
     let role = name.to_string();
     let make = move |db: &str| ConnInfo::parse(&info.with_database(db)).with_user(&role, &password);
     Ok((name.to_string(), Box::new(make)))

@@ -248,12 +248,13 @@ impl Sandbox {
         // The bounds as the role's and the database's defaults too (the watcher
         // enforces them whatever the SQL sets).
         if let Some(role) = &sandbox.role {
-            bounds.set_on_role(&sandbox.admin, &quote_ident(role)).await;
+            bounds
+                .set_on(&sandbox.admin, &format!("ROLE {}", quote_ident(role)))
+                .await;
         }
-        for sql in bounds.role_settings("") {
-            let on_db = sql.replacen("ALTER ROLE  SET", &format!("ALTER DATABASE {name} SET"), 1);
-            let _ = sandbox.admin.batch_execute(&on_db).await;
-        }
+        bounds
+            .set_on(&sandbox.admin, &format!("DATABASE {}", quote_ident(&name)))
+            .await;
         if !extensions.is_empty() {
             // The administrator creates what the unprivileged owner may not.
             let result = async {
@@ -312,9 +313,7 @@ impl Sandbox {
     }
 }
 
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use crate::quote::ident as quote_ident;
 
 pub(crate) struct Relation {
     name: String,

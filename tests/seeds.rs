@@ -557,3 +557,33 @@ fn golang_migrate_dirty_and_validate_say_what_to_do() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("sqlgate repair 1"), "{}", r.stdout);
 }
+
+#[test]
+fn baseline_and_repair_with_files_that_share_a_version() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("001_b.sql", "CREATE TABLE b (id int);\n"),
+            ("002_c.sql", "CREATE TABLE c (id int);\n"),
+        ],
+    );
+    let url = fresh_db();
+    query(&url, "CREATE TABLE a (id int); CREATE TABLE b (id int)");
+    let r = sg(t.path(), &["baseline", "1", "2", "--database-url", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(&url, "SELECT name FROM sqlgate_migrations ORDER BY name"),
+        ["001_a", "001_b", "002_c"],
+        "every file of a shared version is recorded"
+    );
+    // repair takes a version: with two rows it says what to do instead of failing.
+    let r = sg(t.path(), &["repair", "1", "--database-url", &url]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("001_a") && r.stderr.contains("--forget"),
+        "{}",
+        r.stderr
+    );
+}

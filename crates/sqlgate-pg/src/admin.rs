@@ -566,22 +566,35 @@ pub async fn repair(
         let mut done = Vec::new();
         for v in versions {
             let canon = canonical(v)?;
-            let row = client
-                .query_opt(
+            let rows = client
+                .query(
                     &format!(
-                        "SELECT status, checksum FROM {} WHERE version = $1",
+                        "SELECT status, checksum, name FROM {} WHERE version = $1",
                         quoted(table)
                     ),
                     &[&canon],
                 )
                 .await
-                .map_err(db_err("cannot read the history table"))?
+                .map_err(db_err("cannot read the history table"))?;
+            if rows.len() > 1 {
+                let names: Vec<String> = rows
+                    .iter()
+                    .filter_map(|r| r.try_get::<_, String>(2).ok())
+                    .collect();
+                return Err(Error::Usage(format!(
+                    "version {v} is recorded for {} files ({}): repair takes a version, so fix these rows by hand, or forget them (`sqlgate repair --forget {v}`) and record them again (`sqlgate baseline {v}`)",
+                    rows.len(),
+                    names.join(", ")
+                )));
+            }
+            let row = rows
+                .first()
                 .ok_or_else(|| Error::Usage(format!("version {v} is not in the history table")))?;
             let (status, old): (String, String) = (
-                get(&row, 0, "the history row's status")?,
-                get(&row, 1, "the history row's checksum")?,
+                get(row, 0, "the history row's status")?,
+                get(row, 1, "the history row's checksum")?,
             );
-            if status == "failed" {
+            if RecordStatus::parse(&status) == Some(RecordStatus::Failed) {
                 client
                     .execute(
                         &format!("DELETE FROM {} WHERE version = $1", quoted(table)),
@@ -688,10 +701,13 @@ pub async fn baseline(
         }
     } else {
         for v in &wanted {
-            match cat.migrations.iter().find(|m| &m.version == v) {
-                Some(m) => chosen.push((v.clone(), Some(m))),
-                None => missing.push(v.clone()),
+            // Every file of the version (files that share one are each recorded).
+            let files: Vec<&Migration> =
+                cat.migrations.iter().filter(|m| &m.version == v).collect();
+            if files.is_empty() {
+                missing.push(v.clone());
             }
+            chosen.extend(files.into_iter().map(|m| (v.clone(), Some(m))));
         }
     }
     if !missing.is_empty() {
@@ -727,7 +743,12 @@ pub async fn baseline(
             .map_err(db_err("cannot start a transaction"))?;
         let written = async {
             for (v, m) in &chosen {
-                if let Some(r) = rows.iter().find(|r| r.version == v.canonical()) {
+                // This file's row: by version, and by name where files share it.
+                let shared = chosen.iter().filter(|(w, _)| w == v).count() > 1;
+                let recorded = rows.iter().find(|r| {
+                    r.version == v.canonical() && (!shared || m.is_none_or(|m| r.name == m.name))
+                });
+                if let Some(r) = recorded {
                     if r.status == RecordStatus::Failed {
                         return Err(Error::Usage(format!(
                             "version {} is recorded as failed: finish or undo it and run `sqlgate repair {}` first",

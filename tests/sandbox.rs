@@ -593,3 +593,51 @@ fn pre_commit_judges_a_symlink_like_check_does() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("unreadable-file"), "{}", r.stdout);
 }
+
+#[test]
+fn a_replay_on_a_createrole_url_runs_as_a_role_of_its_own() {
+    let p = prefix();
+    let admin = admin_url();
+    let server = format!("{p}_rs");
+    let owned = format!("{p}_owned");
+    query(
+        &admin,
+        &format!("CREATE ROLE {server} LOGIN CREATEDB CREATEROLE PASSWORD 'pw'"),
+    );
+    query(&admin, &format!("CREATE DATABASE {server} OWNER {server}"));
+    query(&admin, &format!("CREATE DATABASE {owned} OWNER {server}"));
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[(
+            "001_reach.sql",
+            &format!("-- sqlgate:no-transaction\nDROP DATABASE {owned};\n"),
+        )],
+    );
+    let _serial = replay_lock();
+    let (code, v) = check_json(t.path(), &["--all", "--scratch", &url_as(&server, &server)]);
+    assert_eq!(code, 1, "{v}");
+    let error = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["rule"] == "replay-error"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("owner"),
+        "the replay's role does not own the URL role's databases: {error}"
+    );
+    assert_eq!(databases(&owned), std::slice::from_ref(&owned));
+    assert_eq!(
+        query(
+            &admin,
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'sqlgate_replay_%'"
+        ),
+        ["0"]
+    );
+    query(&admin, &format!("DROP DATABASE {owned}"));
+    query(&admin, &format!("DROP DATABASE {server}"));
+    query(&admin, &format!("DROP ROLE {server}"));
+}

@@ -174,9 +174,9 @@ fn random_password() -> Result<String, Error> {
 
 /// Where the pull request's SQL runs: a database of its own, owned by a role with no
 /// rights outside it — not a superuser, not a member of `pg_execute_server_program`,
-/// `pg_read_server_files` or `pg_write_server_files`. When the server's URL names
-/// such a privileged role, a temporary unprivileged role is created (and dropped);
-/// an unprivileged URL role (with CREATEDB) is used as it is.
+/// `pg_read_server_files` or `pg_write_server_files`. When the server's URL names a
+/// privileged role, or one that can create roles, a temporary unprivileged role is
+/// created (and dropped); an unprivileged URL role with only CREATEDB is used as it is.
 struct Sandbox {
     admin: Client,
     db: String,
@@ -209,9 +209,22 @@ impl Sandbox {
             .ok()
             .and_then(|r| r.try_get::<_, bool>(0).ok())
             .unwrap_or(true);
+        // A role that can create roles (not a superuser) hands the replay a role of
+        // its own too, so the pull request's SQL cannot reach the other databases the
+        // URL's role owns (another run's replay, say).
+        let can_create_roles = !privileged
+            && admin
+                .query_one(
+                    "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user",
+                    &[],
+                )
+                .await
+                .ok()
+                .and_then(|r| r.try_get::<_, bool>(0).ok())
+                .unwrap_or(false);
         let name = unique_name();
         let info = ConnInfo::parse(admin_url);
-        let (role, url) = if privileged {
+        let (role, url) = if privileged || can_create_roles {
             let password = random_password()?;
             admin
                 .batch_execute(&format!(
@@ -219,6 +232,21 @@ impl Sandbox {
                 ))
                 .await
                 .map_err(|e| failed("create the replay's unprivileged role", e))?;
+            if can_create_roles {
+                // To create the database owned by it (and, PostgreSQL 16+, to drop it).
+                if let Err(e) = admin
+                    .batch_execute(&format!("GRANT {name} TO CURRENT_USER"))
+                    .await
+                {
+                    let _ = admin
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
+                        .await;
+                    return Err(failed(
+                        "make the URL's role a member of the replay's role",
+                        e,
+                    ));
+                }
+            }
             let url = ConnInfo::parse(&info.with_database(&name)).with_user(&name, &password);
             (Some(name.clone()), url)
         } else {

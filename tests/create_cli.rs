@@ -129,3 +129,25 @@ fn empty_or_missing_directory_and_refusals() {
     assert!(t.path().join("other/001_first_one.up.sql").is_file());
     assert!(t.path().join("other/001_first_one.down.sql").is_file());
 }
+
+/// One file wider than the rest (`0003_…`) is not the directory's width: `create`
+/// uses the width most files use, so `check` has nothing to say about the new file.
+#[test]
+fn the_width_most_files_use() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[
+            ("001_a.sql", "CREATE TABLE a (id int);\n"),
+            ("002_b.sql", "CREATE TABLE b (id int);\n"),
+            ("0003_c.sql", "CREATE TABLE c (id int);\n"),
+        ],
+    );
+    let r = sg(t.path(), &["create", "add_d"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        listing(t.path()).contains(&"migrations/004_add_d.sql".to_string()),
+        "{:?}",
+        listing(t.path())
+    );
+}

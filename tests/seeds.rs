@@ -587,3 +587,19 @@ fn baseline_and_repair_with_files_that_share_a_version() {
         r.stderr
     );
 }
+
+#[test]
+fn a_missing_down_without_require_down_says_what_rollback_needs() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(t.path(), &[("001_a.sql", "CREATE TABLE a (id int);\n")]);
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &[]).code, 0);
+    let r = sg(t.path(), &["rollback", "--database-url", &url]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("missing-down"), "{all}");
+    assert!(
+        !all.contains("The team requires every migration to be reversible"),
+        "require_down is off: {all}"
+    );
+}

@@ -601,16 +601,11 @@ impl Settings {
             let d = sqlgate_pg::guard::Bounds::default();
             // The environment (set by the workflow) wins over the file.
             type Span = Option<std::ops::Range<usize>>;
-            let from = |_key: &str,
-                        env: &str,
-                        v: &Option<Spanned<String>>|
-             -> Result<Option<(String, Span)>, Error> {
-                Ok(
-                    match std::env::var(env).ok().filter(|e| !e.trim().is_empty()) {
-                        Some(e) => Some((e, None)),
-                        None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
-                    },
-                )
+            let from = |env: &str, v: &Option<Spanned<String>>| -> Option<(String, Span)> {
+                match std::env::var(env).ok().filter(|e| !e.trim().is_empty()) {
+                    Some(e) => Some((e, None)),
+                    None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
+                }
             };
             let fail = |key: &str, env: &str, span: Option<std::ops::Range<usize>>, m: String| {
                 match span {
@@ -623,7 +618,7 @@ impl Settings {
                         v: &Option<Spanned<String>>,
                         default: Duration|
              -> Result<Duration, Error> {
-                match from(key, env, v)? {
+                match from(env, v) {
                     None => Ok(default),
                     Some((text, span)) => match parse_duration(&text) {
                         Ok(Some(d)) => Ok(d),
@@ -639,10 +634,9 @@ impl Settings {
                 }
             };
             let temp_file_limit = match from(
-                "sandbox.temp_file_limit",
                 "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
                 &fc.sandbox.temp_file_limit,
-            )? {
+            ) {
                 None => d.temp_file_limit,
                 Some((text, span)) => parse_size(&text).map_err(|m| {
                     fail(

@@ -127,13 +127,7 @@ impl Guard {
                     _ = tokio::time::sleep(TICK) => {}
                 }
                 if started.elapsed() >= b.deadline {
-                    record(
-                        &t,
-                        format!(
-                            "stopped by sqlgate's sandbox: the replay ran longer than its deadline ({}; `[sandbox] deadline`)",
-                            show(b.deadline)
-                        ),
-                    );
+                    record(&t, deadline_passed(&b));
                     terminate_all(&admin, &db).await;
                     continue;
                 }
@@ -213,17 +207,29 @@ pub async fn terminate_all(admin: &Client, db: &str) {
         .await;
 }
 
-/// Runs `work` under `guard`'s deadline from this side too (plus a grace period for
-/// the server to end the sessions): a future that outlives it is dropped.
-pub async fn within<T>(
-    bounds: &Bounds,
-    work: impl std::future::Future<Output = Result<T, sqlgate_core::Error>>,
-) -> Result<T, sqlgate_core::Error> {
-    match tokio::time::timeout(bounds.deadline + Duration::from_secs(30), work).await {
-        Ok(r) => r,
-        Err(_) => Err(sqlgate_core::Error::Unreachable(format!(
-            "stopped by sqlgate's sandbox: the replay ran longer than its deadline ({}; `[sandbox] deadline`)",
-            show(bounds.deadline)
-        ))),
+impl Guard {
+    /// Runs `work` under the deadline from this side too (plus a grace period for the
+    /// server to end the sessions): a future that outlives it is dropped, and the
+    /// guard records why, as when the watcher ends the sessions itself.
+    pub async fn within<T>(
+        &self,
+        bounds: &Bounds,
+        work: impl std::future::Future<Output = Result<T, sqlgate_core::Error>>,
+    ) -> Result<T, sqlgate_core::Error> {
+        match tokio::time::timeout(bounds.deadline + Duration::from_secs(30), work).await {
+            Ok(r) => r,
+            Err(_) => {
+                let why = deadline_passed(bounds);
+                record(&self.tripped, why.clone());
+                Err(sqlgate_core::Error::Unreachable(why))
+            }
+        }
     }
+}
+
+fn deadline_passed(bounds: &Bounds) -> String {
+    format!(
+        "stopped by sqlgate's sandbox: the replay ran longer than its deadline ({}; `[sandbox] deadline`)",
+        show(bounds.deadline)
+    )
 }

@@ -575,7 +575,7 @@ where
     F: std::future::Future<Output = Result<(ApplyReport, String), Error>>,
 {
     let g = Guard::start(admin_url, db, bounds).await;
-    let result = guard::within(bounds, work).await;
+    let result = g.within(bounds, work).await;
     let tripped = g.stop().await;
     let tripped = tripped.or_else(|| {
         let message = &result.as_ref().ok()?.0.failure.as_ref()?.message;

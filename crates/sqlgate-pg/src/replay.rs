@@ -84,17 +84,15 @@ pub fn run(
     rt.block_on(async {
         let sandbox = Sandbox::create(&admin, &shown, extensions, bounds).await?;
         let guard = Guard::start(&admin, &sandbox.db, bounds).await;
-        let result = guard::within(bounds, replay_on(&sandbox.url, cat, is_new, vars, dir)).await;
+        let result = guard
+            .within(bounds, replay_on(&sandbox.url, cat, is_new, vars, dir))
+            .await;
         let tripped = guard.stop().await;
         sandbox.drop().await;
         let (mut replay, mut findings) = match (result, tripped.clone()) {
             (Ok(r), _) => r,
             // The bound ended the replay's session: a finding, not an outage.
             (Err(_), Some(_)) => (Replay::default(), Vec::new()),
-            (Err(e), None) if e.to_string().contains("stopped by sqlgate's sandbox") => (
-                Replay::default(),
-                vec![bound_finding(cat, is_new, dir, e.to_string())],
-            ),
             (Err(e), None) => return Err(e),
         };
         for f in findings

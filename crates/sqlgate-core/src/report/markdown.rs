@@ -6,6 +6,7 @@
 //! characters or UTF-16 units, so the limit holds however GitHub counts.
 //! Also renders the post-merge apply report ([`render_apply`]).
 
+use crate::model::RuleId;
 use crate::model::{ApplyReport, State, StatusLine};
 use crate::model::{Finding, Report, Severity};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -376,6 +377,17 @@ fn counts_text(c: [usize; 3]) -> String {
     parts.join(", ")
 }
 
+/// The rules about the integrity of what already shipped or ran.
+static INTEGRITY: &[&crate::model::Rule] = &[
+    &crate::rules::history::MODIFIED_MIGRATION,
+    &crate::rules::history::DELETED_MIGRATION,
+    &crate::rules::history::RENAMED_MIGRATION,
+    &crate::rules::history::DOWN_MODIFIED,
+    &crate::rules::database::CHECKSUM_MISMATCH,
+    &crate::rules::database::MISSING_FILE,
+    &crate::rules::database::FAILED_MIGRATION,
+];
+
 /// How dangerous a finding is for the top of the comment, most dangerous first: what
 /// the SQL does to existing data and running systems (security, data loss, locks and
 /// rewrites, breaking changes, SQL that fails), then the integrity of the history
@@ -389,7 +401,7 @@ fn danger(f: &Finding) -> (usize, usize) {
         "Scratch replay (`check --scratch`)" => 2,
         "Breaking changes for running code" => 3,
         "SQL validity and transactions" => 4,
-        "Directory and history" if f.rule.as_str().ends_with("-migration") => 5,
+        "Directory and history" if INTEGRITY.iter().any(|r| RuleId::of(r) == f.rule) => 5,
         "Directory and history" => 6,
         _ => 7,
     };

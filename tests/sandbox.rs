@@ -641,3 +641,38 @@ fn a_replay_on_a_createrole_url_runs_as_a_role_of_its_own() {
     query(&admin, &format!("DROP DATABASE {server}"));
     query(&admin, &format!("DROP ROLE {server}"));
 }
+
+/// SQL that turns the session's statement timeout off is still stopped: the watcher
+/// on the administrator's connection cancels it.
+#[test]
+fn a_statement_timeout_turned_off_by_the_sql_is_still_enforced() {
+    let t = tempfile::tempdir().expect("tempdir");
+    write(
+        t.path().join("sqlgate.toml"),
+        "[sandbox]\nstatement_timeout = \"1s\"\ndeadline = \"30s\"\n",
+    );
+    migrations(
+        t.path(),
+        &[(
+            "001_off.sql",
+            "SET LOCAL statement_timeout = 0;\nSELECT pg_sleep(60);\n",
+        )],
+    );
+    let _serial = replay_lock();
+    let started = Instant::now();
+    let (code, v) = check_json(t.path(), &["--all", "--scratch", &admin_url()]);
+    assert_eq!(code, 1, "{v}");
+    assert!(started.elapsed() < Duration::from_secs(20), "bounded");
+    let error = v["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["rule"] == "replay-error"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("statement_timeout"),
+        "{error}"
+    );
+}

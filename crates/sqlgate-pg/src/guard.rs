@@ -132,18 +132,24 @@ impl Guard {
                     continue;
                 }
                 let limit_ms = b.statement_timeout.as_millis().min(i64::MAX as u128) as i64;
+                // A second past the limit: the session's own statement_timeout (the
+                // role's default) ends a statement first; the watcher is for SQL that
+                // turned it off, and must not hit the next query of a session whose
+                // statement the server just cancelled.
                 let over = admin
                     .query(
-                        "SELECT pid, (extract(epoch FROM clock_timestamp() - query_start) * 1000)::bigint
+                        "SELECT pid, (extract(epoch FROM clock_timestamp() - query_start) * 1000)::bigint, query_start::text
                            FROM pg_stat_activity
                           WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active'
-                            AND query_start < clock_timestamp() - $2::bigint * interval '1 millisecond'",
+                            AND query_start < clock_timestamp() - ($2::bigint + 1000) * interval '1 millisecond'",
                         &[&db, &limit_ms],
                     )
                     .await
                     .unwrap_or_default();
                 for row in over {
-                    let Ok(pid) = row.try_get::<_, i32>(0) else {
+                    let (Ok(pid), Ok(started)) =
+                        (row.try_get::<_, i32>(0), row.try_get::<_, String>(2))
+                    else {
                         continue;
                     };
                     let ran = row.try_get::<_, i64>(1).unwrap_or(limit_ms);
@@ -156,12 +162,13 @@ impl Guard {
                     );
                     // Cancel first; a statement that ignores the cancel for 5 s
                     // more loses its session.
+                    // Only while the same statement still runs (its start time).
                     let sql = if ran > limit_ms.saturating_add(5000) {
-                        "SELECT pg_terminate_backend($1)"
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND query_start::text = $2 AND state = 'active'"
                     } else {
-                        "SELECT pg_cancel_backend($1)"
+                        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND query_start::text = $2 AND state = 'active'"
                     };
-                    let _ = admin.execute(sql, &[&pid]).await;
+                    let _ = admin.execute(sql, &[&pid, &started]).await;
                 }
             }
         });

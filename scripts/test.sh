@@ -23,6 +23,9 @@ cargo fmt --version >/dev/null 2>&1 || { say "rustfmt is missing and could not b
 cargo clippy --version >/dev/null 2>&1 || { say "clippy is missing and could not be installed (rustup component add clippy)"; exit 2; }
 cargo fmt --all -- --check || { say "formatting differs: run 'cargo fmt'"; exit 1; }
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Every list derived from the rule files (registry, module lists, docs/rules.md, the
+# JSON schema's rule ids, the README's rule list) matches them.
+cargo xtask gen --check || { say "generated files are stale: run 'cargo xtask gen'"; exit 1; }
 # The action and workflows: GitHub's JSON schemas and zizmor (both from PyPI),
 # installed into target/yaml-tools when missing; without them the run fails.
 yaml_checks() {

@@ -35,12 +35,10 @@ pub struct Options {
 /// Checks `--allow` values: only the pre-flight's rules can be allowed.
 pub fn check_allow(allow: &[String]) -> Result<(), Error> {
     for a in allow {
-        // `duplicate-version` once stopped an apply; files sharing a version are now
-        // recorded one row each, so allowing it is accepted and changes nothing.
-        if !plan::allowable(a) && a != "duplicate-version" {
+        if !plan::allowable(a) {
             return Err(Error::Usage(format!(
-                "--allow {a}: only the rules that stop an apply can be allowed ({}, unanalyzable-statement)",
-                plan::blocking_ids().join(", ")
+                "--allow {a}: only the rules that stop an apply can be allowed ({})",
+                plan::allowable_ids().join(", ")
             )));
         }
     }

@@ -2,13 +2,12 @@
 //! which migrations are applied, pending, modified, missing or failed, and what must
 //! stop an apply (`checksum-mismatch`, `missing-file`, `failed-migration`,
 //! `out-of-order`); and the pre-flight: the directory and SQL rules that stop `apply`
-//! and `rollback` before anything runs ([`BLOCKING`]). Pure.
+//! and `rollback` before anything runs ([`blocking_rules`]). Pure.
 
 use crate::catalog::{display_path, Catalog, Migration, Version};
 use crate::check::CheckOptions;
-use crate::model::{Finding, Record, RecordStatus, Rule, RuleId, State, StatusLine};
+use crate::model::{Apply, Finding, Record, RecordStatus, Rule, RuleId, State, StatusLine};
 use crate::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
-use crate::rules::directory;
 use crate::rules::history::OUT_OF_ORDER;
 use crate::rules::sql::transactions;
 use std::collections::HashMap;
@@ -217,38 +216,35 @@ fn line(r: &Record, state: State) -> StatusLine {
     }
 }
 
-/// The rules that stop `apply` and `rollback` before the migration lock is taken:
-/// what the runner cannot execute as written (the deploy would fail, or run part of a
-/// migration and record it whole). Other findings (`drop-table`, …) are the pull
-/// request's business, not the runner's.
-/// `duplicate-version` is not among them: each file is its own history row (version
-/// and name), so two files that share a version are both applied and recorded.
-pub static BLOCKING: &[&Rule] = &[
-    &directory::INVALID_NAME,
-    &directory::MIXED_LAYOUT,
-    &directory::NOT_UTF8,
-    &directory::UNREADABLE_FILE,
-    &transactions::SYNTAX_ERROR,
-    &transactions::UNDEFINED_PLACEHOLDER,
-    &transactions::TRANSACTION_CONTROL,
-    &transactions::CONCURRENTLY_IN_TRANSACTION,
-    &transactions::NON_TRANSACTIONAL_STATEMENT,
-    &transactions::DUPLICATE_COLUMN,
-];
-
-/// Whether `id` names a rule `--allow` accepts (a pre-flight rule, or
-/// `unanalyzable-statement`, which stops a no-transaction migration).
-pub fn allowable(id: &str) -> bool {
-    BLOCKING.iter().any(|r| r.id == id) || id == transactions::UNANALYZABLE_STATEMENT.id
+/// The rules that stop `apply` and `rollback` before the migration lock is taken
+/// (`apply: Apply::Blocks` in their definition): what the runner cannot execute as
+/// written (the deploy would fail, or run part of a migration and record it whole).
+/// Other findings (`drop-table`, …) are the pull request's business, not the runner's.
+pub fn blocking_rules() -> impl Iterator<Item = &'static Rule> {
+    crate::rules::registry::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.apply == Apply::Blocks)
 }
 
-/// The pre-flight rules' ids, for messages.
-pub fn blocking_ids() -> Vec<&'static str> {
-    BLOCKING.iter().map(|r| r.id).collect()
+/// Whether `id` names a rule `--allow` accepts: a pre-flight rule, or one marked
+/// `Apply::Allowable` (`unanalyzable-statement` stops a no-transaction migration;
+/// `duplicate-version` once blocked, and allowing it changes nothing now).
+pub fn allowable(id: &str) -> bool {
+    crate::rules::registry::info(id).is_some_and(|r| r.apply != Apply::Runs)
+}
+
+/// The rules `--allow` accepts, for messages.
+pub fn allowable_ids() -> Vec<&'static str> {
+    crate::rules::registry::ALL
+        .iter()
+        .filter(|r| r.apply != Apply::Runs)
+        .map(|r| r.id)
+        .collect()
 }
 
 fn blocking(f: &Finding, allow: &[String]) -> bool {
-    BLOCKING.iter().any(|r| RuleId::of(r) == f.rule) && !allow.iter().any(|a| f.rule == a.as_str())
+    f.rule.rule().apply == Apply::Blocks && !allow.iter().any(|a| f.rule == a.as_str())
 }
 
 /// What in the directory as a whole stops an apply (duplicate versions, names the

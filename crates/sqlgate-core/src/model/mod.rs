@@ -18,4 +18,4 @@ pub use history::{current_and_latest, Record, RecordStatus, State, StatusLine};
 pub use layout::{Layout, Numbering, OutOfOrder};
 pub use replay::{Replay, Step};
 pub use report::Report;
-pub use rule::{Rule, RuleId};
+pub use rule::{Apply, Claim, Rule, RuleId};

@@ -25,6 +25,35 @@ pub struct Rule {
     pub bad: &'static str,
     /// The corrected example.
     pub good: &'static str,
+    /// What `apply` does with a migration the rule fires on.
+    pub apply: Apply,
+    /// What the finding claims about the statement, for the scratch replay to
+    /// confirm or disprove.
+    pub claim: Claim,
+}
+
+/// What `apply` does with a migration a rule fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    /// Runs it: the finding is for review, not for the runner.
+    Runs,
+    /// Refuses before anything runs (the pre-flight), unless `--allow <rule>`.
+    Blocks,
+    /// Runs it, and `--allow <rule>` is accepted (the rule stops a no-transaction
+    /// migration, or once blocked and old workflows still pass it).
+    Allowable,
+}
+
+/// What a finding claims about its statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Nothing the replay measures (a lock alone is confirmed by what it observes).
+    Nothing,
+    /// The statement rewrites a table: the replay confirms it when the table's
+    /// relfilenode changes and disproves it when it does not.
+    Rewrite,
+    /// The statement was not checked: what the replay observes stands on its own.
+    NotChecked,
 }
 
 /// A reference to a rule, as findings carry it. Compares, orders and serializes as

@@ -264,6 +264,14 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
         for r in &mine {
             let _ = writeln!(body, "pub use {}::{};", r.stem, r.name);
         }
+        // A family judged outside the SQL engine runs its rules' checks itself.
+        if !family.sql && mine.iter().any(|r| r.check) {
+            body.push_str("\n/// This family's checks, one per rule that has one.\npub static CHECKS: &[Check] = &[\n");
+            for r in mine.iter().filter(|r| r.check) {
+                let _ = writeln!(body, "    {}::check,", r.stem);
+            }
+            body.push_str("];\n");
+        }
         out.push((
             path.clone(),
             splice(&path, &read(&path)?, BEGIN, END, &body)?,

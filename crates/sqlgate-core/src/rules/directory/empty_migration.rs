@@ -1,6 +1,9 @@
 //! `empty-migration`: A migration's up SQL has nothing but whitespace and comments.
 
 use super::CATEGORY;
+use super::{at, file_name, DirectoryContext};
+use crate::catalog::{text, Catalog};
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static EMPTY_MIGRATION: Rule = Rule {
@@ -16,3 +19,19 @@ pub static EMPTY_MIGRATION: Rule = Rule {
     apply: Apply::Runs,
     claim: Claim::Nothing,
 };
+
+pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
+    for m in cat.migrations.iter().filter(|m| (ctx.in_scope)(m)) {
+        if !text::has_sql(&m.up.text) {
+            out.push(
+                at(
+                    ctx,
+                    &EMPTY_MIGRATION,
+                    m,
+                    format!("`{}` contains no SQL", file_name(m)),
+                )
+                .at(m.up.first_line, 1),
+            );
+        }
+    }
+}

@@ -1,6 +1,9 @@
 //! `missing-down`: A migration has no down SQL: `check` says so only with `require_down = true`; `rollback` refuses to pass it.
 
 use super::CATEGORY;
+use super::{at, DirectoryContext};
+use crate::catalog::Catalog;
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static MISSING_DOWN: Rule = Rule {
@@ -16,3 +19,27 @@ pub static MISSING_DOWN: Rule = Rule {
     apply: Apply::Runs,
     claim: Claim::Nothing,
 };
+
+pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
+    if !ctx.require_down {
+        return;
+    }
+    for m in cat
+        .migrations
+        .iter()
+        .filter(|m| (ctx.in_scope)(m) && m.down.is_none())
+    {
+        let msg = if cat.layout.has_down() {
+            format!(
+                "`{}` has no down migration and `require_down = true`",
+                m.name
+            )
+        } else {
+            format!(
+                "`{}` has no down migration and `require_down = true`, but the flat layout has no place for one",
+                m.name
+            )
+        };
+        out.push(at(ctx, &MISSING_DOWN, m, msg));
+    }
+}

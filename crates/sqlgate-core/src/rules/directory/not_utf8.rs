@@ -1,6 +1,9 @@
 //! `not-utf8`: A migration file is not valid UTF-8.
 
+use super::DirectoryContext;
 use super::CATEGORY;
+use crate::catalog::{display_path, Catalog};
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static NOT_UTF8: Rule = Rule {
@@ -16,3 +19,22 @@ pub static NOT_UTF8: Rule = Rule {
     apply: Apply::Blocks,
     claim: Claim::Nothing,
 };
+
+/// Files whose text is not UTF-8 (names that are not are a catalog problem).
+pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {
+    for m in cat.migrations.iter().filter(|m| (ctx.in_scope)(m)) {
+        for part in std::iter::once(&m.up).chain(m.down.as_ref()) {
+            if let Some((line, col)) = part.utf8_error {
+                out.push(
+                    Finding::new(
+                        &NOT_UTF8,
+                        display_path(ctx.display_dir, &part.path),
+                        format!("`{}` is not valid UTF-8 (first invalid byte at line {line}, column {col})", part.path),
+                    )
+                    .version(m.version.raw())
+                    .at(line, col),
+                );
+            }
+        }
+    }
+}

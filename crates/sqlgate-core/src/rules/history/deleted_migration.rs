@@ -1,6 +1,8 @@
 //! `deleted-migration`: A migration that exists on the base branch was deleted.
 
 use super::CATEGORY;
+use super::{Compare, Fate, Matching};
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static DELETED_MIGRATION: Rule = Rule {
@@ -16,3 +18,18 @@ pub static DELETED_MIGRATION: Rule = Rule {
     apply: Apply::Runs,
     claim: Claim::Nothing,
 };
+
+pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {
+    for (b, fate) in &m.fates {
+        if let Fate::Deleted = fate {
+            out.push(
+                Finding::new(
+                    &DELETED_MIGRATION,
+                    m.show(how, &b.up.path),
+                    format!("`{}` is on the base branch but was deleted", b.up.path),
+                )
+                .version(b.version.raw()),
+            );
+        }
+    }
+}

@@ -2,9 +2,8 @@
 //! (with a unified diff), `deleted-migration`, `renamed-migration`, `down-modified`,
 //! `out-of-order`, and `duplicate-version` against versions already merged. Pure.
 
-use super::directory::DUPLICATE_VERSION;
-use crate::catalog::{display_path, Catalog, Migration, Part, Version};
-use crate::model::{Finding, OutOfOrder, Severity};
+use crate::catalog::{display_path, Catalog, Migration, Version};
+use crate::model::{Finding, OutOfOrder};
 use similar::TextDiff;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -21,6 +20,15 @@ pub use down_modified::DOWN_MODIFIED;
 pub use modified_migration::MODIFIED_MIGRATION;
 pub use out_of_order::OUT_OF_ORDER;
 pub use renamed_migration::RENAMED_MIGRATION;
+
+/// This family's checks, one per rule that has one.
+pub static CHECKS: &[Check] = &[
+    deleted_migration::check,
+    down_modified::check,
+    modified_migration::check,
+    out_of_order::check,
+    renamed_migration::check,
+];
 // @end generated
 
 const CATEGORY: &str = "Directory and history";
@@ -60,7 +68,7 @@ pub fn unified_diff(old: &str, new: &str, old_path: &str, new_path: &str) -> Str
     s
 }
 
-fn first_changed_line(old: &str, new: &str) -> u32 {
+pub(crate) fn first_changed_line(old: &str, new: &str) -> u32 {
     let mut line = 1;
     let mut o = old.lines();
     for n in new.lines() {
@@ -82,175 +90,127 @@ pub struct Compare<'a> {
     pub now: chrono::DateTime<chrono::Utc>,
 }
 
-/// Compares the working tree (`head`) with the base branch (`base`).
-/// `merge_base_paths` lists the up paths that existed where this branch forked from
-/// the base; it tells a file this branch deleted from one that was merged into the
-/// base later. `None` when unknown (a shallow clone): then a base file missing here is
-/// reported as deleted, and a version collision as a duplicate.
-pub fn compare(head: &Catalog, base: &Catalog, how: &Compare) -> Comparison {
-    let Compare {
-        merge_base_paths,
-        display_dir,
-        ..
-    } = *how;
-    let mut out = Comparison::default();
+/// Where a base-branch migration is in the working tree.
+#[derive(Debug, Clone, Copy)]
+pub enum Fate<'a> {
+    /// At the same path (perhaps edited).
+    Kept(&'a Migration),
+    /// The same content at another path.
+    Moved(&'a Migration),
+    /// Another path with the same version, and the file existed where this branch
+    /// forked: renamed and edited.
+    MovedEdited(&'a Migration),
+    /// A new file at another path took its version (`Some(false)`: the base file was
+    /// merged after this branch forked; `None`: unknown).
+    Reused(&'a Migration, Option<bool>),
+    /// Merged into the base after this branch forked: not here, and not deleted.
+    MergedLater,
+    Deleted,
+}
+
+/// The working tree matched against the base branch, for the history rules.
+pub struct Matching<'a> {
+    pub head: &'a Catalog,
+    pub base: &'a Catalog,
+    /// Every base migration and where it went, in base order.
+    pub fates: Vec<(&'a Migration, Fate<'a>)>,
+    /// Up paths of the working tree's migrations that are new (not on the base),
+    /// and of those the fates above account for (moved or reusing a version).
+    pub new: HashSet<&'a str>,
+    pub accounted: HashSet<&'a str>,
+}
+
+impl Matching<'_> {
+    /// A path as users see it.
+    pub fn show(&self, how: &Compare, path: &str) -> String {
+        display_path(how.display_dir, path)
+    }
+}
+
+/// Matches the working tree (`head`) with the base branch (`base`).
+/// `merge_base_paths` tells a file this branch deleted from one merged into the base
+/// later; when unknown (a shallow clone) a base file missing here counts as deleted,
+/// and a version collision as a duplicate.
+pub fn matching<'a>(head: &'a Catalog, base: &'a Catalog, how: &Compare) -> Matching<'a> {
     let head_by_path = head.by_path();
     let base_by_path = base.by_path();
-    let is_new = |m: &Migration| !base_by_path.contains_key(m.up.path.as_str());
+    let new: HashSet<&str> = head
+        .migrations
+        .iter()
+        .filter(|m| !base_by_path.contains_key(m.up.path.as_str()))
+        .map(|m| m.up.path.as_str())
+        .collect();
     let mut accounted: HashSet<&str> = HashSet::new();
-    let show = |path: &str| display_path(display_dir, path);
-
+    let mut fates = Vec::new();
     for b in &base.migrations {
-        if let Some(h) = head_by_path.get(b.up.path.as_str()) {
-            if !h.same_up(b) {
-                let diff = unified_diff(&b.up.text, &h.up.text, &b.up.path, &h.up.path);
-                let line = h.up.first_line + first_changed_line(&b.up.text, &h.up.text) - 1;
-                out.findings.push(
-                    Finding::new(
-                        &MODIFIED_MIGRATION,
-                        show(&h.up.path),
-                        format!(
-                            "`{}` is already on the base branch and was edited",
-                            h.up.path
-                        ),
-                    )
-                    .version(h.version.raw())
-                    .at(line, 1)
-                    .diff(diff),
-                );
-                out.changed.insert(h.up.path.clone());
-            }
-            down_changes(b, h, &show, &mut out.findings);
-            continue;
-        }
-        // Not at the same path: renamed with the same content?
-        if let Some(h) = head
+        let unaccounted_new = |h: &&Migration, accounted: &HashSet<&str>| {
+            new.contains(h.up.path.as_str()) && !accounted.contains(h.up.path.as_str())
+        };
+        let fate = if let Some(h) = head_by_path.get(b.up.path.as_str()) {
+            Fate::Kept(h)
+        } else if let Some(h) = head
             .migrations
             .iter()
-            .find(|h| is_new(h) && !accounted.contains(h.up.path.as_str()) && h.same_up(b))
+            .find(|h| unaccounted_new(h, &accounted) && h.same_up(b))
         {
             accounted.insert(h.up.path.as_str());
-            out.changed.insert(h.up.path.clone());
-            out.findings.push(
-                Finding::new(
-                    &RENAMED_MIGRATION,
-                    show(&h.up.path),
-                    format!(
-                        "`{}` on the base branch was renamed to `{}`",
-                        b.up.path, h.up.path
-                    ),
-                )
-                .version(h.version.raw()),
-            );
-            continue;
-        }
-        let on_branch = merge_base_paths.map(|paths| paths.contains(&b.up.path));
-        let same_version = head.migrations.iter().find(|h| {
-            is_new(h) && !accounted.contains(h.up.path.as_str()) && h.version == b.version
-        });
-        match (same_version, on_branch) {
-            (Some(h), Some(true)) => {
+            Fate::Moved(h)
+        } else {
+            let on_branch = how.merge_base_paths.map(|paths| paths.contains(&b.up.path));
+            let same_version = head
+                .migrations
+                .iter()
+                .find(|h| unaccounted_new(h, &accounted) && h.version == b.version);
+            if let Some(h) = same_version {
                 accounted.insert(h.up.path.as_str());
-                out.changed.insert(h.up.path.clone());
-                let diff = unified_diff(&b.up.text, &h.up.text, &b.up.path, &h.up.path);
-                out.findings.push(
-                    Finding::new(
-                        &RENAMED_MIGRATION,
-                        show(&h.up.path),
-                        format!(
-                            "`{}` on the base branch was renamed to `{}` and edited",
-                            b.up.path, h.up.path
-                        ),
-                    )
-                    .version(h.version.raw())
-                    .diff(diff),
-                );
             }
-            (Some(h), known) => {
-                accounted.insert(h.up.path.as_str());
-                out.changed.insert(h.up.path.clone());
-                out.missing_versions.push(b.version.clone());
-                let msg = if known == Some(false) {
-                    format!(
-                        "version {} was already merged into the base branch as `{}` by another change; `{}` reuses it",
-                        b.version, b.up.path, h.up.path
-                    )
-                } else {
-                    format!(
-                        "version {} is already used on the base branch by `{}`; `{}` reuses it (if you renamed that migration, restore its name instead)",
-                        b.version, b.up.path, h.up.path
-                    )
-                };
-                out.findings.push(
-                    Finding::new(&DUPLICATE_VERSION, show(&h.up.path), msg)
-                        .version(h.version.raw()),
-                );
+            match (same_version, on_branch) {
+                (Some(h), Some(true)) => Fate::MovedEdited(h),
+                (Some(h), known) => Fate::Reused(h, known),
+                (None, Some(false)) => Fate::MergedLater,
+                (None, _) => Fate::Deleted,
             }
-            (None, Some(false)) => {
-                // Merged into the base after this branch forked: not deleted here.
-                out.missing_versions.push(b.version.clone());
-            }
-            (None, _) => {
-                out.findings.push(
-                    Finding::new(
-                        &DELETED_MIGRATION,
-                        show(&b.up.path),
-                        format!("`{}` is on the base branch but was deleted", b.up.path),
-                    )
-                    .version(b.version.raw()),
-                );
-            }
-        }
+        };
+        fates.push((b, fate));
     }
+    Matching {
+        head,
+        base,
+        fates,
+        new,
+        accounted,
+    }
+}
 
-    let shipped_max = base.max_version();
-    for h in head.migrations.iter().filter(|h| is_new(h)) {
-        out.changed.insert(h.up.path.clone());
-        if accounted.contains(h.up.path.as_str()) {
-            continue;
-        }
-        if let Some(max) = shipped_max {
-            // Equal versions at other paths are duplicates (reported above or by the
-            // directory rules); only strictly lower versions are out of order.
-            if &h.version < max && how.out_of_order != OutOfOrder::Allow {
-                let holder = base
-                    .migrations
-                    .iter()
-                    .rev()
-                    .find(|b| &b.version == max)
-                    .map(|b| b.up.path.as_str())
-                    .unwrap_or_default();
-                let fresh = crate::create::renamed_path(head, h, how.now);
-                let (severity, consequence) = if how.out_of_order == OutOfOrder::Warn {
-                    (
-                        Severity::Warning,
-                        format!(
-                            "databases that already ran version {max} will apply it after that one (`out_of_order = \"warn\"`)"
-                        ),
-                    )
-                } else {
-                    (
-                        Severity::Error,
-                        "`sqlgate apply` refuses it on databases that already ran the later one (`out_of_order = \"error\"`)".to_string(),
-                    )
-                };
-                let mut finding = Finding::new(
-                    &OUT_OF_ORDER,
-                    show(&h.up.path),
-                    format!(
-                        "new migration `{}` has version {}, below version {} (`{holder}`) already on the base branch: {consequence}",
-                        h.up.path, h.version, max
-                    ),
-                )
-                .version(h.version.raw())
-                .fix(format!(
-                    "Rename it to `{fresh}` so it runs after everything shipped, unless it must run before `{holder}`; in a timestamp project that merges parallel branches, `out_of_order = \"warn\"` or `\"allow\"` in sqlgate.toml accepts this."
-                ));
-                finding.severity = severity;
-                out.findings.push(finding);
+/// A history rule's check of the matching.
+pub type Check = fn(&Matching, &Compare, &mut Vec<Finding>);
+
+/// Compares the working tree (`head`) with the base branch (`base`): every history
+/// rule, and `duplicate-version` against versions already on the base.
+pub fn compare(head: &Catalog, base: &Catalog, how: &Compare) -> Comparison {
+    let m = matching(head, base, how);
+    let mut out = Comparison::default();
+    for check in CHECKS {
+        check(&m, how, &mut out.findings);
+    }
+    super::directory::duplicate_version::against_base(&m, how, &mut out.findings);
+    for (b, fate) in &m.fates {
+        match fate {
+            Fate::Kept(h) if !h.same_up(b) => {
+                out.changed.insert(h.up.path.clone());
             }
+            Fate::Moved(h) | Fate::MovedEdited(h) => {
+                out.changed.insert(h.up.path.clone());
+            }
+            Fate::Reused(h, _) => {
+                out.changed.insert(h.up.path.clone());
+                out.missing_versions.push(b.version.clone());
+            }
+            Fate::MergedLater => out.missing_versions.push(b.version.clone()),
+            Fate::Kept(_) | Fate::Deleted => {}
         }
     }
+    out.changed.extend(m.new.iter().map(|p| p.to_string()));
     // Repeatable migrations are meant to change: new or edited ones are judged, and
     // nothing else is said about them.
     for h in &head.repeatables {
@@ -263,38 +223,6 @@ pub fn compare(head: &Catalog, base: &Catalog, how: &Compare) -> Comparison {
         }
     }
     out
-}
-
-fn down_changes(
-    b: &Migration,
-    h: &Migration,
-    show: &dyn Fn(&str) -> String,
-    out: &mut Vec<Finding>,
-) {
-    let finding = |part: &Part, msg: String| {
-        Finding::new(&DOWN_MODIFIED, show(&part.path), msg)
-            .version(h.version.raw())
-            .at(part.first_line, 1)
-    };
-    match (&b.down, &h.down) {
-        (Some(bd), Some(hd)) if bd.checksum != hd.checksum => {
-            let diff = unified_diff(&bd.text, &hd.text, &bd.path, &hd.path);
-            out.push(
-                finding(
-                    hd,
-                    format!("the down migration of shipped `{}` was edited", h.name),
-                )
-                .diff(diff),
-            );
-        }
-        (Some(bd), None) => {
-            out.push(finding(
-                bd,
-                format!("the down migration of shipped `{}` was deleted", h.name),
-            ));
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

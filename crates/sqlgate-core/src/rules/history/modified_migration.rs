@@ -1,6 +1,8 @@
 //! `modified-migration`: A migration that exists on the base branch (shipped) was edited; the report shows the diff.
 
 use super::CATEGORY;
+use super::{first_changed_line, unified_diff, Compare, Fate, Matching};
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static MODIFIED_MIGRATION: Rule = Rule {
@@ -16,3 +18,27 @@ pub static MODIFIED_MIGRATION: Rule = Rule {
     apply: Apply::Runs,
     claim: Claim::Nothing,
 };
+
+pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {
+    for (b, fate) in &m.fates {
+        let Fate::Kept(h) = fate else { continue };
+        if h.same_up(b) {
+            continue;
+        }
+        let diff = unified_diff(&b.up.text, &h.up.text, &b.up.path, &h.up.path);
+        let line = h.up.first_line + first_changed_line(&b.up.text, &h.up.text) - 1;
+        out.push(
+            Finding::new(
+                &MODIFIED_MIGRATION,
+                m.show(how, &h.up.path),
+                format!(
+                    "`{}` is already on the base branch and was edited",
+                    h.up.path
+                ),
+            )
+            .version(h.version.raw())
+            .at(line, 1)
+            .diff(diff),
+        );
+    }
+}

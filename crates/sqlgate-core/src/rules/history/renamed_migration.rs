@@ -1,6 +1,8 @@
 //! `renamed-migration`: A migration that exists on the base branch was renamed or renumbered.
 
 use super::CATEGORY;
+use super::{unified_diff, Compare, Fate, Matching};
+use crate::model::Finding;
 use crate::model::{Apply, Claim, Rule, Severity};
 
 pub static RENAMED_MIGRATION: Rule = Rule {
@@ -16,3 +18,37 @@ pub static RENAMED_MIGRATION: Rule = Rule {
     apply: Apply::Runs,
     claim: Claim::Nothing,
 };
+
+pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {
+    for (b, fate) in &m.fates {
+        match fate {
+            Fate::Moved(h) => out.push(
+                Finding::new(
+                    &RENAMED_MIGRATION,
+                    m.show(how, &h.up.path),
+                    format!(
+                        "`{}` on the base branch was renamed to `{}`",
+                        b.up.path, h.up.path
+                    ),
+                )
+                .version(h.version.raw()),
+            ),
+            Fate::MovedEdited(h) => {
+                let diff = unified_diff(&b.up.text, &h.up.text, &b.up.path, &h.up.path);
+                out.push(
+                    Finding::new(
+                        &RENAMED_MIGRATION,
+                        m.show(how, &h.up.path),
+                        format!(
+                            "`{}` on the base branch was renamed to `{}` and edited",
+                            b.up.path, h.up.path
+                        ),
+                    )
+                    .version(h.version.raw())
+                    .diff(diff),
+                );
+            }
+            _ => {}
+        }
+    }
+}

@@ -119,31 +119,9 @@ pub fn load_catalog(settings: &Settings) -> Result<Catalog, Error> {
     read_catalog(settings).map(|(_, cat)| cat)
 }
 
-/// The URL of this GitHub Actions run, when running in one.
-pub fn ci_run_url() -> Option<String> {
-    match (
-        std::env::var("GITHUB_SERVER_URL"),
-        std::env::var("GITHUB_REPOSITORY"),
-        std::env::var("GITHUB_RUN_ID"),
-    ) {
-        (Ok(s), Ok(r), Ok(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
-        _ => None,
-    }
-}
-
-/// `SQLGATE_ALLOW` (how `ci` is told which pre-flight rules to run past): rule ids
-/// separated by commas or spaces.
-pub fn allow_from_env() -> Vec<String> {
-    std::env::var("SQLGATE_ALLOW")
-        .unwrap_or_default()
-        .split([',', ' '])
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// The apply options the settings give (timeouts, retries, placeholders, the commit
-/// and run being deployed); callers set what their command adds.
+/// and run being deployed): every command that applies starts from these and sets
+/// only what it adds (the one place they are built).
 pub fn apply_options(settings: &crate::config::Settings) -> sqlgate_pg::apply::ApplyOptions {
     sqlgate_pg::apply::ApplyOptions {
         lock_timeout: settings.lock_timeout,
@@ -151,8 +129,8 @@ pub fn apply_options(settings: &crate::config::Settings) -> sqlgate_pg::apply::A
         lock_retries: settings.lock_retries,
         lock_wait: settings.lock_wait,
         vars: settings.vars.clone(),
-        git_commit: std::env::var("GITHUB_SHA").ok(),
-        ci_run_url: ci_run_url(),
+        git_commit: crate::config::env::git_commit(),
+        ci_run_url: crate::config::env::ci_run_url(),
         out_of_order: settings.out_of_order,
         ..Default::default()
     }

@@ -612,16 +612,7 @@ fn overrides(dir: &DirArgs) -> Overrides {
 
 /// Runs the CLI with the process arguments and returns the exit code.
 pub fn main() -> i32 {
-    // An empty variable means "not set" (the action passes every input, empty or not).
-    for (k, v) in std::env::vars_os() {
-        let ours = k
-            .to_str()
-            .is_some_and(|k| k.starts_with("SQLGATE_") || k == "DATABASE_URL");
-        if ours && v.is_empty() {
-            // Single-threaded here: nothing else reads the environment yet.
-            std::env::remove_var(&k);
-        }
-    }
+    crate::config::env::forget_empty();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -18,24 +18,12 @@ impl Run {
         let rt = app::runtime()?;
         let cat = app::load_catalog(&self.settings)?;
         let apply_opts = ApplyOptions {
-            dry_run: false,
-            to: None,
-            count: None,
             allow_out_of_order: self.opts.allow_out_of_order,
-            out_of_order: self.settings.out_of_order,
-            single_transaction: false,
-            lock_timeout: self.settings.lock_timeout,
-            statement_timeout: self.settings.statement_timeout,
-            lock_retries: self.settings.lock_retries,
-            lock_wait: self.settings.lock_wait,
-            vars: self.settings.vars.clone(),
             git_commit: self.ctx.sha.clone(),
             ci_run_url: self.ctx.run_url(),
             // The rare intended case: a workflow variable, never the pull request.
-            allow_existing_schema: std::env::var("SQLGATE_ALLOW_EXISTING_SCHEMA")
-                .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
-            only: None,
-            observe: false,
+            allow_existing_schema: crate::config::env::allow_existing_schema(),
+            ..app::apply_options(&self.settings)
         };
         let env = self
             .environment()
@@ -48,7 +36,7 @@ impl Run {
         ))?;
         let started = std::time::Instant::now();
         // The pre-flight, as for `sqlgate apply` (`SQLGATE_ALLOW`: rules to run past).
-        let allow: Vec<String> = app::allow_from_env();
+        let allow: Vec<String> = crate::config::env::allow();
         commands::apply::check_allow(&allow)?;
         let blocked = sqlgate_core::plan::directory_blockers(
             &cat,

@@ -23,7 +23,7 @@ impl Run {
         vars.push("DATABASE_URL".into());
         vars.extend(self.settings.targets_control_env.clone());
         for var in vars {
-            if let Ok(url) = std::env::var(&var) {
+            if let Some(url) = crate::config::env::var(&var) {
                 for pw in sqlgate_pg::passwords(&url) {
                     if let Some(line) = workflow::add_mask(&pw) {
                         app::command(&line);
@@ -56,13 +56,10 @@ impl Run {
             dry_run: false,
             to: None,
             count: None,
-            jobs: std::env::var("SQLGATE_JOBS")
-                .ok()
-                .and_then(|j| j.trim().parse().ok())
-                .unwrap_or(4),
-            fail_fast: std::env::var("SQLGATE_FAIL_FAST").is_ok_and(|v| v.trim() == "true"),
+            jobs: crate::config::env::jobs(),
+            fail_fast: crate::config::env::fail_fast(),
             report_dir: Some(dir.clone()),
-            allow: app::allow_from_env(),
+            allow: crate::config::env::allow(),
             allow_out_of_order: self.opts.allow_out_of_order,
         };
         let Some(reports) = commands::fleet::run_apply(&self.settings, &sel, &args)? else {

@@ -192,7 +192,7 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
     crate::app::workflow_output();
     // Secrets are masked before anything else is printed: the database's password,
     // and a scratch server's.
-    let scratch = std::env::var("SQLGATE_SCRATCH").ok();
+    let scratch = crate::config::env::scratch();
     for url in opts
         .database_url
         .iter()
@@ -205,7 +205,7 @@ pub fn run(config: Option<&Path>, opts: CiOptions) -> Result<i32, Error> {
             }
         }
     }
-    let ctx = Context::from_env()?;
+    let ctx = Context::from_env(crate::config::env::all())?;
     let mut settings = Settings::load(config, &opts.overrides)?;
     if opts.environment.is_some() {
         settings.environment = opts.environment.clone();
@@ -573,9 +573,7 @@ impl Run {
 fn retry_policy() -> RetryPolicy {
     let mut p = RetryPolicy::default();
     let duration = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok())
+        crate::config::env::var(name).and_then(|v| crate::config::parse_duration(&v).ok())
     };
     if let Some(d) = duration("SQLGATE_GITHUB_MAX_WAIT") {
         p.max_wait = d.unwrap_or_default();

@@ -24,7 +24,7 @@ impl Run {
         if close {
             let name =
                 sqlgate_core::preview::name(&self.settings.preview_prefix, Some(pr.number), None)
-                    .map_err(Error::Usage)?;
+                    .map_err(Error::from)?;
             let done = rt.block_on(sqlgate_pg::preview::down(
                 &server,
                 &name,
@@ -52,7 +52,7 @@ impl Run {
         self.settings.base = Some(pr.base_sha.clone());
         let args = commands::preview::UpArgs {
             pr: Some(pr.number),
-            allow: app::allow_from_env(),
+            allow: crate::config::env::allow(),
             ..Default::default()
         };
         drop(rt);
@@ -85,7 +85,7 @@ impl Run {
     /// builds killed runs left behind.
     pub(super) fn preview_gc(&mut self) -> Result<i32, Error> {
         let server = self.opts.preview_server.clone().unwrap_or_default();
-        let age = std::env::var("SQLGATE_PREVIEW_MAX_AGE").unwrap_or_else(|_| "7d".into());
+        let age = crate::config::env::preview_max_age();
         let max_age = crate::config::parse_duration(&age)
             .map_err(|m| Error::Usage(format!("SQLGATE_PREVIEW_MAX_AGE: {m}")))?;
         let rt = app::runtime()?;

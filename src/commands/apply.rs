@@ -105,28 +105,23 @@ pub fn run(settings: &Settings, url: &str, args: &Options) -> Result<i32, Error>
     if let Some(code) = directory_preflight(settings, &cat, &args.allow)? {
         return Ok(code);
     }
+    let base = app::apply_options(settings);
     let opts = ApplyOptions {
         dry_run: args.dry_run,
         to: args.to.clone(),
         count: args.count,
         allow_out_of_order: args.allow_out_of_order,
-        out_of_order: settings.out_of_order,
         single_transaction: args.single_transaction,
-        lock_timeout: settings.lock_timeout,
-        statement_timeout: settings.statement_timeout,
-        lock_retries: args.lock_retries.unwrap_or(settings.lock_retries),
+        lock_retries: args.lock_retries.unwrap_or(base.lock_retries),
         lock_wait: match &args.lock_wait {
             Some(w) => parse_duration(w)
                 .map_err(|m| Error::Usage(format!("--lock-wait: {m}")))?
                 .unwrap_or_default(),
-            None => settings.lock_wait,
+            None => base.lock_wait,
         },
-        vars: settings.vars.clone(),
-        git_commit: std::env::var("GITHUB_SHA").ok(),
-        ci_run_url: app::ci_run_url(),
         allow_existing_schema: args.allow_existing_schema,
         only: args.only.clone(),
-        observe: false,
+        ..base
     };
     app::print(&format!(
         "sqlgate apply: {} → {}\n",
@@ -134,7 +129,7 @@ pub fn run(settings: &Settings, url: &str, args: &Options) -> Result<i32, Error>
         sqlgate_pg::mask(url)
     ))?;
     let started = Instant::now();
-    let bar = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let bar = std::io::stderr().is_terminal() && !crate::config::env::ci_set();
     let preflight = sql_preflight(settings, &cat, &args.allow, false);
     let rep = app::runtime()?.block_on(sqlgate_pg::apply::apply(
         url,

@@ -78,9 +78,8 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
 /// `sqlgate check`: prints (or writes) the report; exit 1 when it fails.
 pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i32, Error> {
     let rep = report(settings, all)?;
-    let color = output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    let color =
+        output.is_none() && std::io::stdout().is_terminal() && !crate::config::env::no_color();
     let rendered = if settings.format == report::Format::Text {
         // Each finding with its source line, as the files are now.
         let texts = source_texts(settings);

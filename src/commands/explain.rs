@@ -7,7 +7,7 @@ use sqlgate_core::Error;
 pub fn run(rule: Option<&str>, markdown: bool) -> Result<i32, Error> {
     let text = match (rule, markdown) {
         (_, true) => explain::markdown(),
-        (Some(id), false) => explain::explain(id).map_err(Error::Usage)?,
+        (Some(id), false) => explain::explain(id)?,
         (None, false) => explain::list(),
     };
     app::print(&text)?;

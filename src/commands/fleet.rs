@@ -77,9 +77,7 @@ pub fn all_targets(settings: &Settings) -> Result<Vec<Target>, Error> {
 }
 
 fn env_url(var: &str, what: &str) -> Result<String, Error> {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
+    crate::config::env::var(var)
         .ok_or_else(|| Error::Usage(format!("{what}: the environment variable {var} is not set")))
 }
 
@@ -93,7 +91,7 @@ pub fn resolve(settings: &Settings, sel: &Selection) -> Result<Vec<Resolved>, Er
     let mut out = Vec::new();
     for t in chosen {
         let var = t.url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-        match std::env::var(&var).ok().filter(|v| !v.trim().is_empty()) {
+        match crate::config::env::var(&var) {
             Some(url) if sqlgate_pg::is_connection_string(&url) => {
                 out.push(sqlgate_pg::fleet::resolve(t, &url, &settings.history_table))
             }

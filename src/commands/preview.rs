@@ -38,7 +38,7 @@ pub struct Up {
 pub fn run_up(settings: &Settings, server: &str, args: &UpArgs) -> Result<Option<Up>, Error> {
     check_allow(&args.allow)?;
     let name = preview::name(&settings.preview_prefix, args.pr, args.name.as_deref())
-        .map_err(Error::Usage)?;
+        .map_err(Error::from)?;
     let (files, cat) = app::read_catalog(settings)?;
     if directory_preflight(settings, &cat, &args.allow)?.is_some() {
         return Ok(None);
@@ -61,9 +61,7 @@ pub fn run_up(settings: &Settings, server: &str, args: &UpArgs) -> Result<Option
     let opts = UpOptions {
         name,
         pr: args.pr,
-        head: std::env::var("GITHUB_SHA")
-            .ok()
-            .or_else(|| source::git::head(&settings.dir)),
+        head: crate::config::env::git_commit().or_else(|| source::git::head(&settings.dir)),
         template: settings.preview_template.clone(),
         extensions: &settings.scratch_extensions,
         history_table: &settings.history_table,
@@ -113,7 +111,7 @@ pub fn up(settings: &Settings, server: &str, args: &UpArgs) -> Result<i32, Error
 }
 
 fn which(settings: &Settings, pr: Option<u64>, name: Option<&str>) -> Result<String, Error> {
-    preview::name(&settings.preview_prefix, pr, name).map_err(Error::Usage)
+    preview::name(&settings.preview_prefix, pr, name).map_err(Error::from)
 }
 
 pub fn down(

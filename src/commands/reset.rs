@@ -45,16 +45,9 @@ pub fn guard(settings: &Settings, opts: &Options, ci: bool) -> Option<String> {
         })
 }
 
-fn in_ci() -> bool {
-    ["CI", "GITHUB_ACTIONS"].iter().any(|v| {
-        std::env::var(v)
-            .is_ok_and(|x| !x.is_empty() && x != "0" && !x.eq_ignore_ascii_case("false"))
-    })
-}
-
 pub fn run(settings: &Settings, url: &str, opts: &Options) -> Result<i32, Error> {
     let command = if opts.refresh { "refresh" } else { "reset" };
-    if let Some(why) = guard(settings, opts, in_ci()) {
+    if let Some(why) = guard(settings, opts, crate::config::env::in_ci()) {
         app::eprint(&format!(
             "sqlgate {command}: refused, nothing changed: {why}. `{command}` rolls back every migration and loses their data; pass --allow-protected if that is really meant.\n"
         ));

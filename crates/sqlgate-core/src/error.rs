@@ -37,3 +37,76 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A value sqlgate refuses — a name, a reference to a migration or a rule, a
+/// PL/pgSQL body — typed, so callers can tell the cases apart; displays as the
+/// sentence a user reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// A name that must be a plain identifier is not (`what`: e.g. "the preview
+    /// prefix"; `allowed`: what it may hold).
+    NotPlain {
+        what: &'static str,
+        name: String,
+        allowed: &'static str,
+    },
+    /// A name longer than `max` bytes.
+    TooLong {
+        what: &'static str,
+        name: String,
+        max: usize,
+    },
+    /// Something the command needs was not given (`hint`: how to give it).
+    Missing { hint: &'static str },
+    /// A migration file name without a version, or with the version run into the
+    /// description.
+    FileName(String),
+    /// No migration, or several, match what the user named (the sentence says which
+    /// and what to do).
+    Migration(String),
+    /// An unknown rule id, and the known one closest to it.
+    UnknownRule {
+        id: String,
+        closest: Option<&'static str>,
+    },
+    /// PostgreSQL's PL/pgSQL parser rejected a body (its message).
+    Body(String),
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::NotPlain {
+                what,
+                name,
+                allowed,
+            } => {
+                write!(f, "{what} `{}` {allowed}", name.escape_debug())
+            }
+            Invalid::TooLong { what, name, max } => {
+                write!(
+                    f,
+                    "{what} `{name}` is {} bytes long; at most {max}",
+                    name.len()
+                )
+            }
+            Invalid::Missing { hint } => f.write_str(hint),
+            Invalid::FileName(m) | Invalid::Migration(m) | Invalid::Body(m) => f.write_str(m),
+            Invalid::UnknownRule { id, closest } => {
+                write!(f, "unknown rule `{id}`.")?;
+                if let Some(c) = closest {
+                    write!(f, " Did you mean `{c}`?")?;
+                }
+                f.write_str(" `sqlgate explain` lists all rules.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl From<Invalid> for Error {
+    fn from(e: Invalid) -> Error {
+        Error::Usage(e.to_string())
+    }
+}

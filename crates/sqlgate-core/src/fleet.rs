@@ -5,6 +5,7 @@
 //! into one. Pure.
 
 use crate::model::{Applied, ApplyReport, Failure, Finding};
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// GitHub's limit on the jobs of one matrix.
@@ -30,7 +31,7 @@ pub struct Target {
 
 /// Checks a target name (letters, digits, `_`, `-`, `.`; what a file name and a
 /// matrix value can carry).
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), Invalid> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name
@@ -40,10 +41,11 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "target name `{}` must be letters, digits, `_`, `-` or `.` (at most 100)",
-            name.escape_debug()
-        ))
+        Err(Invalid::NotPlain {
+            what: "target name",
+            name: name.to_string(),
+            allowed: "must be letters, digits, `_`, `-` or `.` (at most 100)",
+        })
     }
 }
 
@@ -63,7 +65,7 @@ pub fn url_env_allowed(var: &str, patterns: &[String]) -> bool {
 }
 
 /// Checks a tenant schema name: a plain lower-case identifier.
-pub fn check_schema(schema: &str) -> Result<(), String> {
+pub fn check_schema(schema: &str) -> Result<(), Invalid> {
     let ok = schema
         .chars()
         .next()
@@ -75,10 +77,11 @@ pub fn check_schema(schema: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "schema `{}` must be a plain identifier: lower-case letters, digits and `_`",
-            schema.escape_debug()
-        ))
+        Err(Invalid::NotPlain {
+            what: "schema",
+            name: schema.to_string(),
+            allowed: "must be a plain identifier: lower-case letters, digits and `_`",
+        })
     }
 }
 

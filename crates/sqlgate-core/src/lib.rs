@@ -18,4 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod sql;
 
-pub use error::Error;
+pub use error::{Error, Invalid};

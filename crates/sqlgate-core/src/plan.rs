@@ -339,21 +339,23 @@ pub fn sql_blockers(
 
 /// The migration `--only` names: a version (`7`, `007`, `1.2`) or a file name, path
 /// or stem (`007_add_tags.sql`, `007_add_tags`). Errors say what exists.
-pub fn find<'a>(cat: &'a Catalog, raw: &str) -> Result<&'a Migration, String> {
+pub fn find<'a>(cat: &'a Catalog, raw: &str) -> Result<&'a Migration, crate::Invalid> {
     let raw = raw.trim();
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     if let Some(v) = Version::parse(base) {
         let same: Vec<&Migration> = cat.migrations.iter().filter(|m| m.version == v).collect();
         return match same.as_slice() {
             [m] => Ok(m),
-            [] => Err(format!("no migration has version {base}")),
-            _ => Err(format!(
+            [] => Err(crate::Invalid::Migration(format!(
+                "no migration has version {base}"
+            ))),
+            _ => Err(crate::Invalid::Migration(format!(
                 "several migrations have version {base} ({}): name the file",
                 same.iter()
                     .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )),
+            ))),
         };
     }
     let stem = base
@@ -376,12 +378,12 @@ pub fn find<'a>(cat: &'a Catalog, raw: &str) -> Result<&'a Migration, String> {
                         && (d.path == raw || d.path.rsplit('/').next() == Some(base))
                 })
             });
-            match of {
+            crate::Invalid::Migration(match of {
                 Some(m) => format!(
                     "{base} is the down of {}: `sqlgate apply` runs up migrations; roll it back with `sqlgate rollback --only {}`",
                     m.name, m.name
                 ),
                 None => format!("no migration file is called {base}"),
-            }
+            })
         })
 }

@@ -7,6 +7,7 @@
 use crate::catalog::Catalog;
 use crate::model::{Failure, Finding, Record, Step};
 use crate::plan::plan;
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -23,7 +24,7 @@ const MARKER_TAG: &str = "sqlgate-preview:v1 ";
 /// Checks a name (or prefix): lower-case letters, digits and `_`, starting with a
 /// letter or `_`, at most [`MAX_NAME`] bytes — so it never needs quoting and cannot
 /// carry SQL.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+pub fn check_name(what: &'static str, name: &str) -> Result<(), Invalid> {
     let ok_start = name
         .chars()
         .next()
@@ -32,31 +33,33 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if name.is_empty() || !ok_start || !ok_chars {
-        return Err(format!(
-            "{what} `{}` is not a plain identifier: use lower-case letters, digits and `_`, starting with a letter",
-            name.escape_debug()
-        ));
+        return Err(Invalid::NotPlain {
+            what,
+            name: name.to_string(),
+            allowed: "is not a plain identifier: use lower-case letters, digits and `_`, starting with a letter",
+        });
     }
     if name.len() > MAX_NAME {
-        return Err(format!(
-            "{what} `{name}` is {} bytes long; at most {MAX_NAME}",
-            name.len()
-        ));
+        return Err(Invalid::TooLong {
+            what,
+            name: name.to_string(),
+            max: MAX_NAME,
+        });
     }
     Ok(())
 }
 
 /// The preview's database name: `--name`, or `<prefix>_pr_<number>`.
-pub fn name(prefix: &str, pr: Option<u64>, explicit: Option<&str>) -> Result<String, String> {
+pub fn name(prefix: &str, pr: Option<u64>, explicit: Option<&str>) -> Result<String, Invalid> {
     if let Some(n) = explicit {
         check_name("the preview name", n)?;
         return Ok(n.to_string());
     }
     check_name("the preview prefix", prefix)?;
     let Some(pr) = pr else {
-        return Err(
-            "which preview? Give --pr <number> (or --name); under `sqlgate ci` the pull request's number is used".into(),
-        );
+        return Err(Invalid::Missing {
+            hint: "which preview? Give --pr <number> (or --name); under `sqlgate ci` the pull request's number is used",
+        });
     };
     let n = format!("{prefix}_pr_{pr}");
     check_name("the preview name", &n)?;

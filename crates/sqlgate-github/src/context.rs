@@ -80,9 +80,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reads the context from the process environment.
-    pub fn from_env() -> Result<Context, Error> {
-        let vars: HashMap<String, String> = std::env::vars().collect();
+    /// Reads the context from the process environment's variables (`vars`, read by
+    /// the binary's configuration layer) and the event payload they point at.
+    pub fn from_env(vars: HashMap<String, String>) -> Result<Context, Error> {
         let payload = match vars.get("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
             Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
                 Error::Usage(format!(

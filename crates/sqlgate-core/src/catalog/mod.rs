@@ -289,7 +289,7 @@ fn date_version_re() -> &'static Regex {
 /// Splits a migration name into version and description: `001_create_users` →
 /// (`001`, `create_users`); `2019-02-26-002946_create_user` → (`20190226002946`,
 /// `create_user`); `000001` → (`000001`, ``). The error explains what is wrong.
-pub fn parse_name(stem: &str) -> Result<(Version, String), String> {
+pub fn parse_name(stem: &str) -> Result<(Version, String), crate::Invalid> {
     let (digits, rest) = if let Some(m) = date_version_re().find(stem) {
         (m.as_str().replace('-', ""), &stem[m.end()..])
     } else {
@@ -299,18 +299,18 @@ pub fn parse_name(stem: &str) -> Result<(Version, String), String> {
         (stem[..end].to_string(), &stem[end..])
     };
     let Some(version) = Version::from_digits(&digits) else {
-        return Err(format!(
+        return Err(crate::Invalid::FileName(format!(
             "`{stem}` does not start with a version number (expected e.g. `001_{}`)",
             suggest_description(stem)
-        ));
+        )));
     };
     let description = match rest.chars().next() {
         None => String::new(),
         Some('_' | '-' | '.' | ' ') => rest[1..].to_string(),
         Some(c) => {
-            return Err(format!(
+            return Err(crate::Invalid::FileName(format!(
                 "the version `{digits}` is followed by `{c}`: separate the version from the description with `_` (e.g. `{digits}_{rest}`)"
-            ))
+            )))
         }
     };
     Ok((version, description))
@@ -530,7 +530,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
                     _ => SCHEMES[c.family].parse_name(&c.stem).map(|_| ()),
                 };
                 let (kind, msg) = if let Err(why) = named {
-                    (ProblemKind::InvalidName, why)
+                    (ProblemKind::InvalidName, why.to_string())
                 } else if opts.layout.is_some() {
                     (
                         ProblemKind::InvalidName,
@@ -597,7 +597,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
                 problems.push(Problem::new(
                     ProblemKind::InvalidName,
                     opts.display_path(&up.file.path),
-                    why,
+                    why.to_string(),
                 ));
                 continue;
             }
@@ -824,10 +824,12 @@ mod tests {
         assert_eq!((v.canonical(), d.as_str()), ("2", "1.7.0_schema"));
         assert!(parse_name("create_users")
             .unwrap_err()
+            .to_string()
             .contains("does not start with a version"));
         assert!(parse_name("V1__init").is_err());
         assert!(parse_name("001create")
             .unwrap_err()
+            .to_string()
             .contains("followed by `c`"));
     }
 

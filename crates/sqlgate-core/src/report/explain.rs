@@ -45,17 +45,13 @@ pub fn rule(r: &Rule) -> String {
 }
 
 /// `sqlgate explain <id>`: the rule's documentation, or what is wrong with the id.
-pub fn explain(id: &str) -> Result<String, String> {
+pub fn explain(id: &str) -> Result<String, crate::Invalid> {
     match registry::info(id) {
         Some(r) => Ok(rule(r)),
-        None => {
-            let hint = registry::closest(id)
-                .map(|c| format!(" Did you mean `{c}`?"))
-                .unwrap_or_default();
-            Err(format!(
-                "unknown rule `{id}`.{hint} `sqlgate explain` lists all rules."
-            ))
-        }
+        None => Err(crate::Invalid::UnknownRule {
+            id: id.to_string(),
+            closest: registry::closest(id),
+        }),
     }
 }
 

@@ -21,8 +21,8 @@ pub struct Body {
 /// Reads the PL/pgSQL body of `code` (a whole `DO …` or `CREATE FUNCTION …` statement,
 /// placeholders already substituted) that starts at file line `line`. `Err`: the
 /// parser's message when the body cannot be read.
-pub fn body(code: &str, line: u32) -> Result<Body, String> {
-    let tree = pg_query::parse_plpgsql(code).map_err(|e| e.to_string())?;
+pub fn body(code: &str, line: u32) -> Result<Body, crate::Invalid> {
+    let tree = pg_query::parse_plpgsql(code).map_err(|e| crate::Invalid::Body(e.to_string()))?;
     // Line 1 of the body is the line where its quote opens.
     let quote = code.find(['$', '\'']).unwrap_or(0);
     let body_line = line + code[..quote].matches('\n').count() as u32;

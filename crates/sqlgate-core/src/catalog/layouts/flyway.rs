@@ -59,14 +59,19 @@ impl Scheme for Flyway {
         false
     }
 
-    fn parse_name(&self, stem: &str) -> Result<(Version, String), String> {
+    fn parse_name(&self, stem: &str) -> Result<(Version, String), crate::Invalid> {
         let (version, description) = stem
             .strip_prefix('V')
             .unwrap_or(stem)
             .split_once("__")
-            .ok_or_else(|| format!("`{stem}` is not `<version>__<description>`"))?;
-        let v = Version::parse_dotted(version)
-            .ok_or_else(|| format!("`{version}` is not a Flyway version (digits and dots)"))?;
+            .ok_or_else(|| {
+                crate::Invalid::FileName(format!("`{stem}` is not `<version>__<description>`"))
+            })?;
+        let v = Version::parse_dotted(version).ok_or_else(|| {
+            crate::Invalid::FileName(format!(
+                "`{version}` is not a Flyway version (digits and dots)"
+            ))
+        })?;
         Ok((v, description.to_string()))
     }
 

@@ -53,7 +53,7 @@ pub trait Scheme: Sync {
         false
     }
     /// Version and description of a migration's stem.
-    fn parse_name(&self, stem: &str) -> Result<(crate::catalog::Version, String), String> {
+    fn parse_name(&self, stem: &str) -> Result<(crate::catalog::Version, String), crate::Invalid> {
         super::parse_name(stem)
     }
     /// The layout of a directory in this scheme.

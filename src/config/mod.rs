@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
+pub mod env;
+mod trust;
+
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "sqlgate.toml";
 
@@ -311,152 +314,6 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
 }
 
 impl Settings {
-    /// For a pull request under `sqlgate ci`: the trusted settings — what the run may
-    /// touch or how far it may go: the replay (`scratch`, `scratch_extensions`),
-    /// previews (`[preview]`: prefix, max, template), fleets (`[targets]`) and the
-    /// bounds on pull-request SQL (`[sandbox]`) — come from the workflow (flags and
-    /// environment) or from the base branch's configuration file `base_file`, never
-    /// from the pull request's own. This is the one place that list is kept. Returns a
-    /// warning for each key the pull request's file changed, naming the value used.
-    pub fn restrict_trust(&mut self, base_file: Option<&str>, cli: &Overrides) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let parsed: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
-            Some(Ok(fc)) => fc,
-            Some(Err(e)) => {
-                warnings.push(format!(
-                    "the base branch's {DEFAULT_FILE} cannot be read ({}): its trusted settings are not used",
-                    e.to_string().trim_end()
-                ));
-                FileConfig::default()
-            }
-            None => FileConfig::default(),
-        };
-        let src = base_file.unwrap_or("");
-        let base = match Settings::resolve(parsed, src, None, cli) {
-            Ok(b) => b,
-            Err(e) => {
-                warnings.push(format!(
-                    "the base branch's {DEFAULT_FILE} is not valid ({e}): the defaults of its trusted settings are used"
-                ));
-                match Settings::resolve(FileConfig::default(), "", None, cli) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        // The workflow's own values are wrong: nothing is trusted.
-                        warnings.push(format!("the workflow's settings are not valid ({e}): no replay, preview or fleet setting is used"));
-                        self.scratch = None;
-                        self.scratch_extensions.clear();
-                        self.preview_template = None;
-                        self.targets.clear();
-                        self.targets_query = None;
-                        self.targets_control_env = None;
-                        self.targets_url_env_allow.clear();
-                        self.sandbox = sqlgate_pg::guard::Bounds::default();
-                        return warnings;
-                    }
-                }
-            }
-        };
-        fn keep<T: PartialEq + std::fmt::Debug>(
-            key: &str,
-            head: &mut T,
-            base: T,
-            shown: impl Fn(&T) -> String,
-            warnings: &mut Vec<String>,
-        ) {
-            if *head != base {
-                warnings.push(format!(
-                    "the pull request's sqlgate.toml sets `{key}` to {}, which only the workflow or the base branch's sqlgate.toml may set: ignored, using {}",
-                    shown(head),
-                    shown(&base)
-                ));
-                *head = base;
-            }
-        }
-        let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
-        let w = &mut warnings;
-        let scratch_shown = |s: &Option<Scratch>| match s {
-            None => "none".to_string(),
-            Some(Scratch::Auto) => "\"auto\"".to_string(),
-            Some(Scratch::Url(u)) => format!("\"{}\"", sqlgate_pg::mask(u)),
-        };
-        keep("scratch", &mut self.scratch, base.scratch, scratch_shown, w);
-        keep(
-            "scratch_extensions",
-            &mut self.scratch_extensions,
-            base.scratch_extensions,
-            |v| dbg(v),
-            w,
-        );
-        keep(
-            "preview.prefix",
-            &mut self.preview_prefix,
-            base.preview_prefix,
-            |v| dbg(v),
-            w,
-        );
-        keep(
-            "preview.max",
-            &mut self.preview_max,
-            base.preview_max,
-            |v| match v {
-                Some(n) => n.to_string(),
-                None => "no limit".into(),
-            },
-            w,
-        );
-        keep(
-            "preview.template",
-            &mut self.preview_template,
-            base.preview_template,
-            |v| match v {
-                Some(t) => format!("{t:?}"),
-                None => "none".into(),
-            },
-            w,
-        );
-        let names = |t: &Vec<sqlgate_core::fleet::Target>| {
-            format!(
-                "[{}]",
-                t.iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        keep("targets", &mut self.targets, base.targets, names, w);
-        keep(
-            "targets.query",
-            &mut self.targets_query,
-            base.targets_query,
-            |v| dbg(v),
-            w,
-        );
-        keep(
-            "targets.control_url_env",
-            &mut self.targets_control_env,
-            base.targets_control_env,
-            |v| dbg(v),
-            w,
-        );
-        keep(
-            "targets.url_env_allow",
-            &mut self.targets_url_env_allow,
-            base.targets_url_env_allow,
-            |v| dbg(v),
-            w,
-        );
-        let bounds = |b: &sqlgate_pg::guard::Bounds| {
-            format!(
-                "statement_timeout {}, temp_file_limit {} bytes, deadline {}",
-                sqlgate_pg::guard::show(b.statement_timeout),
-                b.temp_file_limit,
-                sqlgate_pg::guard::show(b.deadline)
-            )
-        };
-        keep("sandbox", &mut self.sandbox, base.sandbox, bounds, w);
-        warnings
-    }
-
     /// Reads the configuration file (the given one, or `sqlgate.toml` in the working
     /// directory when present) and applies flag/environment overrides.
     pub fn load(config: Option<&Path>, cli: &Overrides) -> Result<Settings, Error> {
@@ -602,7 +459,7 @@ impl Settings {
             // The environment (set by the workflow) wins over the file.
             type Span = Option<std::ops::Range<usize>>;
             let from = |env: &str, v: &Option<Spanned<String>>| -> Option<(String, Span)> {
-                match std::env::var(env).ok().filter(|e| !e.trim().is_empty()) {
+                match self::env::var(env) {
                     Some(e) => Some((e, None)),
                     None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
                 }
@@ -685,7 +542,7 @@ impl Settings {
         let preview_prefix = match &fc.preview.prefix {
             Some(p) => {
                 sqlgate_core::preview::check_name("the prefix", p.get_ref())
-                    .map_err(|m| bad(p.span(), "preview.prefix", m))?;
+                    .map_err(|m| bad(p.span(), "preview.prefix", m.to_string()))?;
                 p.get_ref().clone()
             }
             None => sqlgate_core::preview::DEFAULT_PREFIX.to_string(),

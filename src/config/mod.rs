@@ -364,230 +364,283 @@ impl Settings {
             .as_deref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| DEFAULT_FILE.into());
-        let bad = |span: std::ops::Range<usize>, key: &str, msg: String| {
-            Error::Usage(format!(
-                "{shown}:{}: `{key}`: {msg}",
-                line_of(src, span.start)
-            ))
-        };
-
-        // `dir` in a file is relative to the file's folder.
-        let (dir, dir_display) = match (&cli.dir, &fc.dir) {
-            (Some(d), _) => (d.clone(), d.display().to_string()),
-            (None, Some(d)) => {
-                let base = path
-                    .as_deref()
-                    .and_then(Path::parent)
-                    .filter(|p| !p.as_os_str().is_empty());
-                match base {
-                    Some(b) => (b.join(d), b.join(d).display().to_string()),
-                    None => (PathBuf::from(d), d.clone()),
-                }
-            }
-            (None, None) => (PathBuf::from("migrations"), "migrations".to_string()),
-        };
-
-        // `auto` (or nothing) detects; anything else must name a layout or policy.
-        let layout = match (cli.layout, &fc.layout) {
-            (Some(l), _) => Some(l),
-            (None, Some(v)) if v.get_ref() != "auto" => Some(
-                v.get_ref()
-                    .parse::<Layout>()
-                    .map_err(|m| bad(v.span(), "layout", format!("{m} or auto")))?,
-            ),
-            _ => None,
-        };
-        let numbering = match (cli.numbering, &fc.numbering) {
-            (Some(n), _) => Some(n),
-            (None, Some(v)) if v.get_ref() != "auto" => Some(
-                v.get_ref()
-                    .parse::<Numbering>()
-                    .map_err(|m| bad(v.span(), "numbering", format!("{m} or auto")))?,
-            ),
-            _ => None,
-        };
-
-        let out_of_order = match &fc.out_of_order {
-            Some(v) if v.get_ref() != "auto" => Some(
-                v.get_ref()
-                    .parse::<OutOfOrder>()
-                    .map_err(|m| bad(v.span(), "out_of_order", format!("{m} or auto")))?,
-            ),
-            _ => None,
-        };
-
-        let pg_version = match fc.pg_version {
-            Some(v) => {
-                let n = *v.get_ref();
-                if !(10..=18).contains(&n) {
-                    return Err(bad(
-                        v.span(),
-                        "pg_version",
-                        format!("{n} is not a supported PostgreSQL major version (10 to 18)"),
-                    ));
-                }
-                n as u32
-            }
-            None => 15,
-        };
-        let history_table = match fc.history_table {
-            Some(t) => {
-                validate_table_name(t.get_ref()).map_err(|m| bad(t.span(), "history_table", m))?;
-                t.into_inner()
-            }
-            None => "public.sqlgate_migrations".into(),
-        };
-        let duration = |v: &Option<Spanned<String>>,
-                        key: &str,
-                        default: Option<Duration>|
-         -> Result<Option<Duration>, Error> {
-            match v {
-                Some(s) => parse_duration(s.get_ref()).map_err(|m| bad(s.span(), key, m)),
-                None => Ok(default),
-            }
-        };
-        let lock_timeout = duration(
-            &fc.lock_timeout,
-            "lock_timeout",
-            Some(Duration::from_secs(5)),
-        )?;
-        let statement_timeout = duration(&fc.statement_timeout, "statement_timeout", None)?;
-        let lock_wait = duration(&fc.lock_wait, "lock_wait", Some(Duration::from_secs(600)))?
-            .unwrap_or(Duration::ZERO);
-        let sandbox = {
-            let d = sqlgate_pg::guard::Bounds::default();
-            // The environment (set by the workflow) wins over the file.
-            type Span = Option<std::ops::Range<usize>>;
-            let from = |env: &str, v: &Option<Spanned<String>>| -> Option<(String, Span)> {
-                match self::env::var(env) {
-                    Some(e) => Some((e, None)),
-                    None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
-                }
-            };
-            let fail = |key: &str, env: &str, span: Option<std::ops::Range<usize>>, m: String| {
-                match span {
-                    Some(sp) => bad(sp, key, m),
-                    None => Error::Usage(format!("{env}: {m}")),
-                }
-            };
-            let time = |key: &str,
-                        env: &str,
-                        v: &Option<Spanned<String>>,
-                        default: Duration|
-             -> Result<Duration, Error> {
-                match from(env, v) {
-                    None => Ok(default),
-                    Some((text, span)) => match parse_duration(&text) {
-                        Ok(Some(d)) => Ok(d),
-                        Ok(None) => Err(fail(
-                            key,
-                            env,
-                            span,
-                            "pull-request SQL is always bounded: give a duration such as `5m`"
-                                .into(),
-                        )),
-                        Err(m) => Err(fail(key, env, span, m)),
-                    },
-                }
-            };
-            let temp_file_limit = match from(
-                "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
-                &fc.sandbox.temp_file_limit,
-            ) {
-                None => d.temp_file_limit,
-                Some((text, span)) => parse_size(&text).map_err(|m| {
-                    fail(
-                        "sandbox.temp_file_limit",
-                        "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
-                        span,
-                        m,
-                    )
-                })?,
-            };
-            sqlgate_pg::guard::Bounds {
-                statement_timeout: time(
-                    "sandbox.statement_timeout",
-                    "SQLGATE_SANDBOX_STATEMENT_TIMEOUT",
-                    &fc.sandbox.statement_timeout,
-                    d.statement_timeout,
-                )?,
-                temp_file_limit,
-                deadline: time(
-                    "sandbox.deadline",
-                    "SQLGATE_SANDBOX_DEADLINE",
-                    &fc.sandbox.deadline,
-                    d.deadline,
-                )?,
-            }
-        };
-        let max_file_size = match &fc.max_file_size {
-            Some(v) => parse_size(v.get_ref()).map_err(|m| bad(v.span(), "max_file_size", m))?,
-            None => DEFAULT_MAX_FILE_SIZE,
-        };
-        let lock_retries = match fc.lock_retries {
-            Some(v) => {
-                let n = *v.get_ref();
-                if !(0..=100).contains(&n) {
-                    return Err(bad(
-                        v.span(),
-                        "lock_retries",
-                        format!("{n} is out of range (0 to 100)"),
-                    ));
-                }
-                n as u32
-            }
-            None => 3,
-        };
-
-        let preview_prefix = match &fc.preview.prefix {
-            Some(p) => {
-                sqlgate_core::preview::check_name("the prefix", p.get_ref())
-                    .map_err(|m| bad(p.span(), "preview.prefix", m.to_string()))?;
-                p.get_ref().clone()
-            }
-            None => sqlgate_core::preview::DEFAULT_PREFIX.to_string(),
-        };
-        let preview_max = match &fc.preview.max {
-            Some(m) if *m.get_ref() < 1 || *m.get_ref() > 10_000 => {
-                return Err(bad(
-                    m.span(),
-                    "preview.max",
-                    "must be between 1 and 10000".into(),
-                ));
-            }
-            Some(m) => Some(*m.get_ref() as usize),
-            None => None,
-        };
+        let r = Resolver { shown, src };
+        let (dir, dir_display) = resolve_dir(cli, &fc, path.as_deref());
         let (targets, targets_query, targets_control_env, targets_url_env_allow) =
             parse_targets(fc.targets.as_ref())
-                .map_err(|m| Error::Usage(format!("{shown}: {m}")))?;
-        let mut scratch_extensions = Vec::new();
-        for ext in fc.scratch_extensions.iter().flatten() {
+                .map_err(|m| Error::Usage(format!("{}: {m}", r.shown)))?;
+        Ok(Settings {
+            dir,
+            dir_display,
+            layout: r.choice(cli.layout, &fc.layout, "layout")?,
+            numbering: r.choice(cli.numbering, &fc.numbering, "numbering")?,
+            require_down: cli.require_down.or(fc.require_down).unwrap_or(false),
+            out_of_order: r.choice(None, &fc.out_of_order, "out_of_order")?,
+            fail_on: cli.fail_on.or(fc.fail_on).unwrap_or(FailOn::Error),
+            format: cli.format.or(fc.format).unwrap_or(Format::Text),
+            base: cli
+                .base
+                .clone()
+                .or(fc.base.clone())
+                .filter(|b| !b.is_empty()),
+            pg_version: r.number(fc.pg_version, "pg_version", 10..=18, 15, |n| {
+                format!("{n} is not a supported PostgreSQL major version (10 to 18)")
+            })?,
+            history_table: match &fc.history_table {
+                Some(t) => {
+                    validate_table_name(t.get_ref())
+                        .map_err(|m| r.bad(t.span(), "history_table", m))?;
+                    t.get_ref().clone()
+                }
+                None => "public.sqlgate_migrations".into(),
+            },
+            lock_timeout: r.duration(
+                &fc.lock_timeout,
+                "lock_timeout",
+                Some(Duration::from_secs(5)),
+            )?,
+            statement_timeout: r.duration(&fc.statement_timeout, "statement_timeout", None)?,
+            lock_retries: r.number(fc.lock_retries, "lock_retries", 0..=100, 3, |n| {
+                format!("{n} is out of range (0 to 100)")
+            })?,
+            lock_wait: r
+                .duration(&fc.lock_wait, "lock_wait", Some(Duration::from_secs(600)))?
+                .unwrap_or(Duration::ZERO),
+            max_file_size: match &fc.max_file_size {
+                Some(v) => {
+                    parse_size(v.get_ref()).map_err(|m| r.bad(v.span(), "max_file_size", m))?
+                }
+                None => DEFAULT_MAX_FILE_SIZE,
+            },
+            environment: fc.environment.clone(),
+            protected_environments: fc
+                .protected_environments
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
+            targets,
+            targets_query,
+            targets_control_env,
+            targets_url_env_allow,
+            preview_prefix: r.preview_prefix(&fc.preview)?,
+            preview_max: r.preview_max(&fc.preview)?,
+            preview_template: cli
+                .preview_template
+                .clone()
+                .or(fc.preview.template.clone())
+                .filter(|t| !t.is_empty()),
+            scratch: cli
+                .scratch
+                .clone()
+                .or(fc.scratch.clone())
+                .and_then(|s| Scratch::parse(&s)),
+            scratch_extensions: r.extensions(&fc.scratch_extensions)?,
+            sandbox: r.sandbox(&fc.sandbox)?,
+            vars: r.vars(&fc.vars, &cli.vars)?,
+            rules: r.rules(&fc.rules)?,
+        })
+    }
+}
+
+/// `dir`: the flag, or the file's (relative to the file's folder), or `migrations`.
+fn resolve_dir(cli: &Overrides, fc: &FileConfig, path: Option<&Path>) -> (PathBuf, String) {
+    match (&cli.dir, &fc.dir) {
+        (Some(d), _) => (d.clone(), d.display().to_string()),
+        (None, Some(d)) => {
+            let base = path
+                .and_then(Path::parent)
+                .filter(|p| !p.as_os_str().is_empty());
+            match base {
+                Some(b) => (b.join(d), b.join(d).display().to_string()),
+                None => (PathBuf::from(d), d.clone()),
+            }
+        }
+        (None, None) => (PathBuf::from("migrations"), "migrations".to_string()),
+    }
+}
+
+/// Turns the file's values into settings; a bad one is an error naming the file, its
+/// line and the key.
+struct Resolver<'a> {
+    shown: String,
+    src: &'a str,
+}
+
+type Span = std::ops::Range<usize>;
+
+impl Resolver<'_> {
+    fn bad(&self, span: Span, key: &str, msg: String) -> Error {
+        Error::Usage(format!(
+            "{}:{}: `{key}`: {msg}",
+            self.shown,
+            line_of(self.src, span.start)
+        ))
+    }
+
+    /// A layout, numbering or policy: the flag, or the file's value; `auto` (or
+    /// nothing) detects.
+    fn choice<T: std::str::FromStr<Err = String>>(
+        &self,
+        cli: Option<T>,
+        v: &Option<Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
+        match (cli, v) {
+            (Some(c), _) => Ok(Some(c)),
+            (None, Some(v)) if v.get_ref() != "auto" => v
+                .get_ref()
+                .parse::<T>()
+                .map(Some)
+                .map_err(|m| self.bad(v.span(), key, format!("{m} or auto"))),
+            _ => Ok(None),
+        }
+    }
+
+    /// A whole number within `range`.
+    fn number(
+        &self,
+        v: Option<Spanned<i64>>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        default: u32,
+        out_of_range: impl Fn(i64) -> String,
+    ) -> Result<u32, Error> {
+        match v {
+            Some(v) if !range.contains(v.get_ref()) => {
+                Err(self.bad(v.span(), key, out_of_range(*v.get_ref())))
+            }
+            Some(v) => Ok(*v.get_ref() as u32),
+            None => Ok(default),
+        }
+    }
+
+    fn duration(
+        &self,
+        v: &Option<Spanned<String>>,
+        key: &str,
+        default: Option<Duration>,
+    ) -> Result<Option<Duration>, Error> {
+        match v {
+            Some(s) => parse_duration(s.get_ref()).map_err(|m| self.bad(s.span(), key, m)),
+            None => Ok(default),
+        }
+    }
+
+    /// `[sandbox]`; the environment (set by the workflow) wins over the file.
+    fn sandbox(&self, f: &SandboxFile) -> Result<sqlgate_pg::guard::Bounds, Error> {
+        let d = sqlgate_pg::guard::Bounds::default();
+        let from = |env: &str, v: &Option<Spanned<String>>| -> Option<(String, Option<Span>)> {
+            match self::env::var(env) {
+                Some(e) => Some((e, None)),
+                None => v.as_ref().map(|s| (s.get_ref().clone(), Some(s.span()))),
+            }
+        };
+        let fail = |key: &str, env: &str, span: Option<Span>, m: String| match span {
+            Some(sp) => self.bad(sp, key, m),
+            None => Error::Usage(format!("{env}: {m}")),
+        };
+        let time = |key: &str, env: &str, v: &Option<Spanned<String>>, default: Duration| match from(
+            env, v,
+        ) {
+            None => Ok(default),
+            Some((text, span)) => match parse_duration(&text) {
+                Ok(Some(d)) => Ok(d),
+                Ok(None) => Err(fail(
+                    key,
+                    env,
+                    span,
+                    "pull-request SQL is always bounded: give a duration such as `5m`".into(),
+                )),
+                Err(m) => Err(fail(key, env, span, m)),
+            },
+        };
+        let temp_file_limit = match from("SQLGATE_SANDBOX_TEMP_FILE_LIMIT", &f.temp_file_limit) {
+            None => d.temp_file_limit,
+            Some((text, span)) => parse_size(&text).map_err(|m| {
+                fail(
+                    "sandbox.temp_file_limit",
+                    "SQLGATE_SANDBOX_TEMP_FILE_LIMIT",
+                    span,
+                    m,
+                )
+            })?,
+        };
+        Ok(sqlgate_pg::guard::Bounds {
+            statement_timeout: time(
+                "sandbox.statement_timeout",
+                "SQLGATE_SANDBOX_STATEMENT_TIMEOUT",
+                &f.statement_timeout,
+                d.statement_timeout,
+            )?,
+            temp_file_limit,
+            deadline: time(
+                "sandbox.deadline",
+                "SQLGATE_SANDBOX_DEADLINE",
+                &f.deadline,
+                d.deadline,
+            )?,
+        })
+    }
+
+    fn preview_prefix(&self, p: &PreviewFile) -> Result<String, Error> {
+        match &p.prefix {
+            Some(p) => {
+                sqlgate_core::preview::check_name("the prefix", p.get_ref())
+                    .map_err(|m| self.bad(p.span(), "preview.prefix", m.to_string()))?;
+                Ok(p.get_ref().clone())
+            }
+            None => Ok(sqlgate_core::preview::DEFAULT_PREFIX.to_string()),
+        }
+    }
+
+    fn preview_max(&self, p: &PreviewFile) -> Result<Option<usize>, Error> {
+        match &p.max {
+            Some(m) if *m.get_ref() < 1 || *m.get_ref() > 10_000 => Err(self.bad(
+                m.span(),
+                "preview.max",
+                "must be between 1 and 10000".into(),
+            )),
+            Some(m) => Ok(Some(*m.get_ref() as usize)),
+            None => Ok(None),
+        }
+    }
+
+    fn extensions(&self, list: &Option<Vec<Spanned<String>>>) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        for ext in list.iter().flatten() {
             let name = ext.get_ref();
             if name.is_empty()
                 || !name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
-                return Err(bad(
+                return Err(self.bad(
                     ext.span(),
                     "scratch_extensions",
                     format!("`{name}` is not an extension name"),
                 ));
             }
-            scratch_extensions.push(name.clone());
+            out.push(name.clone());
         }
+        Ok(out)
+    }
 
+    /// `[vars]`, then `--var NAME=VALUE` (which wins).
+    fn vars(
+        &self,
+        file: &BTreeMap<String, String>,
+        cli: &[String],
+    ) -> Result<BTreeMap<String, String>, Error> {
         let mut vars = BTreeMap::new();
-        for (k, v) in fc.vars {
-            if !valid_var_name(&k) {
+        for (k, v) in file {
+            if !valid_var_name(k) {
                 return Err(Error::Usage(format!(
-                    "{shown}: [vars] `{k}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit; or the text inside a `{{{{ … }}}}` placeholder)"
+                    "{}: [vars] `{k}` is not a valid placeholder name (letters, digits and `_`, not starting with a digit; or the text inside a `{{{{ … }}}}` placeholder)",
+                    self.shown
                 )));
             }
-            vars.insert(k, v);
+            vars.insert(k.clone(), v.clone());
         }
-        for kv in &cli.vars {
+        for kv in cli {
             let Some((k, v)) = kv.split_once('=') else {
                 return Err(Error::Usage(format!("--var `{kv}` must be NAME=VALUE")));
             };
@@ -598,14 +651,18 @@ impl Settings {
             }
             vars.insert(k.to_string(), v.to_string());
         }
+        Ok(vars)
+    }
 
-        let mut rule_overrides = rules::Overrides::new();
-        for (id, level) in fc.rules {
-            if !registry::is_known(&id) {
-                let hint = registry::closest(&id)
+    /// `[rules]`: known ids, each a severity or `off`.
+    fn rules(&self, file: &BTreeMap<String, Spanned<String>>) -> Result<rules::Overrides, Error> {
+        let mut out = rules::Overrides::new();
+        for (id, level) in file {
+            if !registry::is_known(id) {
+                let hint = registry::closest(id)
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
-                return Err(bad(
+                return Err(self.bad(
                     level.span(),
                     &format!("rules.{id}"),
                     format!("unknown rule{hint}; `sqlgate explain` lists them"),
@@ -617,58 +674,16 @@ impl Settings {
                 "info" => Some(Severity::Info),
                 "off" => None,
                 other => {
-                    return Err(bad(
+                    return Err(self.bad(
                         level.span(),
                         &format!("rules.{id}"),
                         format!("`{other}` is not a severity (error, warning, info or off)"),
                     ));
                 }
             };
-            rule_overrides.insert(id, sev);
+            out.insert(id.clone(), sev);
         }
-
-        Ok(Settings {
-            dir,
-            dir_display,
-            layout,
-            numbering,
-            require_down: cli.require_down.or(fc.require_down).unwrap_or(false),
-            out_of_order,
-            fail_on: cli.fail_on.or(fc.fail_on).unwrap_or(FailOn::Error),
-            format: cli.format.or(fc.format).unwrap_or(Format::Text),
-            base: cli.base.clone().or(fc.base).filter(|b| !b.is_empty()),
-            pg_version,
-            history_table,
-            lock_timeout,
-            statement_timeout,
-            lock_retries,
-            lock_wait,
-            max_file_size,
-            environment: fc.environment,
-            protected_environments: fc
-                .protected_environments
-                .unwrap_or_else(|| DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect()),
-            targets,
-            targets_query,
-            targets_control_env,
-            targets_url_env_allow,
-            preview_prefix,
-            preview_max,
-            preview_template: cli
-                .preview_template
-                .clone()
-                .or(fc.preview.template.clone())
-                .filter(|t| !t.is_empty()),
-            scratch: cli
-                .scratch
-                .clone()
-                .or(fc.scratch)
-                .and_then(|s| Scratch::parse(&s)),
-            scratch_extensions,
-            sandbox,
-            vars,
-            rules: rule_overrides,
-        })
+        Ok(out)
     }
 }
 

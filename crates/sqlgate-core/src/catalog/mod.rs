@@ -471,6 +471,42 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         .decision
         .unwrap_or_else(|| decide(&[files], opts.layout));
     let mut problems = Vec::new();
+    let classified = classify_files(files, opts, &decision, &mut problems);
+    let family = decision.family;
+    let (groups, repeatable_files) = group(&classified, family, opts, &mut problems);
+    let mut hints = layouts::Hints::default();
+    let mut migrations: Vec<Migration> = groups
+        .iter()
+        .filter_map(|(stem, g)| read_migration(stem, g, family, opts, &mut problems, &mut hints))
+        .collect();
+    let layout = opts.layout.unwrap_or_else(|| SCHEMES[family].layout(hints));
+    let textual_order = order(&mut migrations, layout);
+    // Flyway numbers as it likes (gaps, dotted versions): only order and uniqueness.
+    let numbering = opts.numbering.unwrap_or_else(|| {
+        match detect_numbering(migrations.iter().map(|m| &m.version)) {
+            Numbering::Sequential if layout == Layout::Flyway => Numbering::Sparse,
+            n => n,
+        }
+    });
+    Catalog {
+        layout,
+        numbering,
+        migrations,
+        repeatables: repeatables(&repeatable_files),
+        decision,
+        textual_order,
+        problems,
+    }
+}
+
+/// The files that belong to a scheme, with their role and stem (other databases'
+/// variants dropped); unreadable files and names that are not UTF-8 are problems.
+fn classify_files<'a>(
+    files: &'a [SourceFile],
+    opts: &CatalogOptions,
+    decision: &Decision,
+    problems: &mut Vec<Problem>,
+) -> Vec<Classified<'a>> {
     let mut classified = Vec::new();
     for file in files {
         let Some((family, role, raw_stem)) = classify_with(&file.path, &decision) else {
@@ -510,19 +546,29 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
             dialect,
         });
     }
-    let family = decision.family;
-    let layout_name = |f: usize| SCHEMES[f].name();
+    classified
+}
 
-    // Group up/down by stem, keeping the PostgreSQL variant when a neutral one exists.
-    #[derive(Default)]
-    struct Group<'a> {
-        up: Option<&'a Classified<'a>>,
-        down: Option<&'a Classified<'a>>,
-        meta: Option<&'a Classified<'a>>,
-    }
+/// The up, down and metadata files of one migration.
+#[derive(Default)]
+struct Group<'a> {
+    up: Option<&'a Classified<'a>>,
+    down: Option<&'a Classified<'a>>,
+    meta: Option<&'a Classified<'a>>,
+}
+
+/// Groups up/down by stem, keeping the PostgreSQL variant when a neutral one exists;
+/// files of another scheme are problems. Also returns Flyway's repeatable files.
+fn group<'a>(
+    classified: &'a [Classified<'a>],
+    family: usize,
+    opts: &CatalogOptions,
+    problems: &mut Vec<Problem>,
+) -> (BTreeMap<String, Group<'a>>, Vec<&'a Classified<'a>>) {
+    let layout_name = |f: usize| SCHEMES[f].name();
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut repeatable_files: Vec<&Classified> = Vec::new();
-    for c in &classified {
+    for c in classified {
         if c.family != family {
             if c.role != Role::Meta {
                 let named = match c.role {
@@ -573,113 +619,117 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         }
     }
 
-    let mut migrations = Vec::new();
-    let mut any_markers = false;
-    let mut any_rollback = false;
-    let mut any_goose = false;
-    for (stem, g) in &groups {
-        let Some(up) = g.up else {
-            if let Some(down) = g.down {
-                problems.push(Problem::new(
-                    ProblemKind::OrphanDown,
-                    opts.display_path(&down.file.path),
-                    format!(
-                        "`{}` is a down migration with no up migration `{stem}`",
-                        down.file.path
-                    ),
-                ));
-            }
-            continue;
-        };
-        let version = match SCHEMES[family].parse_name(stem) {
-            Ok(v) => v,
-            Err(why) => {
-                problems.push(Problem::new(
-                    ProblemKind::InvalidName,
-                    opts.display_path(&up.file.path),
-                    why.to_string(),
-                ));
-                continue;
-            }
-        };
-        let Content::Bytes(bytes) = &up.file.content else {
-            continue;
-        };
-        let mut no_transaction;
-        let mut down_no_transaction = false;
-        let up_part;
-        let mut down_part = None;
-        let decoded = decode_file(bytes);
-        let raw = decoded.raw.clone();
-        no_transaction = false;
-        if SCHEMES[family].has_markers() && text::has_markers(&decoded.text) {
-            let sections = text::split_sections(&decoded.text);
-            any_markers |= sections.has_markers;
-            any_goose |= text::has_goose_markers(&decoded.text);
-            no_transaction = sections.up_no_transaction;
-            down_no_transaction = sections.down_no_transaction;
-            if let Some(down) = sections.down {
-                let err = decoded.utf8_error;
-                up_part = section_part(&up.file.path, sections.up, 1, err);
-                let line = sections.down_line.unwrap_or(1);
-                down_part = Some(section_part(&up.file.path, down, line, err));
-            } else {
-                up_part = whole_part(&up.file.path, decoded);
-            }
+    (groups, repeatable_files)
+}
+
+/// One migration from its files: version, up and down SQL, transaction mode,
+/// directives. `None` (with a problem) for an orphan down or a name without version.
+fn read_migration(
+    stem: &str,
+    g: &Group,
+    family: usize,
+    opts: &CatalogOptions,
+    problems: &mut Vec<Problem>,
+    hints: &mut layouts::Hints,
+) -> Option<Migration> {
+    let Some(up) = g.up else {
+        if let Some(down) = g.down {
+            problems.push(Problem::new(
+                ProblemKind::OrphanDown,
+                opts.display_path(&down.file.path),
+                format!(
+                    "`{}` is a down migration with no up migration `{stem}`",
+                    down.file.path
+                ),
+            ));
+        }
+        return None;
+    };
+    let version = match SCHEMES[family].parse_name(stem) {
+        Ok(v) => v,
+        Err(why) => {
+            problems.push(Problem::new(
+                ProblemKind::InvalidName,
+                opts.display_path(&up.file.path),
+                why.to_string(),
+            ));
+            return None;
+        }
+    };
+    let Content::Bytes(bytes) = &up.file.content else {
+        return None;
+    };
+    let mut no_transaction;
+    let mut down_no_transaction = false;
+    let up_part;
+    let mut down_part = None;
+    let decoded = decode_file(bytes);
+    let raw = decoded.raw.clone();
+    no_transaction = false;
+    if SCHEMES[family].has_markers() && text::has_markers(&decoded.text) {
+        let sections = text::split_sections(&decoded.text);
+        hints.markers |= sections.has_markers;
+        hints.goose |= text::has_goose_markers(&decoded.text);
+        no_transaction = sections.up_no_transaction;
+        down_no_transaction = sections.down_no_transaction;
+        if let Some(down) = sections.down {
+            let err = decoded.utf8_error;
+            up_part = section_part(&up.file.path, sections.up, 1, err);
+            let line = sections.down_line.unwrap_or(1);
+            down_part = Some(section_part(&up.file.path, down, line, err));
         } else {
             up_part = whole_part(&up.file.path, decoded);
         }
-        let mut up_part = up_part;
-        up_part.raw = raw;
-        if let Some(d) = g.down {
-            any_rollback |= d.role == Role::Rollback;
-            if let Content::Bytes(db) = &d.file.content {
-                let part = whole_part(&d.file.path, decode_file(db));
-                down_no_transaction = text::wants_no_transaction(&part.text);
-                down_part = Some(part);
+    } else {
+        up_part = whole_part(&up.file.path, decoded);
+    }
+    let mut up_part = up_part;
+    up_part.raw = raw;
+    if let Some(d) = g.down {
+        hints.rollback |= d.role == Role::Rollback;
+        if let Content::Bytes(db) = &d.file.content {
+            let part = whole_part(&d.file.path, decode_file(db));
+            down_no_transaction = text::wants_no_transaction(&part.text);
+            down_part = Some(part);
+        }
+    }
+    if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {
+        let meta = decode_file(meta).text; // a BOM or CRLF line ends are fine
+        if let Ok(table) = meta.parse::<toml::Table>() {
+            // diesel: both directions.
+            if table.get("run_in_transaction").and_then(|v| v.as_bool()) == Some(false) {
+                no_transaction = true;
+                down_no_transaction = true;
             }
         }
-        if let Some(Content::Bytes(meta)) = g.meta.map(|m| &m.file.content) {
-            let meta = decode_file(meta).text; // a BOM or CRLF line ends are fine
-            if let Ok(table) = meta.parse::<toml::Table>() {
-                // diesel: both directions.
-                if table.get("run_in_transaction").and_then(|v| v.as_bool()) == Some(false) {
-                    no_transaction = true;
-                    down_no_transaction = true;
-                }
-            }
-            // Flyway's `<script>.sql.conf` (Java properties): the script only.
-            no_transaction |= meta.lines().any(|l| {
-                l.split_once(['=', ':']).is_some_and(|(k, v)| {
-                    k.trim() == "executeInTransaction" && v.trim().eq_ignore_ascii_case("false")
-                })
-            });
-        }
-        no_transaction |= text::wants_no_transaction(&up_part.text)
-            || text::all_outside_transaction(&up_part.text);
-        if let Some(d) = &down_part {
-            down_no_transaction |= text::all_outside_transaction(&d.text);
-        }
-        let ignores = text::ignore_directives(&up_part.text);
-        migrations.push(Migration {
-            version: version.0,
-            description: version.1,
-            name: stem.clone(),
-            up: up_part,
-            down: down_part,
-            no_transaction,
-            down_no_transaction,
-            ignores,
-            repeatable: false,
+        // Flyway's `<script>.sql.conf` (Java properties): the script only.
+        no_transaction |= meta.lines().any(|l| {
+            l.split_once(['=', ':']).is_some_and(|(k, v)| {
+                k.trim() == "executeInTransaction" && v.trim().eq_ignore_ascii_case("false")
+            })
         });
     }
-    let layout = opts.layout.unwrap_or_else(|| {
-        SCHEMES[family].layout(layouts::Hints {
-            markers: any_markers,
-            rollback: any_rollback,
-            goose: any_goose,
-        })
-    });
+    no_transaction |=
+        text::wants_no_transaction(&up_part.text) || text::all_outside_transaction(&up_part.text);
+    if let Some(d) = &down_part {
+        down_no_transaction |= text::all_outside_transaction(&d.text);
+    }
+    let ignores = text::ignore_directives(&up_part.text);
+    Some(Migration {
+        version: version.0,
+        description: version.1,
+        name: stem.to_string(),
+        up: up_part,
+        down: down_part,
+        no_transaction,
+        down_no_transaction,
+        ignores,
+        repeatable: false,
+    })
+}
+
+/// Sorts the migrations; returns whether versions compare as text (diesel's folders).
+fn order(migrations: &mut [Migration], layout: Layout) -> bool {
     // diesel compares versions as strings (the digits as written). History tables
     // keep the canonical form (no leading zeros), so text order on it is used when it
     // agrees with diesel's order on the written digits — lemmy's
@@ -694,20 +744,19 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         written.windows(2).all(|w| w[0].1 <= w[1].1)
     };
     if textual_order {
-        for m in &mut migrations {
+        for m in migrations.iter_mut() {
             m.version = m.version.clone().textual();
         }
     }
     migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
-    // Flyway numbers as it likes (gaps, dotted versions): only order and uniqueness.
-    let numbering = opts.numbering.unwrap_or_else(|| {
-        match detect_numbering(migrations.iter().map(|m| &m.version)) {
-            Numbering::Sequential if layout == Layout::Flyway => Numbering::Sparse,
-            n => n,
-        }
-    });
+    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.name.cmp(&b.name)));
+    textual_order
+}
+
+/// Flyway's repeatable migrations: after the versioned ones, by name.
+fn repeatables(files: &[&Classified]) -> Vec<Migration> {
     // Flyway's repeatable migrations: after the versioned ones, by name.
-    let mut repeatables: Vec<Migration> = repeatable_files
+    let mut repeatables: Vec<Migration> = files
         .iter()
         .filter_map(|c| {
             let Content::Bytes(bytes) = &c.file.content else {
@@ -729,15 +778,7 @@ pub fn build(files: &[SourceFile], opts: &CatalogOptions) -> Catalog {
         .collect();
     repeatables.sort_by(|a, b| a.name.cmp(&b.name));
 
-    Catalog {
-        layout,
-        numbering,
-        migrations,
-        repeatables,
-        decision,
-        textual_order,
-        problems,
-    }
+    repeatables
 }
 
 /// The catalog of in-memory files (`(path, content)`) in a directory shown as `m`:

@@ -509,7 +509,7 @@ fn classify_files<'a>(
 ) -> Vec<Classified<'a>> {
     let mut classified = Vec::new();
     for file in files {
-        let Some((family, role, raw_stem)) = classify_with(&file.path, &decision) else {
+        let Some((family, role, raw_stem)) = classify_with(&file.path, decision) else {
             continue;
         };
         if file.name_not_utf8 {

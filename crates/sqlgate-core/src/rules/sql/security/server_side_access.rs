@@ -93,41 +93,43 @@ fn body_access(body: &str) -> Option<String> {
     re.find(body).map(|m| m.as_str().trim().to_string())
 }
 
-fn server_access(cx: &Ctx, out: &mut Vec<Finding>, what: String) {
-    cx.push(out, &SERVER_SIDE_ACCESS, -1, what, None);
-}
-
 /// `server-side-access`: what reaches past the database.
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let node = cx.node();
-    match node {
+    if let Some(what) = files_and_settings(cx)
+        .or_else(|| code_and_roles(cx))
+        .or_else(|| calls(cx))
+    {
+        cx.push(out, &SERVER_SIDE_ACCESS, -1, what, None);
+    }
+}
+
+/// Server files and programs (`COPY`), event triggers, settings that load libraries
+/// or change the server's configuration.
+fn files_and_settings(cx: &Ctx) -> Option<String> {
+    match cx.node() {
         NodeEnum::CopyStmt(c) if c.is_program => {
-            return server_access(cx, out, format!(
+            return Some(format!(
                 "COPY … {} PROGRAM runs a shell command on the database server as its operating-system user",
                 if c.is_from { "FROM" } else { "TO" }
             ));
         }
         NodeEnum::CopyStmt(c) if !c.filename.is_empty() => {
-            return server_access(
-                cx,
-                out,
-                format!(
-                    "COPY … {} '{}' {} a file on the database server",
-                    if c.is_from { "FROM" } else { "TO" },
-                    c.filename,
-                    if c.is_from { "reads" } else { "writes" }
-                ),
-            );
+            return Some(format!(
+                "COPY … {} '{}' {} a file on the database server",
+                if c.is_from { "FROM" } else { "TO" },
+                c.filename,
+                if c.is_from { "reads" } else { "writes" }
+            ));
         }
         NodeEnum::CreateEventTrigStmt(t) => {
-            return server_access(cx, out, format!(
+            return Some(format!(
                 "CREATE EVENT TRIGGER {} runs its function on every matching command of every role in the database, with the rights of whoever runs it",
                 names::ident(&t.trigname)
             ));
         }
         NodeEnum::AlterDatabaseSetStmt(a) => {
             if let Some(name) = preload(a.setstmt.as_ref()) {
-                return server_access(cx, out, format!(
+                return Some(format!(
                     "ALTER DATABASE {} SET {name} makes every new session of the database load a shared library into the server process",
                     names::ident(&a.dbname)
                 ));
@@ -135,7 +137,7 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
         }
         NodeEnum::AlterRoleSetStmt(a) => {
             if let Some(name) = preload(a.setstmt.as_ref()) {
-                return server_access(cx, out, format!(
+                return Some(format!(
                     "ALTER ROLE … SET {name} makes the role's sessions load a shared library into the server process"
                 ));
             }
@@ -143,69 +145,61 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
         NodeEnum::VariableSetStmt(v)
             if PRELOAD_SETTINGS.contains(&v.name.to_lowercase().as_str()) =>
         {
-            return server_access(
-                cx,
-                out,
-                format!(
-                    "SET {} loads shared libraries into the server process",
-                    v.name.to_lowercase()
-                ),
-            );
+            return Some(format!(
+                "SET {} loads shared libraries into the server process",
+                v.name.to_lowercase()
+            ));
         }
         NodeEnum::AlterSystemStmt(_) => {
-            return server_access(
-                cx,
-                out,
+            return Some(
                 "ALTER SYSTEM changes the server's configuration file (postgresql.auto.conf)"
                     .into(),
             );
         }
         NodeEnum::LoadStmt(l) => {
-            return server_access(
-                cx,
-                out,
-                format!(
-                    "LOAD '{}' loads a shared library into the server process",
-                    l.filename
-                ),
-            );
+            return Some(format!(
+                "LOAD '{}' loads a shared library into the server process",
+                l.filename
+            ));
         }
+        _ => {}
+    }
+    None
+}
+
+/// Extensions, languages and foreign servers that reach past the database, function
+/// and DO bodies that do, and roles that may.
+fn code_and_roles(cx: &Ctx) -> Option<String> {
+    match cx.node() {
         NodeEnum::CreateExtensionStmt(e) if SERVER_EXTENSIONS.contains(&e.extname.as_str()) => {
-            return server_access(cx, out, format!(
+            return Some(format!(
                 "CREATE EXTENSION {} reaches past the database (other servers, files or an untrusted language)",
                 names::ident(&e.extname)
             ));
         }
         NodeEnum::CreatePlangStmt(l) => {
-            return server_access(
-                cx,
-                out,
-                format!(
-                    "CREATE LANGUAGE {} installs a procedural language{}",
-                    names::ident(&l.plname),
-                    if l.pltrusted {
-                        ""
-                    } else {
-                        " whose code runs with the server's operating-system rights"
-                    }
-                ),
-            );
+            return Some(format!(
+                "CREATE LANGUAGE {} installs a procedural language{}",
+                names::ident(&l.plname),
+                if l.pltrusted {
+                    ""
+                } else {
+                    " whose code runs with the server's operating-system rights"
+                }
+            ));
         }
         NodeEnum::CreateFdwStmt(_)
         | NodeEnum::CreateForeignServerStmt(_)
         | NodeEnum::CreateUserMappingStmt(_)
         | NodeEnum::ImportForeignSchemaStmt(_) => {
-            return server_access(
-                cx,
-                out,
-                "foreign data wrappers, servers and user mappings connect this database to other servers".into(),
+            return Some("foreign data wrappers, servers and user mappings connect this database to other servers".into(),
             );
         }
         NodeEnum::CreateFunctionStmt(f) => {
             let language = crate::sql::ast::language(&f.options).unwrap_or_default();
             let name = names::strings(&f.funcname).join(".");
             if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
-                return server_access(cx, out, format!(
+                return Some(format!(
                     "function {name} is written in {language}, which runs with the server's operating-system rights"
                 ));
             }
@@ -214,34 +208,26 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 .flat_map(crate::sql::ast::strings_of)
                 .find_map(|b| body_access(&b));
             if let Some(found) = body {
-                return server_access(
-                    cx,
-                    out,
-                    format!("function {name} reaches past the database: its body uses `{found}`"),
-                );
+                return Some(format!(
+                    "function {name} reaches past the database: its body uses `{found}`"
+                ));
             }
         }
         NodeEnum::DoStmt(d) => {
             let language = crate::sql::ast::language(&d.args).unwrap_or_else(|| "plpgsql".into());
             if UNTRUSTED_LANGUAGES.contains(&language.as_str()) {
-                return server_access(
-                    cx,
-                    out,
-                    format!(
-                        "a DO block in {language} runs with the server's operating-system rights"
-                    ),
-                );
+                return Some(format!(
+                    "a DO block in {language} runs with the server's operating-system rights"
+                ));
             }
             let body = def_elems(&d.args)
                 .filter(|a| a.defname == "as")
                 .filter_map(crate::sql::ast::string_arg)
                 .find_map(body_access);
             if let Some(found) = body {
-                return server_access(
-                    cx,
-                    out,
-                    format!("a DO block reaches past the database: it uses `{found}`"),
-                );
+                return Some(format!(
+                    "a DO block reaches past the database: it uses `{found}`"
+                ));
             }
         }
         NodeEnum::GrantRoleStmt(g) if g.is_grant => {
@@ -253,18 +239,17 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 .filter(|r| SERVER_ROLES.contains(&r.as_str()))
                 .collect();
             if !granted.is_empty() {
-                return server_access(cx, out, format!(
+                return Some(format!(
                     "GRANT {} hands out running programs or reading and writing files on the server",
                     granted.join(", ")
                 ));
             }
         }
         NodeEnum::CreateRoleStmt(r) if grants_superuser(&r.options) => {
-            return server_access(
-                cx,
-                out,
-                format!("role {} is created as a superuser", names::ident(&r.role)),
-            );
+            return Some(format!(
+                "role {} is created as a superuser",
+                names::ident(&r.role)
+            ));
         }
         NodeEnum::AlterRoleStmt(r) if grants_superuser(&r.options) => {
             let role = r
@@ -272,16 +257,18 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 .as_ref()
                 .map(|s| s.rolename.clone())
                 .unwrap_or_default();
-            return server_access(
-                cx,
-                out,
-                format!("role {} is made a superuser", names::ident(&role)),
-            );
+            return Some(format!("role {} is made a superuser", names::ident(&role)));
         }
         _ => {}
     }
+    None
+}
+
+/// Functions that reach the server's files or processes, called anywhere in the
+/// statement.
+fn calls(cx: &Ctx) -> Option<String> {
     // Functions anywhere in the statement: SELECT pg_read_file(…), lo_export(…), dblink(…).
-    for (n, ..) in node.nodes() {
+    for (n, ..) in cx.node().nodes() {
         if let pg_query::NodeRef::FuncCall(f) = n {
             let name = names::strings(&f.funcname)
                 .last()
@@ -289,7 +276,7 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 .unwrap_or_default()
                 .to_lowercase();
             if SERVER_FUNCTIONS.contains(&name.as_str()) {
-                return server_access(cx, out, format!(
+                return Some(format!(
                     "{name}() reaches past the database: the server's files or processes, or another server"
                 ));
             }
@@ -301,14 +288,11 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
         .into_iter()
         .next()
     {
-        server_access(
-            cx,
-            out,
-            format!(
+        return Some(format!(
             "{name}() reaches past the database: the server's files or processes, or another server"
-        ),
-        );
+        ));
     }
+    None
 }
 
 /// Settings that load shared libraries (or choose where they come from).

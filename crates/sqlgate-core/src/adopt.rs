@@ -432,6 +432,105 @@ fn renamed<'a>(cat: &'a Catalog, raw: &str) -> Option<&'a Migration> {
     same.next().is_none().then_some(first)
 }
 
+/// Why a row the tool marks failed or dirty stops the takeover.
+fn failed_row(source: &Source, key: &str) -> String {
+    if source.tool == Tool::GolangMigrate {
+        format!(
+            "golang-migrate marks version {key} dirty in {}: that migration failed part-way. Finish or undo what it did by hand, then clear the flag (`migrate force <version>`, or `UPDATE {} SET dirty = false`), and run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
+            source.table, source.table
+        )
+    } else {
+        format!(
+            "{} records `{key}` as failed or unfinished: finish or undo it by hand and fix {} first, then run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
+            source.tool.name(),
+            source.table
+        )
+    }
+}
+
+/// The refusal for a row no file matches: the file was renamed, or is missing.
+fn unmatched_row(cat: &Catalog, source: &Source, key: &str, dir: &str) -> Finding {
+    if let Some(now) = (source.key != Key::Version)
+        .then(|| renamed(cat, key))
+        .flatten()
+    {
+        return Finding::new(
+            &MISSING_FILE,
+            display_path(dir, &now.up.path),
+            format!(
+                "{} records `{key}` as applied, and the file is now `{}`: a migration that ran keeps its name, or sqlgate would take it for a new one and run it again. Rename it back, then run `sqlgate adopt` again",
+                source.tool.name(),
+                now.up.path
+            ),
+        )
+        .version(now.version.raw());
+    }
+    Finding::new(
+        &MISSING_FILE,
+        format!("{dir}/"),
+        format!(
+            "{} records `{key}` as applied, but no migration file matches it: restore the file (or check out the right branch) before taking over",
+            source.tool.name()
+        ),
+    )
+}
+
+/// The history row sqlgate writes for a file the tool applied; a checksum that is not
+/// the file's is kept (and reported) so the edit stays visible.
+fn adopt_row(
+    m: &Migration,
+    row: &SourceRow,
+    source: &Source,
+    dir: &str,
+    mismatches: &mut Vec<Finding>,
+) -> Adopted {
+    let mut checksum_kept = m.checksum().to_string();
+    let mut up_sql = Some(m.up.text.clone());
+    if let (Some((_, algorithm)), Some(recorded)) = (&source.checksum, &row.checksum) {
+        let ours = checksum(*algorithm, &file_text(m));
+        // The tool may have hashed the file as written (CRLF, a BOM) rather than
+        // as sqlgate normalises it: either way it is the same file.
+        let as_written = m.up.raw.as_ref().map(|raw| checksum_bytes(*algorithm, raw));
+        let same = |c: &str| recorded.trim().eq_ignore_ascii_case(c);
+        if !same(&ours) && !as_written.as_deref().is_some_and(same) {
+            mismatches.push(
+                Finding::new(
+                    &CHECKSUM_MISMATCH,
+                    display_path(dir, &m.up.path),
+                    format!(
+                        "{} ran another version of `{}`: its recorded checksum ({algorithm} {}) is not the file's ({ours}); adopted as modified — review the edit, then `sqlgate repair {}`",
+                        source.tool.name(),
+                        m.name,
+                        recorded.trim(),
+                        m.version.raw()
+                    ),
+                )
+                .version(m.version.raw()),
+            );
+            checksum_kept = format!("{}:{}", algorithm.id(), recorded.trim());
+            up_sql = None;
+        }
+    }
+    Adopted {
+        version: m.version.canonical().to_string(),
+        name: m.name.clone(),
+        checksum: checksum_kept,
+        up_sql,
+        applied_at: row.applied_at.clone(),
+        applied_by: row.applied_by.clone(),
+        execution_ms: row
+            .duration_ms
+            .as_deref()
+            .and_then(|d| d.trim().parse::<f64>().ok())
+            .map_or(0, |d| d as i64),
+        batch: row
+            .batch
+            .as_deref()
+            .and_then(|b| b.trim().parse().ok())
+            .unwrap_or(0),
+    }
+}
+
 /// Maps the rows of `source` to the files of `cat`.
 pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Mapping {
     let mut out = Mapping::default();
@@ -445,22 +544,10 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
         };
         let kind = row.kind.as_deref().unwrap_or("");
         if row.failed {
-            let message = if source.tool == Tool::GolangMigrate {
-                format!(
-                    "golang-migrate marks version {key} dirty in {}: that migration failed part-way. Finish or undo what it did by hand, then clear the flag (`migrate force <version>`, or `UPDATE {} SET dirty = false`), and run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
-                    source.table, source.table
-                )
-            } else {
-                format!(
-                    "{} records `{key}` as failed or unfinished: finish or undo it by hand and fix {} first, then run `sqlgate adopt` again; sqlgate does not take over a half-applied migration",
-                    source.tool.name(),
-                    source.table
-                )
-            };
             out.refusals.push(Finding::new(
                 &FAILED_MIGRATION,
                 source.table.clone(),
-                message,
+                failed_row(source, key),
             ));
             continue;
         }
@@ -487,32 +574,7 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
                 out.ignored += 1;
                 continue;
             }
-            if let Some(now) = (source.key != Key::Version)
-                .then(|| renamed(cat, key))
-                .flatten()
-            {
-                out.refusals.push(
-                    Finding::new(
-                        &MISSING_FILE,
-                        display_path(dir, &now.up.path),
-                        format!(
-                            "{} records `{key}` as applied, and the file is now `{}`: a migration that ran keeps its name, or sqlgate would take it for a new one and run it again. Rename it back, then run `sqlgate adopt` again",
-                            source.tool.name(),
-                            now.up.path
-                        ),
-                    )
-                    .version(now.version.raw()),
-                );
-                continue;
-            }
-            out.refusals.push(Finding::new(
-                &MISSING_FILE,
-                format!("{dir}/"),
-                format!(
-                    "{} records `{key}` as applied, but no migration file matches it: restore the file (or check out the right branch) before taking over",
-                    source.tool.name()
-                ),
-            ));
+            out.refusals.push(unmatched_row(cat, source, key, dir));
             continue;
         };
         found.retain(|(f, _)| f.up.path != m.up.path);
@@ -530,51 +592,8 @@ pub fn map(cat: &Catalog, source: &Source, rows: &[SourceRow], dir: &str) -> Map
     }
     found.sort_by(|a, b| a.0.version.cmp(&b.0.version));
     for (m, row) in found {
-        let mut checksum_kept = m.checksum().to_string();
-        let mut up_sql = Some(m.up.text.clone());
-        if let (Some((_, algorithm)), Some(recorded)) = (&source.checksum, &row.checksum) {
-            let ours = checksum(*algorithm, &file_text(m));
-            // The tool may have hashed the file as written (CRLF, a BOM) rather than
-            // as sqlgate normalises it: either way it is the same file.
-            let as_written = m.up.raw.as_ref().map(|raw| checksum_bytes(*algorithm, raw));
-            let same = |c: &str| recorded.trim().eq_ignore_ascii_case(c);
-            if !same(&ours) && !as_written.as_deref().is_some_and(same) {
-                out.mismatches.push(
-                    Finding::new(
-                        &CHECKSUM_MISMATCH,
-                        display_path(dir, &m.up.path),
-                        format!(
-                            "{} ran another version of `{}`: its recorded checksum ({algorithm} {}) is not the file's ({ours}); adopted as modified — review the edit, then `sqlgate repair {}`",
-                            source.tool.name(),
-                            m.name,
-                            recorded.trim(),
-                            m.version.raw()
-                        ),
-                    )
-                    .version(m.version.raw()),
-                );
-                checksum_kept = format!("{}:{}", algorithm.id(), recorded.trim());
-                up_sql = None;
-            }
-        }
-        out.adopted.push(Adopted {
-            version: m.version.canonical().to_string(),
-            name: m.name.clone(),
-            checksum: checksum_kept,
-            up_sql,
-            applied_at: row.applied_at.clone(),
-            applied_by: row.applied_by.clone(),
-            execution_ms: row
-                .duration_ms
-                .as_deref()
-                .and_then(|d| d.trim().parse::<f64>().ok())
-                .map_or(0, |d| d as i64),
-            batch: row
-                .batch
-                .as_deref()
-                .and_then(|b| b.trim().parse().ok())
-                .unwrap_or(0),
-        });
+        let adopted = adopt_row(m, row, source, dir, &mut out.mismatches);
+        out.adopted.push(adopted);
     }
     out
 }

@@ -55,10 +55,9 @@ pub fn plan<'a>(
     // A placeholder written by `baseline <version>` for a version without a file (or
     // by sqlgate before 0.2, which recorded only the version): everything up to it
     // counts as in the database. Rows for files are exact, so gaps stay pending.
-    let placeholder = |r: &&Record| r.status == RecordStatus::Baseline && r.checksum.is_empty();
     let baseline = rows
         .iter()
-        .filter(placeholder)
+        .filter(|r| is_placeholder(r))
         .filter_map(|r| cat.version(&r.version))
         .max();
     out.newest_applied = rows.iter().filter_map(|r| cat.version(&r.version)).max();
@@ -69,93 +68,17 @@ pub fn plan<'a>(
         .map(|m| (m.name.as_str(), m))
         .collect();
     for r in rows {
-        // A repeatable migration's row: applied again when its file changed.
-        if let Some(m) = repeatables.get(r.version.as_str()) {
-            let state = if m.matches_checksum(&r.checksum) && r.status == RecordStatus::Applied {
-                State::Applied
-            } else {
-                out.pending_repeatables.push(m);
-                State::Pending
-            };
-            out.status.push(line(r, state));
-            continue;
-        }
-        if r.version.starts_with("R__") {
-            out.status.push(line(r, State::Missing));
-            continue;
-        }
-        match file_of(r) {
-            None if !placeholder(&r) => {
-                out.blockers.push(Finding::new(
-                    &MISSING_FILE,
-                    display_path(dir, &r.name),
-                    format!(
-                        "version {} ({}) is recorded as {} in the database but has no file",
-                        r.version, r.name, r.status
-                    ),
-                ));
-                out.status.push(line(r, State::Missing));
-            }
-            None => out.status.push(line(r, State::Baseline)),
-            Some(m) if r.status == RecordStatus::Failed => {
-                out.blockers.push(
-                    Finding::new(
-                        &FAILED_MIGRATION,
-                        display_path(dir, &m.up.path),
-                        format!(
-                            "{} failed part-way ({} statements ran): {}",
-                            m.name,
-                            r.statements_done.unwrap_or(0),
-                            r.error.as_deref().unwrap_or("no error recorded")
-                        ),
-                    )
-                    .version(m.version.raw()),
-                );
-                out.status.push(line(r, State::Failed));
-            }
-            Some(m)
-                if !placeholder(&r)
-                    && r.status != RecordStatus::Failed
-                    && !m.matches_checksum(&r.checksum) =>
-            {
-                out.blockers.push(
-                    Finding::new(
-                        &CHECKSUM_MISMATCH,
-                        display_path(dir, &m.up.path),
-                        format!(
-                            "{} was applied with checksum {}…, the file now has {}…",
-                            m.name,
-                            &r.checksum[..r.checksum.len().min(12)],
-                            &m.checksum()[..12]
-                        ),
-                    )
-                    .version(m.version.raw()),
-                );
-                out.status.push(line(r, State::Modified));
-            }
-            Some(_) => out.status.push(line(
-                r,
-                if r.status == RecordStatus::Baseline {
-                    State::Baseline
-                } else {
-                    State::Applied
-                },
-            )),
-        }
+        let repeatable = repeatables.get(r.version.as_str()).copied();
+        let line = row_line(r, file_of(r), repeatable, dir, &mut out);
+        out.status.push(line);
     }
     for m in &cat.migrations {
         let v = m.version.canonical();
         let has_row = matched.contains(m.up.path.as_str());
         if has_row || baseline.as_ref().is_some_and(|b| &m.version <= b) {
             if !has_row {
-                out.status.push(StatusLine {
-                    version: v.into(),
-                    name: m.name.clone(),
-                    state: State::Baseline,
-                    applied_at: None,
-                    execution_ms: None,
-                    batch: None,
-                });
+                out.status
+                    .push(unrecorded(v.into(), &m.name, State::Baseline));
             }
             continue;
         }
@@ -175,26 +98,14 @@ pub fn plan<'a>(
             }
         }
         out.pending.push(m);
-        out.status.push(StatusLine {
-            version: v.into(),
-            name: m.name.clone(),
-            state: State::Pending,
-            applied_at: None,
-            execution_ms: None,
-            batch: None,
-        });
+        out.status
+            .push(unrecorded(v.into(), &m.name, State::Pending));
     }
     for m in &cat.repeatables {
         if !recorded.contains_key(m.name.as_str()) {
             out.pending_repeatables.push(m);
-            out.status.push(StatusLine {
-                version: m.name.clone(),
-                name: m.name.clone(),
-                state: State::Pending,
-                applied_at: None,
-                execution_ms: None,
-                batch: None,
-            });
+            out.status
+                .push(unrecorded(m.name.clone(), &m.name, State::Pending));
         }
     }
     // Versioned migrations in order, then the repeatable ones by name.
@@ -203,6 +114,106 @@ pub fn plan<'a>(
         key(a).cmp(&key(b)).then_with(|| a.version.cmp(&b.version))
     });
     out
+}
+
+/// A history row's status line; a row that stops `apply` (its file missing, failed,
+/// or changed since) adds its blocker, a changed repeatable migration is pending.
+fn row_line<'a>(
+    r: &Record,
+    file: Option<&'a Migration>,
+    repeatable: Option<&'a Migration>,
+    dir: &str,
+    out: &mut Plan<'a>,
+) -> StatusLine {
+    // A repeatable migration's row: applied again when its file changed.
+    if let Some(m) = repeatable {
+        let state = if m.matches_checksum(&r.checksum) && r.status == RecordStatus::Applied {
+            State::Applied
+        } else {
+            out.pending_repeatables.push(m);
+            State::Pending
+        };
+        return line(r, state);
+    }
+    if r.version.starts_with("R__") {
+        return line(r, State::Missing);
+    }
+    match file {
+        None if !is_placeholder(r) => {
+            out.blockers.push(Finding::new(
+                &MISSING_FILE,
+                display_path(dir, &r.name),
+                format!(
+                    "version {} ({}) is recorded as {} in the database but has no file",
+                    r.version, r.name, r.status
+                ),
+            ));
+            line(r, State::Missing)
+        }
+        None => line(r, State::Baseline),
+        Some(m) if r.status == RecordStatus::Failed => {
+            out.blockers.push(
+                Finding::new(
+                    &FAILED_MIGRATION,
+                    display_path(dir, &m.up.path),
+                    format!(
+                        "{} failed part-way ({} statements ran): {}",
+                        m.name,
+                        r.statements_done.unwrap_or(0),
+                        r.error.as_deref().unwrap_or("no error recorded")
+                    ),
+                )
+                .version(m.version.raw()),
+            );
+            line(r, State::Failed)
+        }
+        Some(m)
+            if !is_placeholder(r)
+                && r.status != RecordStatus::Failed
+                && !m.matches_checksum(&r.checksum) =>
+        {
+            out.blockers.push(
+                Finding::new(
+                    &CHECKSUM_MISMATCH,
+                    display_path(dir, &m.up.path),
+                    format!(
+                        "{} was applied with checksum {}…, the file now has {}…",
+                        m.name,
+                        &r.checksum[..r.checksum.len().min(12)],
+                        &m.checksum()[..12]
+                    ),
+                )
+                .version(m.version.raw()),
+            );
+            line(r, State::Modified)
+        }
+        Some(_) => line(
+            r,
+            if r.status == RecordStatus::Baseline {
+                State::Baseline
+            } else {
+                State::Applied
+            },
+        ),
+    }
+}
+
+/// A placeholder written by `baseline <version>` for a version without a file (or by
+/// sqlgate before 0.2, which recorded only the version).
+fn is_placeholder(r: &Record) -> bool {
+    r.status == RecordStatus::Baseline && r.checksum.is_empty()
+}
+
+/// A status line of a migration without a row.
+fn unrecorded(version: String, name: &str, state: State) -> StatusLine {
+    StatusLine {
+        version,
+        name: name.to_string(),
+        state,
+        applied_at: None,
+        execution_ms: None,
+        batch: None,
+    }
 }
 
 fn line(r: &Record, state: State) -> StatusLine {

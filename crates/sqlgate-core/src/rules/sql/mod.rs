@@ -409,11 +409,24 @@ fn analyse_one(
     for check in ENDS {
         check(&end, &state, &mut findings);
     }
-    // Placeholders nothing defines: one finding each, named, instead of a syntax
-    // error where the braces start.
+    problems(m, &file, &parsed, &undefined, &mut out.findings);
+    out.findings.extend(findings);
+    resolve_ignores(m, &parsed, &file, &mut out.ignores);
+}
+
+/// What keeps a migration from being judged, as findings: placeholders nothing
+/// defines (one each, named, instead of a syntax error where the braces start), and
+/// the parser's problems.
+fn problems(
+    m: &Migration,
+    file: &str,
+    parsed: &Parsed,
+    undefined: &[(String, usize)],
+    out: &mut Vec<Finding>,
+) {
     let mut placeholder_at = Vec::new();
     let mut named: Vec<&str> = Vec::new();
-    for (name, offset) in &undefined {
+    for (name, offset) in undefined {
         if named.contains(&name.as_str()) {
             continue; // once per name and file
         }
@@ -425,10 +438,10 @@ fn analyse_one(
         } else {
             format!("{{{{ {name} }}}}")
         };
-        out.findings.push(
+        out.push(
             Finding::new(
                 &transactions::UNDEFINED_PLACEHOLDER,
-                file.clone(),
+                file.to_string(),
                 format!(
                     "`{written}` is a placeholder that nothing defines: pass `--var '{name}=…'` or add it to `[vars]` in sqlgate.toml"
                 ),
@@ -445,14 +458,12 @@ fn analyse_one(
             ProblemKind::Syntax => &transactions::SYNTAX_ERROR,
             ProblemKind::Unanalyzable => &transactions::UNANALYZABLE_STATEMENT,
         };
-        out.findings.push(
-            Finding::new(rule, file.clone(), p.message.clone())
+        out.push(
+            Finding::new(rule, file.to_string(), p.message.clone())
                 .at(p.line, p.column)
                 .version(m.version.raw()),
         );
     }
-    out.findings.extend(findings);
-    resolve_ignores(m, &parsed, &file, &mut out.ignores);
 }
 
 /// Runs every rule's check on one statement (what the migration's statements did

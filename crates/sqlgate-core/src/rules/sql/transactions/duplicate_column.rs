@@ -19,35 +19,9 @@ pub static DUPLICATE_COLUMN: Rule = Rule {
 
 /// `duplicate-column`: names assigned or declared twice in one statement.
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let assigned = |targets: &[pg_query::protobuf::Node]| -> Vec<(String, i32)> {
-        let targets: Vec<&pg_query::protobuf::ResTarget> = nodes(targets)
-            .filter_map(|n| match n {
-                NodeEnum::ResTarget(r) => Some(r.as_ref()),
-                _ => None,
-            })
-            .collect();
-        // `SET a[1] = …, a[2] = …` (or `a.x`, `a.y`) assigns parts of one column:
-        // allowed; the whole column and a part of it is not.
-        let whole: Vec<(String, i32)> = targets
-            .iter()
-            .filter(|r| r.indirection.is_empty())
-            .map(|r| (r.name.clone(), r.location))
-            .collect();
-        let mut out = whole.clone();
-        out.extend(
-            targets
-                .iter()
-                .filter(|r| !r.indirection.is_empty() && whole.iter().any(|(w, _)| *w == r.name))
-                .map(|r| (r.name.clone(), r.location)),
-        );
-        out
-    };
-    let mut report = |what: &str, list: Vec<(String, i32)>| {
+    for (what, list) in name_lists(cx.node()) {
         let mut seen: Vec<&str> = Vec::new();
-        for (name, loc) in &list {
-            if name.is_empty() {
-                continue;
-            }
+        for (name, loc) in list.iter().filter(|(n, _)| !n.is_empty()) {
             if seen.contains(&name.as_str()) {
                 cx.push(
                     out,
@@ -59,41 +33,99 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                     ),
                     None,
                 );
-                return;
+                break;
             }
             seen.push(name);
         }
+    }
+}
+
+/// The columns a list assigns. `SET a[1] = …, a[2] = …` (or `a.x`, `a.y`) assigns
+/// parts of one column: allowed; the whole column and a part of it is not.
+fn assigned(targets: &[Node]) -> Vec<(String, i32)> {
+    let targets: Vec<&pg_query::protobuf::ResTarget> = nodes(targets)
+        .filter_map(|n| match n {
+            NodeEnum::ResTarget(r) => Some(r.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let whole: Vec<(String, i32)> = targets
+        .iter()
+        .filter(|r| r.indirection.is_empty())
+        .map(|r| (r.name.clone(), r.location))
+        .collect();
+    let mut out = whole.clone();
+    out.extend(
+        targets
+            .iter()
+            .filter(|r| !r.indirection.is_empty() && whole.iter().any(|(w, _)| *w == r.name))
+            .map(|r| (r.name.clone(), r.location)),
+    );
+    out
+}
+
+/// The columns a table definition declares.
+fn declared(elts: &[Node]) -> Vec<(String, i32)> {
+    nodes(elts)
+        .filter_map(|e| match e {
+            NodeEnum::ColumnDef(d) => Some((d.colname.clone(), d.location)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The output column names of the query a statement stores (a view, `CREATE … AS`,
+/// `SELECT … INTO`) when they name no columns themselves.
+fn stored_query(node: &NodeEnum) -> Option<(&'static str, Vec<(String, i32)>)> {
+    let select = |q: &Option<Box<Node>>| match q.as_ref().and_then(|q| q.node.as_ref()) {
+        Some(NodeEnum::SelectStmt(q)) => output_names(q),
+        _ => None,
     };
-    match cx.node() {
-        NodeEnum::UpdateStmt(u) => report("this UPDATE's SET", assigned(&u.target_list)),
+    match node {
+        NodeEnum::ViewStmt(v) if v.aliases.is_empty() => {
+            Some(("this view's query", select(&v.query)?))
+        }
+        NodeEnum::CreateTableAsStmt(c)
+            if c.into.as_ref().is_some_and(|i| i.col_names.is_empty()) =>
+        {
+            Some(("this CREATE … AS query", select(&c.query)?))
+        }
+        NodeEnum::SelectStmt(q)
+            if q.into_clause
+                .as_ref()
+                .is_some_and(|i| i.col_names.is_empty()) =>
+        {
+            Some(("this SELECT … INTO", output_names(q)?))
+        }
+        _ => None,
+    }
+}
+
+/// Every list of column names a statement gives, with what to call it.
+fn name_lists(node: &NodeEnum) -> Vec<(&'static str, Vec<(String, i32)>)> {
+    match node {
+        NodeEnum::UpdateStmt(u) => vec![("this UPDATE's SET", assigned(&u.target_list))],
         NodeEnum::InsertStmt(i) => {
-            report("this INSERT's column list", assigned(&i.cols));
+            let mut lists = vec![("this INSERT's column list", assigned(&i.cols))];
             if let Some(c) = &i.on_conflict_clause {
-                report("this ON CONFLICT … DO UPDATE SET", assigned(&c.target_list));
+                lists.push(("this ON CONFLICT … DO UPDATE SET", assigned(&c.target_list)));
             }
+            lists
         }
-        NodeEnum::MergeStmt(m) => {
-            for w in nodes(&m.merge_when_clauses) {
-                let NodeEnum::MergeWhenClause(w) = w else {
-                    continue;
-                };
-                report("this MERGE's column list", assigned(&w.target_list));
-            }
-        }
-        NodeEnum::CreateForeignTableStmt(f) => {
-            if let Some(c) = &f.base_stmt {
-                report(
-                    "this CREATE FOREIGN TABLE",
-                    nodes(&c.table_elts)
-                        .filter_map(|e| match e {
-                            NodeEnum::ColumnDef(d) => Some((d.colname.clone(), d.location)),
-                            _ => None,
-                        })
-                        .collect(),
-                );
-            }
-        }
-        NodeEnum::ViewStmt(v) if !v.aliases.is_empty() => report(
+        NodeEnum::MergeStmt(m) => nodes(&m.merge_when_clauses)
+            .filter_map(|w| match w {
+                NodeEnum::MergeWhenClause(w) => {
+                    Some(("this MERGE's column list", assigned(&w.target_list)))
+                }
+                _ => None,
+            })
+            .collect(),
+        NodeEnum::CreateForeignTableStmt(f) => f
+            .base_stmt
+            .iter()
+            .map(|c| ("this CREATE FOREIGN TABLE", declared(&c.table_elts)))
+            .collect(),
+        NodeEnum::ViewStmt(v) if !v.aliases.is_empty() => vec![(
             "this view's column list",
             nodes(&v.aliases)
                 .filter_map(|a| match a {
@@ -101,42 +133,9 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                     _ => None,
                 })
                 .collect(),
-        ),
-        NodeEnum::CreateStmt(c) => report(
-            "this CREATE TABLE",
-            nodes(&c.table_elts)
-                .filter_map(|e| match e {
-                    NodeEnum::ColumnDef(d) => Some((d.colname.clone(), d.location)),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        NodeEnum::ViewStmt(v) if v.aliases.is_empty() => {
-            if let Some(NodeEnum::SelectStmt(q)) = v.query.as_ref().and_then(|q| q.node.as_ref()) {
-                if let Some(cols) = output_names(q) {
-                    report("this view's query", cols);
-                }
-            }
-        }
-        NodeEnum::CreateTableAsStmt(c)
-            if c.into.as_ref().is_some_and(|i| i.col_names.is_empty()) =>
-        {
-            if let Some(NodeEnum::SelectStmt(q)) = c.query.as_ref().and_then(|q| q.node.as_ref()) {
-                if let Some(cols) = output_names(q) {
-                    report("this CREATE … AS query", cols);
-                }
-            }
-        }
-        NodeEnum::SelectStmt(q)
-            if q.into_clause
-                .as_ref()
-                .is_some_and(|i| i.col_names.is_empty()) =>
-        {
-            if let Some(cols) = output_names(q) {
-                report("this SELECT … INTO", cols);
-            }
-        }
-        _ => {}
+        )],
+        NodeEnum::CreateStmt(c) => vec![("this CREATE TABLE", declared(&c.table_elts))],
+        node => stored_query(node).into_iter().collect(),
     }
 }
 

@@ -26,6 +26,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # Every list derived from the rule files (registry, module lists, docs/rules.md, the
 # JSON schema's rule ids, the README's rule list) matches them.
 cargo xtask gen --check || { say "generated files are stale: run 'cargo xtask gen'"; exit 1; }
+# No source file over 900 lines, no function over 120 (tests aside).
+cargo xtask sizes || exit 1
 # The action and workflows: GitHub's JSON schemas and zizmor (both from PyPI),
 # installed into target/yaml-tools when missing; without them the run fails.
 yaml_checks() {

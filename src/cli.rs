@@ -643,44 +643,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             }
             commands::check::run(&load(&o)?, args.all, args.output.as_ref())
         }
-        Command::Apply(args) if args.fleet.selection().any() => {
-            let mut o = overrides(&args.dir);
-            o.format = args.preflight.format;
-            commands::fleet::apply(
-                &load(&o)?,
-                &args.fleet.selection(),
-                &commands::fleet::ApplyArgs {
-                    dry_run: args.dry_run,
-                    to: args.to,
-                    count: args.count,
-                    jobs: args.jobs,
-                    fail_fast: args.fail_fast,
-                    report_dir: args.report_dir,
-                    allow: args.preflight.allow,
-                    allow_out_of_order: args.allow_out_of_order,
-                },
-            )
-        }
-        Command::Apply(args) => {
-            let mut o = overrides(&args.dir);
-            o.format = args.preflight.format;
-            commands::apply::run(
-                &load(&o)?,
-                args.db.url()?,
-                &commands::apply::Options {
-                    dry_run: args.dry_run,
-                    to: args.to,
-                    count: args.count,
-                    allow_out_of_order: args.allow_out_of_order,
-                    single_transaction: args.single_transaction,
-                    lock_wait: args.lock_wait,
-                    lock_retries: args.lock_retries,
-                    allow: args.preflight.allow,
-                    only: args.only,
-                    allow_existing_schema: args.allow_existing_schema,
-                },
-            )
-        }
+        Command::Apply(args) => apply(config, args),
         Command::Status(args) if args.fleet.selection().any() => commands::fleet::status(
             &load(&overrides(&args.dir))?,
             &args.fleet.selection(),
@@ -695,26 +658,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             },
             args.exit_code,
         ),
-        Command::Rollback(args) => {
-            let scope = match (&args.only, &args.to, args.batch, args.count) {
-                (Some(o), ..) => RollbackScope::Only {
-                    migration: o.clone(),
-                    allow_out_of_order: args.allow_out_of_order,
-                },
-                (None, Some(v), _, _) => RollbackScope::To(v.clone()),
-                (None, None, true, _) => RollbackScope::LastBatch,
-                (None, None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
-            };
-            let mut o = overrides(&args.dir);
-            o.format = args.preflight.format;
-            commands::rollback::run(
-                &load(&o)?,
-                args.db.url()?,
-                scope,
-                args.dry_run,
-                &args.preflight.allow,
-            )
-        }
+        Command::Rollback(args) => rollback(config, args),
         Command::Validate(args) => {
             commands::validate::run(&load(&overrides(&args.dir))?, args.db.url()?)
         }
@@ -754,37 +698,101 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Reset(args) => reset(config, args, false),
         Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
-        Command::Ci(args) => {
-            let mut o = overrides(&args.dir);
-            args.gate.apply_to(&mut o);
-            o.preview_template = args.preview_template.clone();
-            crate::ci::run(
-                config,
-                crate::ci::CiOptions {
-                    mode: if args.preview && args.command == crate::ci::Mode::Auto {
-                        crate::ci::Mode::Preview
-                    } else {
-                        args.command
-                    },
-                    overrides: o,
-                    environment: args.environment.filter(|e| !e.trim().is_empty()),
-                    comment: args.comment,
-                    database_url: args.database_url.filter(|u| !u.trim().is_empty()),
-                    allow_fork_database: args.allow_fork_database,
-                    deploy_branch: args.deploy_branch.filter(|b| !b.trim().is_empty()),
-                    allow_out_of_order: args.allow_out_of_order,
-                    report_file: args.report_file,
-                    preview_server: args.preview_server_url.filter(|u| !u.trim().is_empty()),
-                    shard: args.shard.filter(|s| !s.trim().is_empty()),
-                    wave: args.wave,
-                    report_dir: args.report_dir,
-                    merge_reports: args.merge_reports,
-                    check_run: args.annotations == "check-run",
-                },
-            )
-        }
+        Command::Ci(args) => ci(config, args),
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
     }
+}
+
+fn apply(config: Option<&std::path::Path>, args: ApplyArgs) -> Result<i32, Error> {
+    let load = |o: &Overrides| Settings::load(config, o);
+    if args.fleet.selection().any() {
+        let mut o = overrides(&args.dir);
+        o.format = args.preflight.format;
+        return commands::fleet::apply(
+            &load(&o)?,
+            &args.fleet.selection(),
+            &commands::fleet::ApplyArgs {
+                dry_run: args.dry_run,
+                to: args.to,
+                count: args.count,
+                jobs: args.jobs,
+                fail_fast: args.fail_fast,
+                report_dir: args.report_dir,
+                allow: args.preflight.allow,
+                allow_out_of_order: args.allow_out_of_order,
+            },
+        );
+    }
+    let mut o = overrides(&args.dir);
+    o.format = args.preflight.format;
+    commands::apply::run(
+        &load(&o)?,
+        args.db.url()?,
+        &commands::apply::Options {
+            dry_run: args.dry_run,
+            to: args.to,
+            count: args.count,
+            allow_out_of_order: args.allow_out_of_order,
+            single_transaction: args.single_transaction,
+            lock_wait: args.lock_wait,
+            lock_retries: args.lock_retries,
+            allow: args.preflight.allow,
+            only: args.only,
+            allow_existing_schema: args.allow_existing_schema,
+        },
+    )
+}
+
+fn rollback(config: Option<&std::path::Path>, args: RollbackArgs) -> Result<i32, Error> {
+    let load = |o: &Overrides| Settings::load(config, o);
+    let scope = match (&args.only, &args.to, args.batch, args.count) {
+        (Some(o), ..) => RollbackScope::Only {
+            migration: o.clone(),
+            allow_out_of_order: args.allow_out_of_order,
+        },
+        (None, Some(v), _, _) => RollbackScope::To(v.clone()),
+        (None, None, true, _) => RollbackScope::LastBatch,
+        (None, None, false, n) => RollbackScope::Count(n.unwrap_or(1)),
+    };
+    let mut o = overrides(&args.dir);
+    o.format = args.preflight.format;
+    commands::rollback::run(
+        &load(&o)?,
+        args.db.url()?,
+        scope,
+        args.dry_run,
+        &args.preflight.allow,
+    )
+}
+
+fn ci(config: Option<&std::path::Path>, args: CiArgs) -> Result<i32, Error> {
+    let mut o = overrides(&args.dir);
+    args.gate.apply_to(&mut o);
+    o.preview_template = args.preview_template.clone();
+    crate::ci::run(
+        config,
+        crate::ci::CiOptions {
+            mode: if args.preview && args.command == crate::ci::Mode::Auto {
+                crate::ci::Mode::Preview
+            } else {
+                args.command
+            },
+            overrides: o,
+            environment: args.environment.filter(|e| !e.trim().is_empty()),
+            comment: args.comment,
+            database_url: args.database_url.filter(|u| !u.trim().is_empty()),
+            allow_fork_database: args.allow_fork_database,
+            deploy_branch: args.deploy_branch.filter(|b| !b.trim().is_empty()),
+            allow_out_of_order: args.allow_out_of_order,
+            report_file: args.report_file,
+            preview_server: args.preview_server_url.filter(|u| !u.trim().is_empty()),
+            shard: args.shard.filter(|s| !s.trim().is_empty()),
+            wave: args.wave,
+            report_dir: args.report_dir,
+            merge_reports: args.merge_reports,
+            check_run: args.annotations == "check-run",
+        },
+    )
 }
 
 /// `reset`, or `refresh` (reset then apply).

@@ -12,11 +12,9 @@ use sqlgate_github::context::PullRequest;
 use sqlgate_pg::replay::Scratch;
 
 impl Run {
-    pub(super) fn check(
-        &mut self,
-        base: Option<String>,
-        pr: Option<&PullRequest>,
-    ) -> Result<i32, Error> {
+    /// What a fork's pull request may not use: the database (refused, said once) and
+    /// a scratch server given by URL (skipped). True when the database was refused.
+    fn fork_limits(&mut self, pr: Option<&PullRequest>) -> bool {
         let fork_refused = pr.is_some_and(|p| p.is_fork())
             && self.opts.database_url.is_some()
             && !self.opts.allow_fork_database;
@@ -29,9 +27,6 @@ impl Run {
                 ),
             );
         }
-        if base.is_some() {
-            self.settings.base = base;
-        }
         let fork = pr.is_some_and(|p| p.is_fork());
         if fork
             && matches!(self.settings.scratch, Some(Scratch::Url(_)))
@@ -43,6 +38,46 @@ impl Run {
                 "this pull request comes from a fork: its migrations are not replayed on the scratch server given by URL (set `scratch: auto` for a private throwaway server, or `allow-fork-database: true`)".into(),
             );
         }
+        fork_refused
+    }
+
+    /// How many migrations the database has pending (the new ones, without a database).
+    fn pending(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        new_migrations: usize,
+        fork_refused: bool,
+    ) -> Result<usize, Error> {
+        let mut pending = new_migrations;
+        if let (Some(url), false) = (self.opts.database_url.clone(), fork_refused) {
+            let cat = app::load_catalog(&self.settings)?;
+            match rt.block_on(sqlgate_pg::apply::status(
+                &url,
+                &self.settings.history_table,
+                &cat,
+                &self.settings.dir_display,
+            )) {
+                Ok((lines, _)) => {
+                    pending = lines.iter().filter(|l| l.state == State::Pending).count()
+                }
+                Err(e) => self.warn(
+                    "sqlgate: status",
+                    format!("could not read the database's migration status: {e}"),
+                ),
+            }
+        }
+        Ok(pending)
+    }
+
+    pub(super) fn check(
+        &mut self,
+        base: Option<String>,
+        pr: Option<&PullRequest>,
+    ) -> Result<i32, Error> {
+        if base.is_some() {
+            self.settings.base = base;
+        }
+        let fork_refused = self.fork_limits(pr);
         let mut rep = commands::check::report(&self.settings, false)?;
         for f in &mut rep.findings {
             f.file = self.repo_path(&f.file);
@@ -84,24 +119,7 @@ impl Run {
         let json = json::render(&rep);
         self.write_json(&json_path, &json);
 
-        let mut pending = rep.new_migrations;
-        if let (Some(url), false) = (self.opts.database_url.clone(), fork_refused) {
-            let cat = app::load_catalog(&self.settings)?;
-            match rt.block_on(sqlgate_pg::apply::status(
-                &url,
-                &self.settings.history_table,
-                &cat,
-                &self.settings.dir_display,
-            )) {
-                Ok((lines, _)) => {
-                    pending = lines.iter().filter(|l| l.state == State::Pending).count()
-                }
-                Err(e) => self.warn(
-                    "sqlgate: status",
-                    format!("could not read the database's migration status: {e}"),
-                ),
-            }
-        }
+        let pending = self.pending(&rt, rep.new_migrations, fork_refused)?;
 
         let opts = markdown::Options {
             max_chars: markdown::COMMENT_LIMIT,

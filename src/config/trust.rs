@@ -13,58 +13,18 @@ impl Settings {
     /// warning for each key the pull request's file changed, naming the value used.
     pub fn restrict_trust(&mut self, base_file: Option<&str>, cli: &Overrides) -> Vec<String> {
         let mut warnings = Vec::new();
-        let parsed: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
-            Some(Ok(fc)) => fc,
-            Some(Err(e)) => {
-                warnings.push(format!(
-                    "the base branch's {DEFAULT_FILE} cannot be read ({}): its trusted settings are not used",
-                    e.to_string().trim_end()
-                ));
-                FileConfig::default()
-            }
-            None => FileConfig::default(),
+        let Some(base) = trusted_base(base_file, cli, &mut warnings) else {
+            // The workflow's own values are wrong: nothing is trusted.
+            self.scratch = None;
+            self.scratch_extensions.clear();
+            self.preview_template = None;
+            self.targets.clear();
+            self.targets_query = None;
+            self.targets_control_env = None;
+            self.targets_url_env_allow.clear();
+            self.sandbox = sqlgate_pg::guard::Bounds::default();
+            return warnings;
         };
-        let src = base_file.unwrap_or("");
-        let base = match Settings::resolve(parsed, src, None, cli) {
-            Ok(b) => b,
-            Err(e) => {
-                warnings.push(format!(
-                    "the base branch's {DEFAULT_FILE} is not valid ({e}): the defaults of its trusted settings are used"
-                ));
-                match Settings::resolve(FileConfig::default(), "", None, cli) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        // The workflow's own values are wrong: nothing is trusted.
-                        warnings.push(format!("the workflow's settings are not valid ({e}): no replay, preview or fleet setting is used"));
-                        self.scratch = None;
-                        self.scratch_extensions.clear();
-                        self.preview_template = None;
-                        self.targets.clear();
-                        self.targets_query = None;
-                        self.targets_control_env = None;
-                        self.targets_url_env_allow.clear();
-                        self.sandbox = sqlgate_pg::guard::Bounds::default();
-                        return warnings;
-                    }
-                }
-            }
-        };
-        fn keep<T: PartialEq + std::fmt::Debug>(
-            key: &str,
-            head: &mut T,
-            base: T,
-            shown: impl Fn(&T) -> String,
-            warnings: &mut Vec<String>,
-        ) {
-            if *head != base {
-                warnings.push(format!(
-                    "the pull request's sqlgate.toml sets `{key}` to {}, which only the workflow or the base branch's sqlgate.toml may set: ignored, using {}",
-                    shown(head),
-                    shown(&base)
-                ));
-                *head = base;
-            }
-        }
         let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
         let w = &mut warnings;
         let scratch_shown = |s: &Option<Scratch>| match s {
@@ -148,5 +108,58 @@ impl Settings {
         };
         keep("sandbox", &mut self.sandbox, base.sandbox, bounds, w);
         warnings
+    }
+}
+
+/// The settings the workflow and the base branch's file give; `None` when even the
+/// workflow's own are not valid (then nothing is trusted). Problems are warnings.
+fn trusted_base(
+    base_file: Option<&str>,
+    cli: &Overrides,
+    warnings: &mut Vec<String>,
+) -> Option<Settings> {
+    let parsed: FileConfig = match base_file.map(toml::from_str::<FileConfig>) {
+        Some(Ok(fc)) => fc,
+        Some(Err(e)) => {
+            warnings.push(format!(
+                "the base branch's {DEFAULT_FILE} cannot be read ({}): its trusted settings are not used",
+                e.to_string().trim_end()
+            ));
+            FileConfig::default()
+        }
+        None => FileConfig::default(),
+    };
+    match Settings::resolve(parsed, base_file.unwrap_or(""), None, cli) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            warnings.push(format!(
+                "the base branch's {DEFAULT_FILE} is not valid ({e}): the defaults of its trusted settings are used"
+            ));
+            match Settings::resolve(FileConfig::default(), "", None, cli) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    warnings.push(format!("the workflow's settings are not valid ({e}): no replay, preview or fleet setting is used"));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Puts back the trusted value of `key`, warning when the pull request changed it.
+fn keep<T: PartialEq + std::fmt::Debug>(
+    key: &str,
+    head: &mut T,
+    base: T,
+    shown: impl Fn(&T) -> String,
+    warnings: &mut Vec<String>,
+) {
+    if *head != base {
+        warnings.push(format!(
+            "the pull request's sqlgate.toml sets `{key}` to {}, which only the workflow or the base branch's sqlgate.toml may set: ignored, using {}",
+            shown(head),
+            shown(&base)
+        ));
+        *head = base;
     }
 }

@@ -5,6 +5,8 @@
 //!   the rule ids in docs/schema/*.json and the README's rule list.
 //! - `gen --check` writes nothing and fails naming each stale file (CI runs it;
 //!   docs/rules.md is checked by the test suite instead, which builds the binary).
+//! - `sizes` fails when a source file is over 900 lines or a function over 120 (tests
+//!   aside): what a newcomer reads stays readable.
 //! - `new-rule <family> <rule-id>` scaffolds a rule file and regenerates the lists.
 //!
 //! A rule is one file `<family dir>/<rule_id>.rs` holding one `pub static NAME: Rule`
@@ -105,11 +107,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("gen") => generate(args.get(1).map(String::as_str) == Some("--check")),
+        Some("sizes") => sizes(),
         Some("new-rule") => match (args.get(1), args.get(2)) {
             (Some(family), Some(id)) => new_rule(family, id),
             _ => Err("usage: cargo xtask new-rule <family> <rule-id>, e.g. `cargo xtask new-rule sql::locking add-column-foo`".into()),
         },
-        _ => Err("usage: cargo xtask gen [--check] | cargo xtask new-rule <family> <rule-id>".into()),
+        _ => Err("usage: cargo xtask gen [--check] | cargo xtask sizes | cargo xtask new-rule <family> <rule-id>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -249,6 +252,16 @@ fn splice(path: &Path, text: &str, begin: &str, end: &str, body: &str) -> Result
 /// Every generated file: (path, new content).
 fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
+    family_lists(rules, &mut out)?;
+    registry(rules, &mut out)?;
+    sql_lists(rules, &mut out)?;
+    schema_lists(rules, &mut out)?;
+    readme_list(rules, &mut out)?;
+    Ok(out)
+}
+
+/// Each family's module list (and its checks, outside the SQL engine).
+fn family_lists(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
     let rules_dir = root().join(RULES_DIR);
     for family in FAMILIES {
         let path = rules_dir.join(family.dir).join("mod.rs");
@@ -277,7 +290,12 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
             splice(&path, &read(&path)?, BEGIN, END, &body)?,
         ));
     }
-    // The registry.
+    Ok(())
+}
+
+/// The registry: every rule, in documentation order.
+fn registry(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
+    let rules_dir = root().join(RULES_DIR);
     let path = rules_dir.join("registry.rs");
     let mut body = String::from("/// Every rule, in documentation order: by family, then by id.\npub static ALL: &[&Rule] = &[\n");
     for r in rules {
@@ -288,7 +306,12 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
         path.clone(),
         splice(&path, &read(&path)?, BEGIN, END, &body)?,
     ));
-    // The SQL engine's lists.
+    Ok(())
+}
+
+/// The SQL engine's lists: its rules, statement checks and end checks.
+fn sql_lists(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
+    let rules_dir = root().join(RULES_DIR);
     let path = rules_dir.join("sql/mod.rs");
     let mut body = String::from("/// Every SQL rule (statement rules), in documentation order.\npub static RULES: &[&Rule] = &[\n");
     for r in rules.iter().filter(|r| r.family.sql) {
@@ -322,6 +345,11 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
         path.clone(),
         splice(&path, &read(&path)?, BEGIN, END, &body)?,
     ));
+    Ok(())
+}
+
+/// The JSON schemas' lists of rule ids.
+fn schema_lists(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
     // The JSON schemas' lists of rule ids: every array that holds `drop-column`.
     let schema_dir = root().join("docs/schema");
     let mut schemas: Vec<PathBuf> = std::fs::read_dir(&schema_dir)
@@ -349,7 +377,11 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
         }
         out.push((path, new));
     }
-    // The README's rule list, by category.
+    Ok(())
+}
+
+/// The README's rule list, by category.
+fn readme_list(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
     let path = root().join("README.md");
     let mut body = String::new();
     let mut categories: Vec<&str> = Vec::new();
@@ -377,7 +409,7 @@ fn outputs(rules: &[RuleFile]) -> Result<Vec<(PathBuf, String)>> {
         path.clone(),
         splice(&path, &read(&path)?, MD_BEGIN, MD_END, &body)?,
     ));
-    Ok(out)
+    Ok(())
 }
 
 /// docs/rules.md as `sqlgate explain --markdown` prints it (built from the lists just
@@ -543,4 +575,125 @@ pub static {name}: Rule = Rule {{
         path.strip_prefix(root()).unwrap_or(&path).display()
     );
     generate(false)
+}
+
+/// The longest a source file (without its tests) and a function may be.
+const MAX_FILE_LINES: usize = 900;
+const MAX_FN_LINES: usize = 120;
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// A line without its comment and the contents of its string and char literals (for
+/// counting braces).
+fn code_of(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    let mut in_str = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_str => {
+                chars.next();
+            }
+            '"' => in_str = !in_str,
+            '/' if !in_str && chars.peek() == Some(&'/') => break,
+            '\'' if !in_str => {
+                // A char literal ('{', '\'') — not a lifetime ('a).
+                let rest: String = chars.clone().take(3).collect();
+                if rest.chars().nth(1) == Some('\'') {
+                    chars.nth(1);
+                } else if rest.starts_with('\\') {
+                    chars.nth(2);
+                }
+            }
+            c if !in_str => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn sizes() -> Result<()> {
+    let mut files = Vec::new();
+    for dir in ["src", "crates", "xtask/src"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    files.sort();
+    let fn_re = Regex::new(r"^\s*(pub(\([a-z]+\))? )?(async )?(const )?(unsafe )?fn (?P<name>\w+)")
+        .map_err(|e| e.to_string())?;
+    let mut over = Vec::new();
+    for path in files {
+        let shown = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if shown.contains("/tests/")
+            || shown.ends_with("/tests.rs")
+            || shown.ends_with("test_support.rs")
+        {
+            continue;
+        }
+        let text = read(&path)?;
+        let code = match text.find("\n#[cfg(test)]\nmod tests") {
+            Some(i) => &text[..i],
+            None => &text,
+        };
+        let lines: Vec<&str> = code.lines().collect();
+        if lines.len() > MAX_FILE_LINES {
+            over.push(format!(
+                "{shown}: {} lines (at most {MAX_FILE_LINES} besides tests)",
+                lines.len()
+            ));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let Some(name) = fn_re.captures(line).map(|c| c["name"].to_string()) else {
+                continue;
+            };
+            let (mut depth, mut opened) = (0i64, false);
+            for (j, l) in lines[i..].iter().enumerate() {
+                let l = code_of(l);
+                for c in l.chars() {
+                    match c {
+                        '{' => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                if !opened && l.trim_end().ends_with(';') {
+                    break;
+                }
+                if opened && depth <= 0 {
+                    if j + 1 > MAX_FN_LINES {
+                        over.push(format!(
+                            "{shown}:{}: fn {name} is {} lines (at most {MAX_FN_LINES})",
+                            i + 1,
+                            j + 1
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("too long — split it:\n  {}", over.join("\n  ")))
+    }
 }

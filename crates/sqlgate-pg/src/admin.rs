@@ -11,7 +11,7 @@ use crate::lock::{connect_locked as locked, unlock};
 use sqlgate_core::catalog::display_path;
 use sqlgate_core::catalog::{text, Catalog, Migration, Version};
 use sqlgate_core::model::{Applied, Failure, Finding, RollbackReport};
-use sqlgate_core::model::{Check, Invalid, RecordStatus, RuleId};
+use sqlgate_core::model::{Invalid, RecordStatus, RuleId};
 use sqlgate_core::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
 use sqlgate_core::rules::directory::MISSING_DOWN;
 use sqlgate_core::rules::history::{unified_diff, OUT_OF_ORDER};
@@ -20,20 +20,14 @@ use sqlgate_core::Error;
 use std::collections::HashMap;
 use tokio_postgres::Row;
 
-fn check(what: impl Into<String>, ok: bool, detail: impl Into<String>) -> Check {
-    Check {
-        what: what.into(),
-        ok,
-        detail: detail.into(),
-    }
-}
+pub use crate::verify::verify;
 
-fn db_err(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
+pub(crate) fn db_err(what: &str) -> impl Fn(tokio_postgres::Error) -> Error + '_ {
     move |e| Error::Unreachable(format!("{what}: {}", describe(&e)))
 }
 
 /// Column `i` of a row sqlgate asked for, or an error saying what was unexpected.
-fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     i: usize,
     what: &str,
@@ -131,57 +125,112 @@ pub async fn rollback(
         RollbackScope::Only {
             migration,
             allow_out_of_order,
-        } => {
-            let m = sqlgate_core::plan::find(cat, migration)
-                .map_err(|e| Error::Usage(format!("--only {migration}: {e}")))?;
-            let v = m.version.canonical();
-            if !rows.iter().any(|r| {
-                r.version == v && matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
-            }) {
-                return Err(Error::Usage(format!(
-                    "--only {migration}: {} is not applied (`sqlgate status` shows its state)",
-                    m.name
-                )));
-            }
-            let newer: Vec<&str> = rows
-                .iter()
-                .filter(|r| {
-                    matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
-                        && cat.version(&r.version).is_some_and(|x| x > m.version)
-                })
-                .map(|r| r.name.as_str())
-                .collect();
-            if !newer.is_empty() && !allow_out_of_order {
-                report.blockers.push(
-                    Finding::new(
-                        &OUT_OF_ORDER,
-                        display_path(dir, &m.up.path),
-                        format!(
-                            "rolling back {} alone leaves newer migrations applied ({}), which may depend on it; pass --allow-out-of-order if they do not, or roll back to it with --to",
-                            m.name,
-                            newer.join(", ")
-                        ),
-                    )
-                    .version(m.version.raw()),
-                );
-                return Ok(report);
-            }
-            RollbackScope::Only {
-                migration: v.to_string(),
-                allow_out_of_order: true,
-            }
-        }
+        } => match only(
+            cat,
+            &rows,
+            migration,
+            *allow_out_of_order,
+            dir,
+            &mut report.blockers,
+        )? {
+            Some(scope) => scope,
+            None => return Ok(report),
+        },
         other => other.clone(),
     };
     let (chosen, short) = choose(cat, &rows, &scope)?;
     report.short = short;
+    let plan = downs(cat, &chosen, dir, &mut report.blockers);
+    if report.blockers.is_empty() {
+        report.blockers = preflight(&plan);
+    }
+    report.planned = plan
+        .iter()
+        .map(|m| Applied {
+            version: m.version.raw().into(),
+            name: m.name.clone(),
+            execution_ms: 0,
+        })
+        .collect();
+    if !report.blockers.is_empty() {
+        return Ok(report);
+    }
+    if opts.dry_run {
+        say_dry_run(&plan, dir, opts, say);
+        return Ok(report);
+    }
+    let key = history::lock_key(table);
+    crate::lock::lock(&client, key, opts.wait, say).await?;
+    let result = run_downs(&client, table, &plan, opts, &mut report, say).await;
+    unlock(&client, key).await;
+    result.map(|()| report)
+}
+
+/// `--only <migration>`: the one record to roll back, or `None` with a blocker when
+/// newer migrations are applied and out-of-order rollback is not allowed.
+fn only(
+    cat: &Catalog,
+    rows: &[sqlgate_core::model::Record],
+    migration: &str,
+    allow_out_of_order: bool,
+    dir: &str,
+    blockers: &mut Vec<Finding>,
+) -> Result<Option<RollbackScope>, Error> {
+    let m = sqlgate_core::plan::find(cat, migration)
+        .map_err(|e| Error::Usage(format!("--only {migration}: {e}")))?;
+    let v = m.version.canonical();
+    if !rows.iter().any(|r| {
+        r.version == v && matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
+    }) {
+        return Err(Error::Usage(format!(
+            "--only {migration}: {} is not applied (`sqlgate status` shows its state)",
+            m.name
+        )));
+    }
+    let newer: Vec<&str> = rows
+        .iter()
+        .filter(|r| {
+            matches!(r.status, RecordStatus::Applied | RecordStatus::Baseline)
+                && cat.version(&r.version).is_some_and(|x| x > m.version)
+        })
+        .map(|r| r.name.as_str())
+        .collect();
+    if !newer.is_empty() && !allow_out_of_order {
+        blockers.push(
+            Finding::new(
+                &OUT_OF_ORDER,
+                display_path(dir, &m.up.path),
+                format!(
+                    "rolling back {} alone leaves newer migrations applied ({}), which may depend on it; pass --allow-out-of-order if they do not, or roll back to it with --to",
+                    m.name,
+                    newer.join(", ")
+                ),
+            )
+            .version(m.version.raw()),
+        );
+        return Ok(None);
+    }
+    Ok(Some(RollbackScope::Only {
+        migration: v.to_string(),
+        allow_out_of_order: true,
+    }))
+}
+
+/// The migrations whose down SQL rolls back the chosen records; a record without a
+/// file or down SQL is a blocker.
+fn downs<'a>(
+    cat: &'a Catalog,
+    chosen: &[&sqlgate_core::model::Record],
+    dir: &str,
+    blockers: &mut Vec<Finding>,
+) -> Vec<&'a Migration> {
     let by_version: HashMap<&str, &Migration> = cat
         .migrations
         .iter()
         .map(|m| (m.version.canonical(), m))
         .collect();
     let mut plan: Vec<&Migration> = Vec::new();
-    for r in &chosen {
+    for r in chosen {
         let why = match by_version.get(r.version.as_str()) {
             None if r.status == RecordStatus::Baseline => format!(
                 "version {} was recorded by `sqlgate baseline` and has no file, so there is no down SQL to run",
@@ -206,51 +255,39 @@ pub async fn rollback(
                 continue;
             }
         };
-        report.blockers.push(
+        blockers.push(
             Finding::new(&MISSING_DOWN, display_path(dir, &r.name), why).version(r.version.clone()),
         );
     }
-    if report.blockers.is_empty() {
-        report.blockers = preflight(&plan);
+    plan
+}
+
+/// What a dry run would roll back, and the down SQL.
+fn say_dry_run(
+    plan: &[&Migration],
+    dir: &str,
+    opts: &RollbackOptions,
+    say: &mut dyn FnMut(String),
+) {
+    for m in plan {
+        let Some(down) = &m.down else { continue };
+        say(format!(
+            "would roll back {} ({}){}",
+            m.name,
+            display_path(dir, &down.path),
+            if m.down_no_transaction {
+                " without a transaction"
+            } else {
+                ""
+            }
+        ));
+        say(text::substitute(&down.text, &opts.vars)
+            .trim_end()
+            .lines()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"));
     }
-    report.planned = plan
-        .iter()
-        .map(|m| Applied {
-            version: m.version.raw().into(),
-            name: m.name.clone(),
-            execution_ms: 0,
-        })
-        .collect();
-    if !report.blockers.is_empty() {
-        return Ok(report);
-    }
-    if opts.dry_run {
-        for m in &plan {
-            let Some(down) = &m.down else { continue };
-            say(format!(
-                "would roll back {} ({}){}",
-                m.name,
-                display_path(dir, &down.path),
-                if m.down_no_transaction {
-                    " without a transaction"
-                } else {
-                    ""
-                }
-            ));
-            say(text::substitute(&down.text, &opts.vars)
-                .trim_end()
-                .lines()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n"));
-        }
-        return Ok(report);
-    }
-    let key = history::lock_key(table);
-    crate::lock::lock(&client, key, opts.wait, say).await?;
-    let result = run_downs(&client, table, &plan, opts, &mut report, say).await;
-    unlock(&client, key).await;
-    result.map(|()| report)
 }
 
 /// The records a scope chooses, newest first, and why there are fewer than asked.
@@ -664,20 +701,14 @@ pub struct Baselined {
     pub warnings: Vec<String>,
 }
 
-/// Marks migrations as applied without running them. One version: every migration up
-/// to and including it; several: exactly those (gaps stay pending). Each is recorded
-/// by its name with its file's checksum (so `validate` compares it). Versions without
-/// a file are refused unless `force` (then recorded as a placeholder, with a warning);
-/// versions already in the history are left as they are, unless recorded as failed.
-pub async fn baseline(
-    url: &str,
-    table: &str,
-    cat: &Catalog,
+/// The files (and, with `force`, versions without one) a baseline records: every
+/// file up to one version, or the files of each version given.
+fn baseline_choice<'a>(
+    cat: &'a Catalog,
     versions: &[String],
     force: bool,
-    wait: std::time::Duration,
-    say: &mut dyn FnMut(String),
-) -> Result<Baselined, Error> {
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(Version, Option<&'a Migration>)>, Error> {
     let mut wanted = Vec::new();
     for v in versions {
         wanted.push(
@@ -685,7 +716,6 @@ pub async fn baseline(
                 .ok_or_else(|| Error::Usage(format!("{v} is not a version number")))?,
         );
     }
-    let mut out = Baselined::default();
     // (version, migration if it has a file)
     let mut chosen: Vec<(Version, Option<&Migration>)> = Vec::new();
     let mut missing = Vec::new();
@@ -722,13 +752,32 @@ pub async fn baseline(
             )));
         }
         for v in missing {
-            out.warnings.push(format!(
+            warnings.push(format!(
                 "version {} has no file: recorded as a placeholder (status will not list it by name, and nothing can roll it back)",
                 v.raw()
             ));
             chosen.push((v, None));
         }
     }
+    Ok(chosen)
+}
+
+/// Marks migrations as applied without running them. One version: every migration up
+/// to and including it; several: exactly those (gaps stay pending). Each is recorded
+/// by its name with its file's checksum (so `validate` compares it). Versions without
+/// a file are refused unless `force` (then recorded as a placeholder, with a warning);
+/// versions already in the history are left as they are, unless recorded as failed.
+pub async fn baseline(
+    url: &str,
+    table: &str,
+    cat: &Catalog,
+    versions: &[String],
+    force: bool,
+    wait: std::time::Duration,
+    say: &mut dyn FnMut(String),
+) -> Result<Baselined, Error> {
+    let mut out = Baselined::default();
+    let chosen = baseline_choice(cat, versions, force, &mut out.warnings)?;
     let (client, key) = locked(url, table, wait, say).await?;
     let result = async {
         history::ensure(&client, table).await?;
@@ -790,147 +839,4 @@ pub async fn baseline(
     .await;
     unlock(&client, key).await;
     result.map(|()| out)
-}
-
-/// What `verify` checked.
-pub async fn verify(url: &str, table: &str) -> Result<Vec<Check>, Error> {
-    let client = connect(url).await?;
-    let mut out = Vec::new();
-    let row = client
-        .query_one("SHOW server_version", &[])
-        .await
-        .map_err(db_err("cannot read the server version"))?;
-    let v: String = get(&row, 0, "server_version")?;
-    out.push(check("connection", true, format!("PostgreSQL {v}")));
-    let schema = table
-        .split_once('.')
-        .map_or("public", |(s, _)| s)
-        .to_string();
-    let row = client
-        .query_one(
-            "SELECT current_user::text,
-                    coalesce(has_schema_privilege(n.oid, 'CREATE'), has_database_privilege(current_database(), 'CREATE'))
-               FROM (SELECT (SELECT oid FROM pg_namespace WHERE nspname = $1) AS oid) n",
-            &[&schema],
-        )
-        .await
-        .map_err(db_err("cannot check privileges"))?;
-    let (user, can_create): (String, bool) = (
-        get(&row, 0, "current_user")?,
-        get(&row, 1, "the privilege check")?,
-    );
-    out.push(check(
-        "privileges",
-        can_create,
-        format!(
-            "{user} {} create objects in schema {schema}",
-            if can_create { "can" } else { "cannot" }
-        ),
-    ));
-    if history::exists(&client, table).await? {
-        let row = client
-            .query_one(
-                "SELECT obj_description(to_regclass($1), 'pg_class')",
-                &[&quoted(table)],
-            )
-            .await
-            .map_err(db_err("cannot read the history table comment"))?;
-        let comment: Option<String> = get(&row, 0, "the history table comment")?;
-        let layout_ok = matches!(
-            comment.as_deref(),
-            Some(history::LAYOUT) | Some(history::LAYOUT_V1) | Some(history::LAYOUT_V2)
-        );
-        out.push(check(
-            "history layout",
-            layout_ok,
-            comment.unwrap_or_else(|| "no layout comment".into()),
-        ));
-        let q = quoted(table);
-        // A hand-edited table: rows apply cannot trust.
-        let duplicates: Vec<String> = client
-            .query(
-                &format!(
-                    "SELECT version::text FROM {q} GROUP BY version, name HAVING count(*) > 1"
-                ),
-                &[],
-            )
-            .await
-            .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
-            .unwrap_or_default();
-        let unknown: Vec<String> = client
-            .query(
-                &format!(
-                    "SELECT coalesce(version::text, 'NULL') || ' (' || coalesce(status::text, 'NULL') || ')' FROM {q}
-                      WHERE status IS NULL OR status::text NOT IN ('applied', 'failed', 'baseline')"
-                ),
-                &[],
-            )
-            .await
-            .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
-            .unwrap_or_default();
-        let unique_key = client
-            .query_one(
-                "SELECT EXISTS (SELECT FROM pg_index WHERE indrelid = to_regclass($1) AND indisunique)",
-                &[&q],
-            )
-            .await
-            .ok()
-            .and_then(|r| r.try_get::<_, bool>(0).ok())
-            .unwrap_or(false);
-        if !duplicates.is_empty() || !unique_key {
-            out.push(check(
-                "history versions",
-                false,
-                if duplicates.is_empty() {
-                    "the table has no unique key on (version, name) (was its primary key dropped?): apply cannot record migrations".to_string()
-                } else {
-                    format!(
-                        "versions recorded more than once: {}; delete the extra rows by hand",
-                        duplicates.join(", ")
-                    )
-                },
-            ));
-        }
-        if !unknown.is_empty() {
-            out.push(check(
-                "history states",
-                false,
-                format!(
-                    "rows with a state sqlgate does not know (applied, failed, baseline): {}",
-                    unknown.join(", ")
-                ),
-            ));
-        }
-        match history::read(&client, table).await {
-            Err(e) => out.push(check("history records", false, e.to_string())),
-            Ok(rows) => {
-                let failed: Vec<String> = rows
-                    .iter()
-                    .filter(|r| r.status == RecordStatus::Failed)
-                    .map(|r| r.name.clone())
-                    .collect();
-                out.push(check(
-                    "history records",
-                    failed.is_empty(),
-                    if failed.is_empty() {
-                        format!("{} record(s), none failed", rows.len())
-                    } else {
-                        format!("failed: {}", failed.join(", "))
-                    },
-                ));
-            }
-        }
-    } else if let Some(found) = crate::adopt::unrecognised(&client, table, "").await? {
-        out.push(check("history table", false, found.message));
-    } else {
-        out.push(check(
-            "history table",
-            true,
-            format!(
-                "{} does not exist yet (created by the first apply)",
-                quoted(table)
-            ),
-        ));
-    }
-    Ok(out)
 }

@@ -239,6 +239,84 @@ struct Recorder {
     batch: i32,
 }
 
+impl Recorder {
+    /// The history insert, prepared, and the batch number of this run.
+    async fn prepare(
+        client: &Client,
+        table: &str,
+        rows: &[sqlgate_core::model::Record],
+    ) -> Result<Recorder, Error> {
+        let insert = history::upsert_sql(table);
+        Ok(Recorder {
+            insert: client.prepare(&insert).await.map_err(|e| {
+                Error::Unreachable(format!(
+                    "cannot prepare the history insert: {}",
+                    describe(&e)
+                ))
+            })?,
+            batch: rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1,
+        })
+    }
+}
+
+/// A migration's up SQL as the runner sends it: a file's own `BEGIN; … COMMIT;`
+/// becomes the runner's transaction.
+fn parse(m: &Migration, opts: &ApplyOptions) -> sqlgate_core::sql::Parsed {
+    let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
+    if !m.no_transaction {
+        parsed.unwrap_own_transaction();
+    }
+    parsed
+}
+
+/// Pending migrations older than what the database already has: applied, and said.
+fn say_out_of_order(
+    pending: &[&Migration],
+    newest_applied: Option<&sqlgate_core::catalog::Version>,
+    cat: &Catalog,
+    opts: &ApplyOptions,
+    progress: &mut dyn Progress,
+) {
+    if let Some(newest) = newest_applied {
+        for m in pending
+            .iter()
+            .filter(|m| !m.repeatable && &m.version < newest)
+        {
+            progress.say(format!(
+                "  {} is older than version {newest}, which the database already has: applying it out of order ({})",
+                m.name,
+                if opts.allow_out_of_order {
+                    "--allow-out-of-order".to_string()
+                } else {
+                    format!("out_of_order = \"{}\"", policy(cat, opts))
+                }
+            ));
+        }
+    }
+}
+
+/// What a dry run would apply, and the SQL.
+fn say_dry_run(m: &Migration, dir: &str, opts: &ApplyOptions, progress: &mut dyn Progress) {
+    progress.say(format!(
+        "would apply {} ({}){}",
+        m.name,
+        display_path(dir, &m.up.path),
+        if m.no_transaction {
+            " without a transaction"
+        } else {
+            ""
+        }
+    ));
+    progress.say(
+        m.up_sql(&opts.vars)
+            .trim_end()
+            .lines()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+}
+
 async fn apply_locked(
     client: &Client,
     table: &str,
@@ -275,43 +353,8 @@ async fn apply_locked(
         report.pending_after = pending.len();
         return Ok(report);
     }
-    // Older than what the database already has: allowed, and said.
-    if let Some(newest) = &newest_applied {
-        for m in pending
-            .iter()
-            .filter(|m| !m.repeatable && &m.version < newest)
-        {
-            progress.say(format!(
-                "  {} is older than version {newest}, which the database already has: applying it out of order ({})",
-                m.name,
-                if opts.allow_out_of_order {
-                    "--allow-out-of-order".to_string()
-                } else {
-                    format!("out_of_order = \"{}\"", policy(cat, opts))
-                }
-            ));
-        }
-    }
-    let q = history::quoted(table);
-    let insert = format!(
-        "INSERT INTO {q} (version, name, checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url, statements_done, error, up_sql)
-         VALUES ($1, $2, $3, $4, $5,
-                 -- sent ahead of the statements (pipelined): the server times them
-                 GREATEST($6::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint),
-                 $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (version, name) DO UPDATE SET checksum = EXCLUDED.checksum, status = EXCLUDED.status,
-           batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
-           error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
-    );
-    let recorder = Recorder {
-        insert: client.prepare(&insert).await.map_err(|e| {
-            Error::Unreachable(format!(
-                "cannot prepare the history insert: {}",
-                describe(&e)
-            ))
-        })?,
-        batch: rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1,
-    };
+    say_out_of_order(&pending, newest_applied.as_ref(), cat, opts, progress);
+    let recorder = Recorder::prepare(client, table, &rows).await?;
     let total = pending.len();
     if opts.single_transaction && !opts.dry_run && !pending.is_empty() {
         if let Some(m) = pending.iter().find(|m| m.no_transaction) {
@@ -329,33 +372,12 @@ async fn apply_locked(
             return Ok(report);
         }
         if opts.dry_run {
-            progress.say(format!(
-                "would apply {} ({}){}",
-                m.name,
-                display_path(dir, &m.up.path),
-                if m.no_transaction {
-                    " without a transaction"
-                } else {
-                    ""
-                }
-            ));
-            progress.say(
-                m.up_sql(&opts.vars)
-                    .trim_end()
-                    .lines()
-                    .map(|l| format!("    {l}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            say_dry_run(m, dir, opts, progress);
             continue;
         }
         let started = Instant::now();
         progress.started(i, total, &m.name);
-        let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
-        if !m.no_transaction {
-            // `BEGIN; … COMMIT;` of its own: run as the runner's transaction.
-            parsed.unwrap_own_transaction();
-        }
+        let parsed = parse(m, opts);
         let outcome = if opts.observe {
             let file = display_path(dir, &m.up.path);
             run_observed(client, m, &parsed, opts, &recorder, file, &mut report.steps).await
@@ -458,8 +480,9 @@ async fn apply_all_or_nothing(
     let mut done = Vec::new();
     for m in pending {
         let started = Instant::now();
-        let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
-        parsed.unwrap_own_transaction();
+        // No-transaction migrations were refused before: each file's own BEGIN/COMMIT
+        // is unwrapped.
+        let parsed = parse(m, opts);
         let step = match exec::run_in_transaction(client, &parsed).await {
             Err(e) => Err(failure(m, &e)),
             Ok(()) => {

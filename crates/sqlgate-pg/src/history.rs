@@ -242,3 +242,123 @@ pub fn lock_key(table: &str) -> i64 {
     }
     i64::from_be_bytes(b)
 }
+
+/// The statement that records one migration (its parameters: version, name,
+/// checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url,
+/// statements_done, error, up_sql); a row of the same file is replaced.
+pub fn upsert_sql(table: &str) -> String {
+    let q = quoted(table);
+    format!(
+        "INSERT INTO {q} (version, name, checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url, statements_done, error, up_sql)
+         VALUES ($1, $2, $3, $4, $5,
+                 -- sent ahead of the statements (pipelined): the server times them
+                 GREATEST($6::bigint, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint),
+                 $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (version, name) DO UPDATE SET checksum = EXCLUDED.checksum, status = EXCLUDED.status,
+           batch = EXCLUDED.batch, applied_at = now(), execution_ms = EXCLUDED.execution_ms, statements_done = EXCLUDED.statements_done,
+           error = EXCLUDED.error, up_sql = EXCLUDED.up_sql"
+    )
+}
+
+/// The history table's health for `verify`: its layout, its unique key, states and
+/// failed records (a table edited by hand shows here).
+pub async fn health(
+    client: &tokio_postgres::Client,
+    table: &str,
+    out: &mut Vec<sqlgate_core::model::Check>,
+) -> Result<(), Error> {
+    use crate::verify::check;
+    let row = client
+        .query_one(
+            "SELECT obj_description(to_regclass($1), 'pg_class')",
+            &[&quoted(table)],
+        )
+        .await
+        .map_err(crate::admin::db_err(
+            "cannot read the history table comment",
+        ))?;
+    let comment: Option<String> = crate::admin::get(&row, 0, "the history table comment")?;
+    let layout_ok = matches!(
+        comment.as_deref(),
+        Some(LAYOUT) | Some(LAYOUT_V1) | Some(LAYOUT_V2)
+    );
+    out.push(check(
+        "history layout",
+        layout_ok,
+        comment.unwrap_or_else(|| "no layout comment".into()),
+    ));
+    let q = quoted(table);
+    // A hand-edited table: rows apply cannot trust.
+    let duplicates: Vec<String> = client
+        .query(
+            &format!("SELECT version::text FROM {q} GROUP BY version, name HAVING count(*) > 1"),
+            &[],
+        )
+        .await
+        .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+        .unwrap_or_default();
+    let unknown: Vec<String> = client
+        .query(
+            &format!(
+                "SELECT coalesce(version::text, 'NULL') || ' (' || coalesce(status::text, 'NULL') || ')' FROM {q}
+                  WHERE status IS NULL OR status::text NOT IN ('applied', 'failed', 'baseline')"
+            ),
+            &[],
+        )
+        .await
+        .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+        .unwrap_or_default();
+    let unique_key = client
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_index WHERE indrelid = to_regclass($1) AND indisunique)",
+            &[&q],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, bool>(0).ok())
+        .unwrap_or(false);
+    if !duplicates.is_empty() || !unique_key {
+        out.push(check(
+            "history versions",
+            false,
+            if duplicates.is_empty() {
+                "the table has no unique key on (version, name) (was its primary key dropped?): apply cannot record migrations".to_string()
+            } else {
+                format!(
+                    "versions recorded more than once: {}; delete the extra rows by hand",
+                    duplicates.join(", ")
+                )
+            },
+        ));
+    }
+    if !unknown.is_empty() {
+        out.push(check(
+            "history states",
+            false,
+            format!(
+                "rows with a state sqlgate does not know (applied, failed, baseline): {}",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    match read(client, table).await {
+        Err(e) => out.push(check("history records", false, e.to_string())),
+        Ok(rows) => {
+            let failed: Vec<String> = rows
+                .iter()
+                .filter(|r| r.status == RecordStatus::Failed)
+                .map(|r| r.name.clone())
+                .collect();
+            out.push(check(
+                "history records",
+                failed.is_empty(),
+                if failed.is_empty() {
+                    format!("{} record(s), none failed", rows.len())
+                } else {
+                    format!("failed: {}", failed.join(", "))
+                },
+            ));
+        }
+    }
+    Ok(())
+}

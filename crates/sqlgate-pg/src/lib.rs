@@ -2,7 +2,7 @@
 //! ([`history`]), the migration lock ([`lock`]), the one statement runner every path
 //! uses ([`exec`]), applying and the admin commands ([`apply`], [`admin`]), taking over
 //! another tool's history ([`adopt`]), the scratch replay ([`replay`]) and private
-//! throwaway servers ([`scratch`]).
+//! throwaway servers ([`scratch`]); `verify` checks a database can be migrated.
 
 pub mod admin;
 pub mod adopt;
@@ -19,6 +19,7 @@ pub mod quote;
 pub mod replay;
 pub mod scratch;
 mod tls;
+mod verify;
 
 pub use connection::{connect, describe, is_connection_string, mask, passwords};
 pub use sqlgate_core::Error;

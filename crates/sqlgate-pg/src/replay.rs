@@ -183,6 +183,61 @@ struct Sandbox {
     url: String,
 }
 
+/// What the scratch URL's role may do: whether it is privileged (a superuser, or a
+/// member of a role that reaches the server's files and programs) and whether it can
+/// create roles. Unknown counts as privileged, and as not able to create roles.
+async fn powers(admin: &tokio_postgres::Client) -> (bool, bool) {
+    let privileged = admin
+        .query_one(
+            "SELECT r.rolsuper OR EXISTS (
+                 SELECT FROM pg_roles p
+                  WHERE p.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
+                    AND pg_has_role(current_user, p.oid, 'MEMBER'))
+               FROM pg_roles r WHERE r.rolname = current_user",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, bool>(0).ok())
+        .unwrap_or(true);
+    // A role that can create roles (not a superuser) hands the replay a role of
+    // its own too, so the pull request's SQL cannot reach the other databases the
+    // URL's role owns (another run's replay, say).
+    let can_create_roles = !privileged
+        && admin
+            .query_one(
+                "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .ok()
+            .and_then(|r| r.try_get::<_, bool>(0).ok())
+            .unwrap_or(false);
+    (privileged, can_create_roles)
+}
+
+/// The extensions the replay needs, created by the administrator (the unprivileged
+/// owner may not).
+async fn create_extensions(
+    url: &str,
+    extensions: &[String],
+    failed: &dyn Fn(&str, tokio_postgres::Error) -> Error,
+) -> Result<(), Error> {
+    if extensions.is_empty() {
+        return Ok(());
+    }
+    let c = connect(url).await?;
+    for ext in extensions {
+        c.batch_execute(&format!(
+            "CREATE EXTENSION IF NOT EXISTS {} CASCADE",
+            quote_ident(ext)
+        ))
+        .await
+        .map_err(|e| failed(&format!("create the extension {ext}"), e))?;
+    }
+    Ok(())
+}
+
 impl Sandbox {
     async fn create(
         admin_url: &str,
@@ -194,32 +249,7 @@ impl Sandbox {
         let failed = |what: &str, e: tokio_postgres::Error| {
             Error::Unreachable(format!("cannot {what} on {shown}: {}", describe(&e)))
         };
-        let privileged = admin
-            .query_one(
-                "SELECT r.rolsuper OR EXISTS (
-                     SELECT FROM pg_roles p
-                      WHERE p.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
-                        AND pg_has_role(current_user, p.oid, 'MEMBER'))
-                   FROM pg_roles r WHERE r.rolname = current_user",
-                &[],
-            )
-            .await
-            .ok()
-            .and_then(|r| r.try_get::<_, bool>(0).ok())
-            .unwrap_or(true);
-        // A role that can create roles (not a superuser) hands the replay a role of
-        // its own too, so the pull request's SQL cannot reach the other databases the
-        // URL's role owns (another run's replay, say).
-        let can_create_roles = !privileged
-            && admin
-                .query_one(
-                    "SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user",
-                    &[],
-                )
-                .await
-                .ok()
-                .and_then(|r| r.try_get::<_, bool>(0).ok())
-                .unwrap_or(false);
+        let (privileged, can_create_roles) = powers(&admin).await;
         let name = unique_name();
         let info = ConnInfo::parse(admin_url);
         let (role, url) = if privileged || can_create_roles {
@@ -281,25 +311,9 @@ impl Sandbox {
         bounds
             .set_on(&sandbox.admin, &format!("DATABASE {}", quote_ident(&name)))
             .await;
-        if !extensions.is_empty() {
-            // The administrator creates what the unprivileged owner may not.
-            let result = async {
-                let c = connect(&info.with_database(&name)).await?;
-                for ext in extensions {
-                    c.batch_execute(&format!(
-                        "CREATE EXTENSION IF NOT EXISTS {} CASCADE",
-                        quote_ident(ext)
-                    ))
-                    .await
-                    .map_err(|e| failed(&format!("create the extension {ext}"), e))?;
-                }
-                Ok::<(), Error>(())
-            }
-            .await;
-            if let Err(e) = result {
-                sandbox.drop().await;
-                return Err(e);
-            }
+        if let Err(e) = create_extensions(&info.with_database(&name), extensions, &failed).await {
+            sandbox.drop().await;
+            return Err(e);
         }
         if sandbox.role.is_some() {
             if let Err(e) = connect(&sandbox.url).await {

@@ -11,11 +11,14 @@
 //! role that owns only its preview (no CREATEDB, no CREATEROLE, no membership), with
 //! `CONNECT` on the preview revoked from PUBLIC, under the sandbox's bounds.
 
+mod registry;
 use crate::apply::{self, ApplyOptions, Preflight, Progress};
 use crate::connection::{connect, describe, mask};
 use crate::conninfo::ConnInfo;
 use crate::guard::{self, Bounds, Guard};
 use crate::{history, lock};
+pub use registry::list;
+use registry::*;
 use sqlgate_core::catalog::{Catalog, Migration, Version};
 use sqlgate_core::model::ApplyReport;
 use sqlgate_core::preview::{self, Action, Listed, Marker, PreviewReport};
@@ -84,182 +87,6 @@ async fn server_version(c: &Client) -> i32 {
         .ok()
         .and_then(|r| r.try_get(0).ok())
         .unwrap_or(0)
-}
-
-/// The registry table, created when missing, schema-qualified. The session's
-/// `search_path` is then set to `pg_catalog, pg_temp`, so nothing a preview role
-/// creates in the server URL's database can stand in for a function sqlgate calls.
-async fn registry(c: &Client) -> Result<String, Error> {
-    let schema: Option<String> = c
-        .query_one("SELECT current_schema()::text", &[])
-        .await
-        .map_err(failed("find the schema of the preview registry"))?
-        .try_get(0)
-        .ok()
-        .flatten();
-    let db: String = c
-        .query_one("SELECT current_database()::text", &[])
-        .await
-        .ok()
-        .and_then(|r| r.try_get(0).ok())
-        .unwrap_or_default();
-    let Some(schema) = schema else {
-        return Err(Error::Usage(format!(
-            "the server URL's database {db} has no schema on the role's search_path for sqlgate's registry of previews: point the URL at a database the role owns (CREATE DATABASE sqlgate OWNER <role>)"
-        )));
-    };
-    let table = format!("{}.{REGISTRY}", quote(&schema));
-    let sql = format!(
-        "BEGIN; SELECT pg_advisory_xact_lock({key});
-         CREATE TABLE IF NOT EXISTS {table} (database text PRIMARY KEY, record text NOT NULL);
-         REVOKE ALL ON {table} FROM PUBLIC;
-         COMMIT; SET search_path = pg_catalog, pg_temp",
-        key = history::lock_key("sqlgate preview registry")
-    );
-    if let Err(e) = c.batch_execute(&sql).await {
-        let _ = c.batch_execute("ROLLBACK").await;
-        return Err(Error::Usage(format!(
-            "sqlgate keeps its registry of previews in the table {table} of the server URL's database {db}, and cannot create it: {}. Point the URL at a database the role owns (CREATE DATABASE sqlgate OWNER <role>) or GRANT CREATE ON SCHEMA {} TO <role>",
-            describe(&e),
-            quote(&schema)
-        )));
-    }
-    Ok(table)
-}
-
-/// The registry's record of `db`.
-async fn registered(c: &Client, reg: &str, db: &str) -> Result<Option<Marker>, Error> {
-    let row = c
-        .query_opt(
-            &format!("SELECT record FROM {reg} WHERE database = $1"),
-            &[&db],
-        )
-        .await
-        .map_err(failed("read the preview registry"))?;
-    Ok(row
-        .and_then(|r| r.try_get::<_, String>(0).ok())
-        .and_then(|t| Marker::parse(&t)))
-}
-
-async fn register(c: &Client, reg: &str, db: &str, m: &Marker) -> Result<(), Error> {
-    c.execute(
-        &format!(
-            "INSERT INTO {reg} (database, record) VALUES ($1, $2)
-               ON CONFLICT (database) DO UPDATE SET record = EXCLUDED.record"
-        ),
-        &[&db, &m.to_comment()],
-    )
-    .await
-    .map_err(failed("write the preview registry"))?;
-    Ok(())
-}
-
-async fn unregister(c: &Client, reg: &str, db: &str) -> Result<(), Error> {
-    c.execute(&format!("DELETE FROM {reg} WHERE database = $1"), &[&db])
-        .await
-        .map_err(failed("write the preview registry"))?;
-    Ok(())
-}
-
-async fn db_exists(c: &Client, db: &str) -> Result<bool, Error> {
-    Ok(
-        c.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
-            .await
-            .map_err(failed("look for the preview database"))?
-            .is_some(),
-    )
-}
-
-/// `Some(record)` for a database in the registry, `Some(None)` for one that exists
-/// but is not (not sqlgate's), `None` when it does not exist (a stale record of a
-/// database gone is removed).
-async fn find(c: &Client, reg: &str, db: &str) -> Result<Option<Option<Marker>>, Error> {
-    let exists = db_exists(c, db).await?;
-    let record = registered(c, reg, db).await?;
-    match (exists, record) {
-        (true, r) => Ok(Some(r)),
-        (false, Some(_)) => {
-            unregister(c, reg, db).await?;
-            Ok(None)
-        }
-        (false, None) => Ok(None),
-    }
-}
-
-/// Every preview in the registry whose database exists.
-pub async fn list(admin_url: &str) -> Result<Vec<Listed>, Error> {
-    let c = connect(admin_url).await?;
-    let reg = registry(&c).await?;
-    list_on(&c, &reg).await
-}
-
-async fn list_on(c: &Client, reg: &str) -> Result<Vec<Listed>, Error> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT r.database, r.record, pg_database_size(d.oid)
-                   FROM {reg} r JOIN pg_database d ON d.datname = r.database ORDER BY 1"
-            ),
-            &[],
-        )
-        .await
-        .map_err(failed("list the preview databases"))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(Listed {
-                database: r.try_get(0).ok()?,
-                marker: Marker::parse(&r.try_get::<_, String>(1).ok()?)?,
-                size_bytes: r.try_get(2).unwrap_or(0),
-            })
-        })
-        .collect())
-}
-
-/// Drops a database sqlgate registered (ending its sessions first) and its record.
-async fn drop_db(c: &Client, reg: &str, db: &str, version: i32) -> Result<(), Error> {
-    drop_database(c, db, version).await?;
-    unregister(c, reg, db).await
-}
-
-async fn drop_database(c: &Client, db: &str, version: i32) -> Result<(), Error> {
-    if version >= 130000 {
-        c.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote(db)
-        ))
-        .await
-        .map_err(failed("drop the preview database"))?;
-        return Ok(());
-    }
-    for _ in 0..50 {
-        guard::terminate_all(c, db).await;
-        if c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(db)))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(Error::Unreachable(format!(
-        "preview: cannot drop {db}: sessions keep connecting to it"
-    )))
-}
-
-/// Builds left behind by a killed run of this preview.
-async fn drop_leftover_builds(
-    c: &Client,
-    reg: &str,
-    name: &str,
-    version: i32,
-) -> Result<(), Error> {
-    for l in list_on(c, reg).await? {
-        if l.marker.building && l.marker.name == name && l.database != name {
-            drop_db(c, reg, &l.database, version).await?;
-        }
-    }
-    Ok(())
 }
 
 fn random_hex(n: usize) -> Result<String, Error> {
@@ -610,6 +437,109 @@ where
     }
 }
 
+/// `[preview] max`: refuses a new preview when this project's previews (`<prefix>_pr_*`:
+/// other projects may share the server and its registry) already reach the limit.
+async fn check_limit(admin: &Client, reg: &str, name: &str, max: usize) -> Result<(), Error> {
+    // This project's previews (`<prefix>_pr_*`): other projects may share
+    // the server and its registry.
+    let project = name.rsplit_once("_pr_").map(|(p, _)| format!("{p}_pr_"));
+    let live: Vec<String> = list_on(admin, reg)
+        .await?
+        .into_iter()
+        .filter(|l| !l.marker.building)
+        .filter(|l| {
+            project
+                .as_ref()
+                .is_none_or(|p| l.marker.name.starts_with(p))
+        })
+        .map(|l| l.database)
+        .collect();
+    if live.len() >= max {
+        return Err(Error::Usage(format!(
+            "{} previews exist, the limit ([preview] max) is {max}: {}. Remove some with `sqlgate preview down --name …` or `sqlgate preview gc`",
+            live.len(),
+            live.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Runs a build until it ends or the process is told to stop (SIGTERM, SIGINT).
+async fn interruptible<T>(
+    build: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return Err(Error::Io("cannot watch for SIGTERM".into()));
+    };
+    tokio::select! {
+        r = build => r,
+        _ = term.recv() => Err(Error::Unreachable("interrupted (SIGTERM) while building the preview: the build was removed, the previous preview is unchanged".into())),
+        _ = int.recv() => Err(Error::Unreachable("interrupted (SIGINT) while building the preview: the build was removed, the previous preview is unchanged".into())),
+    }
+}
+
+/// What an existing preview needs: nothing, the new migrations, or a rebuild.
+async fn decide(url: &str, cat: &Catalog, opts: &UpOptions<'_>) -> Result<Action, Error> {
+    let c = connect(url).await?;
+    if history::exists(&c, opts.history_table).await? {
+        let rows = history::read(&c, opts.history_table).await?;
+        Ok(preview::decide(cat, Some(&rows), opts.dir))
+    } else {
+        Ok(Action::Rebuild(vec![
+            "the preview has no sqlgate history".into()
+        ]))
+    }
+}
+
+/// Applies the new migrations to a preview in place (under the sandbox's bounds).
+async fn update(
+    admin_url: &str,
+    url: &str,
+    cat: &Catalog,
+    opts: &UpOptions<'_>,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+) -> Result<(ApplyReport, String), Error> {
+    guarded(
+        admin_url,
+        &opts.name,
+        opts.bounds,
+        observed_apply(
+            url,
+            cat,
+            opts,
+            preflight,
+            progress,
+            ("preview before", "preview after"),
+        ),
+    )
+    .await
+}
+
+/// Puts a finished build in place of the preview: the old one is dropped only now.
+/// The final record is written before the rename and the build's record removed after
+/// it, so a run killed in between leaves nothing unregistered.
+async fn into_place(
+    admin: &Client,
+    reg: &str,
+    tmp: &str,
+    marker: &Marker,
+    replaces: bool,
+    version: i32,
+) -> Result<(), Error> {
+    let name = &marker.name;
+    if replaces {
+        drop_database(admin, name, version).await?;
+    }
+    register(admin, reg, name, marker).await?;
+    rename(admin, tmp, name).await?;
+    unregister(admin, reg, tmp).await
+}
+
 async fn up_locked(
     admin: &Client,
     admin_url: &str,
@@ -629,30 +559,8 @@ async fn up_locked(
     }
     drop_leftover_builds(admin, &reg, name, version).await?;
     // The limit is checked before anything is made for a new preview.
-    if existing.is_none() {
-        if let Some(max) = opts.max {
-            // This project's previews (`<prefix>_pr_*`): other projects may share
-            // the server and its registry.
-            let project = name.rsplit_once("_pr_").map(|(p, _)| format!("{p}_pr_"));
-            let live: Vec<String> = list_on(admin, &reg)
-                .await?
-                .into_iter()
-                .filter(|l| !l.marker.building)
-                .filter(|l| {
-                    project
-                        .as_ref()
-                        .is_none_or(|p| l.marker.name.starts_with(p))
-                })
-                .map(|l| l.database)
-                .collect();
-            if live.len() >= max {
-                return Err(Error::Usage(format!(
-                    "{} previews exist, the limit ([preview] max) is {max}: {}. Remove some with `sqlgate preview down --name …` or `sqlgate preview gc`",
-                    live.len(),
-                    live.join(", ")
-                )));
-            }
-        }
+    if let (None, Some(max)) = (&existing, opts.max) {
+        check_limit(admin, &reg, name, max).await?;
     }
     let (role, url_for) = preview_role(admin, admin_url, name, opts.bounds).await?;
     let mut marker = Marker {
@@ -671,15 +579,7 @@ async fn up_locked(
     };
     let action = match &existing {
         None => Action::Create,
-        Some(_) => {
-            let c = connect(&url_for(name)).await?;
-            if history::exists(&c, opts.history_table).await? {
-                let rows = history::read(&c, opts.history_table).await?;
-                preview::decide(cat, Some(&rows), opts.dir)
-            } else {
-                Action::Rebuild(vec!["the preview has no sqlgate history".into()])
-            }
-        }
+        Some(_) => decide(&url_for(name), cat, opts).await?,
     };
     match action {
         Action::UpToDate | Action::Update(_) => {
@@ -689,20 +589,8 @@ async fn up_locked(
             if matches!(action, Action::UpToDate) {
                 report.action = "up-to-date".into();
             } else {
-                let (applied, diff) = guarded(
-                    admin_url,
-                    name,
-                    opts.bounds,
-                    observed_apply(
-                        &url_for(name),
-                        cat,
-                        opts,
-                        preflight,
-                        progress,
-                        ("preview before", "preview after"),
-                    ),
-                )
-                .await?;
+                let (applied, diff) =
+                    update(admin_url, &url_for(name), cat, opts, preflight, progress).await?;
                 report.action = if applied.failure.is_some() || !applied.blockers.is_empty() {
                     "failed".into()
                 } else {
@@ -735,20 +623,7 @@ async fn up_locked(
             );
             // A SIGTERM/SIGINT (a cancelled workflow) while building: the build is
             // dropped, the previous preview stays as it was.
-            let outcome = {
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (
-                    signal(SignalKind::terminate()),
-                    signal(SignalKind::interrupt()),
-                ) else {
-                    return Err(Error::Io("cannot watch for SIGTERM".into()));
-                };
-                tokio::select! {
-                    r = build => r,
-                    _ = term.recv() => Err(Error::Unreachable("interrupted (SIGTERM) while building the preview: the build was removed, the previous preview is unchanged".into())),
-                    _ = int.recv() => Err(Error::Unreachable("interrupted (SIGINT) while building the preview: the build was removed, the previous preview is unchanged".into())),
-                }
-            };
+            let outcome = interruptible(build).await;
             let (applied, diff) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
@@ -772,16 +647,9 @@ async fn up_locked(
                 }
                 return Ok((report, url_for(name)));
             }
-            // Into place: the old preview goes only now. The final record is
-            // written before the rename and the build's record removed after it, so
-            // a run killed in between leaves nothing unregistered.
-            if existing.is_some() {
-                drop_database(admin, name, version).await?;
-            }
+            // Into place: the old preview goes only now.
             marker.building = false;
-            register(admin, &reg, name, &marker).await?;
-            rename(admin, &tmp, name).await?;
-            unregister(admin, &reg, &tmp).await?;
+            into_place(admin, &reg, &tmp, &marker, existing.is_some(), version).await?;
             report.action = if existing.is_some() {
                 "rebuilt"
             } else {

@@ -5,7 +5,7 @@
 use super::findings_report;
 use crate::app;
 use crate::config::{parse_duration, Settings};
-use sqlgate_core::catalog::{Catalog, Migration};
+use sqlgate_core::catalog::Catalog;
 use sqlgate_core::model::{ApplyReport, Finding};
 use sqlgate_core::plan;
 use sqlgate_core::report::{self, text, Format};
@@ -85,17 +85,12 @@ pub fn sql_preflight<'a>(
     cat: &'a Catalog,
     allow: &'a [String],
     down: bool,
-) -> impl Fn(&[&Migration]) -> Vec<Finding> + 'a {
-    move |chosen: &[&Migration]| {
-        let names: std::collections::HashSet<&str> =
-            chosen.iter().map(|m| m.up.path.as_str()).collect();
-        plan::sql_blockers(
-            cat,
-            &|m: &Migration| names.contains(m.up.path.as_str()),
-            down,
-            &app::check_options(settings),
-            allow,
-        )
+) -> plan::Preflight<'a> {
+    plan::Preflight {
+        cat,
+        check: app::check_options(settings),
+        allow,
+        down,
     }
 }
 

@@ -61,7 +61,7 @@ pub fn run(settings: &Settings, url: &str, opts: &Options) -> Result<i32, Error>
             return Ok(code);
         }
         let all: Vec<&sqlgate_core::catalog::Migration> = cat.migrations.iter().collect();
-        let found = super::apply::sql_preflight(settings, &cat, &opts.allow, false)(&all);
+        let found = super::apply::sql_preflight(settings, &cat, &opts.allow, false).blockers(&all);
         if !found.is_empty() {
             return Ok(super::apply::refuse(
                 settings,

@@ -274,6 +274,33 @@ pub fn directory_blockers(cat: &Catalog, opts: &CheckOptions, allow: &[String]) 
     out
 }
 
+/// The pre-flight of the migrations a run chose, as data the runner judges them with
+/// before the migration lock is taken (`apply`, `rollback`, previews, fleets).
+#[derive(Debug, Clone)]
+pub struct Preflight<'a> {
+    pub cat: &'a Catalog,
+    pub check: CheckOptions<'a>,
+    /// Rules the user allowed (`--allow`).
+    pub allow: &'a [String],
+    /// Judging down SQL (rollback) rather than up SQL.
+    pub down: bool,
+}
+
+impl Preflight<'_> {
+    /// What stops the run: the chosen migrations' SQL that the runner cannot execute.
+    pub fn blockers(&self, chosen: &[&Migration]) -> Vec<Finding> {
+        let names: std::collections::HashSet<&str> =
+            chosen.iter().map(|m| m.up.path.as_str()).collect();
+        sql_blockers(
+            self.cat,
+            &|m: &Migration| names.contains(m.up.path.as_str()),
+            self.down,
+            &self.check,
+            self.allow,
+        )
+    }
+}
+
 /// What in the SQL about to run stops it: syntax errors, transaction statements in a
 /// wrapped migration, statements that cannot run in a transaction, and — in a
 /// no-transaction migration, which runs statement by statement — any statement sqlgate

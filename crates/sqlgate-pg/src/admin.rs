@@ -36,32 +36,6 @@ pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
         .map_err(|e| Error::Usage(format!("unexpected value for {what}: {e}")))
 }
 
-async fn audit(
-    client: &tokio_postgres::Client,
-    table: &str,
-    action: &str,
-    version: &str,
-    detail: &str,
-) -> Result<(), Error> {
-    let audit = quoted(&format!("{table}_audit"));
-    client
-        .batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {audit} (
-                at timestamptz NOT NULL DEFAULT now(), by_user text NOT NULL DEFAULT current_user,
-                action text NOT NULL, version text NOT NULL, detail text NOT NULL, sqlgate_version text NOT NULL)"
-        ))
-        .await
-        .map_err(db_err("cannot create the audit table"))?;
-    client
-        .execute(
-            &format!("INSERT INTO {audit} (action, version, detail, sqlgate_version) VALUES ($1, $2, $3, $4)"),
-            &[&action, &version, &detail, &env!("CARGO_PKG_VERSION")],
-        )
-        .await
-        .map_err(db_err("cannot write the audit record"))?;
-    Ok(())
-}
-
 /// Which applied migrations `rollback` undoes.
 #[derive(Debug, Clone)]
 pub enum RollbackScope {
@@ -106,7 +80,7 @@ pub async fn rollback(
     cat: &Catalog,
     dir: &str,
     opts: &RollbackOptions,
-    preflight: &dyn Fn(&[&Migration]) -> Vec<Finding>,
+    preflight: &sqlgate_core::plan::Preflight<'_>,
     say: &mut dyn FnMut(String),
 ) -> Result<RollbackReport, Error> {
     let client = connect(url).await?;
@@ -142,7 +116,7 @@ pub async fn rollback(
     report.short = short;
     let plan = downs(cat, &chosen, dir, &mut report.blockers);
     if report.blockers.is_empty() {
-        report.blockers = preflight(&plan);
+        report.blockers = preflight.blockers(&plan);
     }
     report.planned = plan
         .iter()
@@ -356,15 +330,6 @@ fn choose<'a>(
     })
 }
 
-/// The condition picking a migration's history row (`$1` its version, `$2` its name):
-/// the row of that version — or, where two files share the version, the one with
-/// its name (an older row of a renamed file still matches by version alone).
-fn one_row(alias: &str, table: &str) -> String {
-    format!(
-        "{alias}.version = $1 AND ({alias}.name = $2 OR NOT EXISTS (SELECT FROM {table} o WHERE o.version = {alias}.version AND o.name <> {alias}.name))"
-    )
-}
-
 async fn run_downs(
     client: &tokio_postgres::Client,
     table: &str,
@@ -373,9 +338,8 @@ async fn run_downs(
     report: &mut RollbackReport,
     say: &mut dyn FnMut(String),
 ) -> Result<(), Error> {
-    let q = quoted(table);
     let delete = client
-        .prepare(&format!("DELETE FROM {q} h WHERE {}", one_row("h", &q)))
+        .prepare(&history::delete_one_sql(table))
         .await
         .map_err(db_err("cannot prepare the history update"))?;
     for m in plan {
@@ -450,10 +414,7 @@ async fn run_downs(
                     // Half undone: the record says so until someone repairs it.
                     let _ = client
                         .execute(
-                            &format!(
-                                "UPDATE {q} h SET status = 'failed', statements_done = $3, error = $4 WHERE {}",
-                                one_row("h", &q)
-                            ),
+                            &history::mark_failed_sql(table),
                             &[
                                 &m.version.canonical(),
                                 &m.name,
@@ -479,7 +440,7 @@ pub async fn validate(url: &str, table: &str, cat: &Catalog) -> Result<Vec<Inval
     }
     history::check_compatible(&client, table).await?;
     let rows = client
-        .query(&format!("SELECT version, name, checksum, status, up_sql FROM {} ORDER BY length(version), version", quoted(table)), &[])
+        .query(&history::validate_rows_sql(table), &[])
         .await
         .map_err(db_err("cannot read the history table"))?;
     let mut by_version: HashMap<&str, Vec<&Migration>> = HashMap::new();
@@ -549,13 +510,7 @@ pub async fn forget(
         for v in versions {
             let canon = canonical(v)?;
             let rows = client
-                .query(
-                    &format!(
-                        "DELETE FROM {} WHERE version = $1 RETURNING name",
-                        quoted(table)
-                    ),
-                    &[&canon],
-                )
+                .query(&history::forget_sql(table), &[&canon])
                 .await
                 .map_err(db_err("cannot remove the record"))?;
             if rows.is_empty() {
@@ -565,7 +520,7 @@ pub async fn forget(
             }
             for r in rows {
                 let name: String = get(&r, 0, "the forgotten row's name")?;
-                audit(
+                history::audit(
                     &client,
                     table,
                     "forget",
@@ -605,10 +560,7 @@ pub async fn repair(
             let canon = canonical(v)?;
             let rows = client
                 .query(
-                    &format!(
-                        "SELECT status, checksum, name FROM {} WHERE version = $1",
-                        quoted(table)
-                    ),
+                    &history::version_rows_sql(table),
                     &[&canon],
                 )
                 .await
@@ -634,12 +586,12 @@ pub async fn repair(
             if RecordStatus::parse(&status) == Some(RecordStatus::Failed) {
                 client
                     .execute(
-                        &format!("DELETE FROM {} WHERE version = $1", quoted(table)),
+                        &history::delete_version_sql(table),
                         &[&canon],
                     )
                     .await
                     .map_err(db_err("cannot clear the failed record"))?;
-                audit(
+                history::audit(
                     &client,
                     table,
                     "clear-failed",
@@ -661,15 +613,12 @@ pub async fn repair(
             }
             client
                 .execute(
-                    &format!(
-                        "UPDATE {} SET checksum = $2, up_sql = $3 WHERE version = $1",
-                        quoted(table)
-                    ),
+                    &history::accept_checksum_sql(table),
                     &[&canon, &m.checksum(), &m.up.text],
                 )
                 .await
                 .map_err(db_err("cannot update the checksum"))?;
-            audit(
+            history::audit(
                 &client,
                 table,
                 "accept-checksum",
@@ -782,10 +731,7 @@ pub async fn baseline(
     let result = async {
         history::ensure(&client, table).await?;
         let rows = history::read(&client, table).await?;
-        let insert = format!(
-            "INSERT INTO {} (version, name, checksum, status, batch, sqlgate_version, up_sql) VALUES ($1, $2, $3, 'baseline', 0, $4, $5)",
-            quoted(table)
-        );
+        let insert = history::baseline_insert_sql(table);
         client
             .batch_execute("BEGIN")
             .await
@@ -819,7 +765,7 @@ pub async fn baseline(
                     )
                     .await
                     .map_err(db_err("cannot write the baseline"))?;
-                audit(&client, table, "baseline", v.canonical(), &format!("{name} recorded as applied without running")).await?;
+                history::audit(&client, table, "baseline", v.canonical(), &format!("{name} recorded as applied without running")).await?;
                 out.recorded.push(name);
             }
             Ok(())

@@ -217,11 +217,7 @@ pub async fn adopt(
 
 async fn write(client: &Client, own: &str, adoption: &mut Adoption) -> Result<(), Error> {
     let from = format!("{}:{}", adoption.source.tool.id(), adoption.source.table);
-    let insert = format!(
-        "INSERT INTO {} (version, name, checksum, status, batch, applied_at, execution_ms, applied_by, sqlgate_version, up_sql, adopted_from)
-         VALUES ($1, $2, $3, 'applied', $4, coalesce($5::text::timestamptz, now()), $6, coalesce($7, current_user), $8, $9, $10)",
-        quoted(own)
-    );
+    let insert = history::adopt_insert_sql(own);
     client
         .batch_execute("BEGIN")
         .await
@@ -266,28 +262,14 @@ async fn write(client: &Client, own: &str, adoption: &mut Adoption) -> Result<()
                 .map_err(failed("cannot write the adopted history"))?;
             adoption.written += 1;
         }
-        client
-            .batch_execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {audit} (
-                    at timestamptz NOT NULL DEFAULT now(), by_user text NOT NULL DEFAULT current_user,
-                    action text NOT NULL, version text NOT NULL, detail text NOT NULL, sqlgate_version text NOT NULL)",
-                audit = quoted(&format!("{own}_audit"))
-            ))
-            .await
-            .map_err(failed("cannot create the audit table"))?;
-        client
-            .execute(
-                &format!(
-                    "INSERT INTO {} (action, version, detail, sqlgate_version) VALUES ('adopt', '', $1, $2)",
-                    quoted(&format!("{own}_audit"))
-                ),
-                &[
-                    &format!("{} row(s) taken over from {from}", adoption.written),
-                    &env!("CARGO_PKG_VERSION"),
-                ],
-            )
-            .await
-            .map_err(failed("cannot write the audit record"))?;
+        history::audit(
+            client,
+            own,
+            "adopt",
+            "",
+            &format!("{} row(s) taken over from {from}", adoption.written),
+        )
+        .await?;
         client
             .batch_execute("COMMIT")
             .await

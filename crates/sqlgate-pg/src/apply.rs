@@ -75,7 +75,7 @@ fn policy(cat: &Catalog, opts: &ApplyOptions) -> OutOfOrder {
 
 /// The pre-flight: the findings that stop these pending migrations before the lock
 /// is taken (`sqlgate_core::plan::sql_blockers`).
-pub type Preflight<'a> = &'a dyn Fn(&[&Migration]) -> Vec<Finding>;
+pub type Preflight<'a> = &'a sqlgate_core::plan::Preflight<'a>;
 
 /// What an apply would run and what stops it.
 struct ToRun<'a> {
@@ -194,7 +194,7 @@ pub async fn apply(
         rows = now;
     }
     let pending = to_run(cat, &rows, dir, opts)?.pending;
-    let refused = preflight(&pending);
+    let refused = preflight.blockers(&pending);
     if !refused.is_empty() {
         return Ok(ApplyReport {
             blockers: refused,

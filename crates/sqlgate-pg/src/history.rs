@@ -243,6 +243,115 @@ pub fn lock_key(table: &str) -> i64 {
     i64::from_be_bytes(b)
 }
 
+// Every statement on the history table that is not a plain read or the apply's own
+// record: the admin commands, rollback, baseline and adopt build theirs here.
+
+/// The condition picking a migration's history row (`$1` its version, `$2` its name):
+/// the row of that version — or, where two files share the version, the one with
+/// its name (an older row of a renamed file still matches by version alone).
+fn one_row(alias: &str, table: &str) -> String {
+    format!(
+        "{alias}.version = $1 AND ({alias}.name = $2 OR NOT EXISTS (SELECT FROM {table} o WHERE o.version = {alias}.version AND o.name <> {alias}.name))"
+    )
+}
+
+/// Deletes one file's row (`$1` version, `$2` name; a version's only row by version).
+pub fn delete_one_sql(table: &str) -> String {
+    let q = quoted(table);
+    format!("DELETE FROM {q} h WHERE {}", one_row("h", &q))
+}
+
+/// Marks one file's row failed part-way (`$3` statements done, `$4` the error).
+pub fn mark_failed_sql(table: &str) -> String {
+    let q = quoted(table);
+    format!(
+        "UPDATE {q} h SET status = 'failed', statements_done = $3, error = $4 WHERE {}",
+        one_row("h", &q)
+    )
+}
+
+/// The rows `validate` compares with the files, in version order.
+pub fn validate_rows_sql(table: &str) -> String {
+    format!(
+        "SELECT version, name, checksum, status, up_sql FROM {} ORDER BY length(version), version",
+        quoted(table)
+    )
+}
+
+/// Deletes a version's rows, returning their names (`repair --forget`).
+pub fn forget_sql(table: &str) -> String {
+    format!(
+        "DELETE FROM {} WHERE version = $1 RETURNING name",
+        quoted(table)
+    )
+}
+
+/// A version's rows: status, checksum, name (`repair`).
+pub fn version_rows_sql(table: &str) -> String {
+    format!(
+        "SELECT status, checksum, name FROM {} WHERE version = $1",
+        quoted(table)
+    )
+}
+
+/// Deletes a version's rows (`repair` of a failed record).
+pub fn delete_version_sql(table: &str) -> String {
+    format!("DELETE FROM {} WHERE version = $1", quoted(table))
+}
+
+/// Accepts the file as it is now: `$2` checksum, `$3` up SQL (`repair`).
+pub fn accept_checksum_sql(table: &str) -> String {
+    format!(
+        "UPDATE {} SET checksum = $2, up_sql = $3 WHERE version = $1",
+        quoted(table)
+    )
+}
+
+/// Records a file as applied without running it (`baseline`).
+pub fn baseline_insert_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO {} (version, name, checksum, status, batch, sqlgate_version, up_sql) VALUES ($1, $2, $3, 'baseline', 0, $4, $5)",
+        quoted(table)
+    )
+}
+
+/// Records a file another tool applied (`adopt`).
+pub fn adopt_insert_sql(table: &str) -> String {
+    format!(
+        "INSERT INTO {} (version, name, checksum, status, batch, applied_at, execution_ms, applied_by, sqlgate_version, up_sql, adopted_from)
+         VALUES ($1, $2, $3, 'applied', $4, coalesce($5::text::timestamptz, now()), $6, coalesce($7, current_user), $8, $9, $10)",
+        quoted(table)
+    )
+}
+
+/// Writes a line to the audit table beside the history (`<table>_audit`, created when
+/// missing): who changed the history by hand, and how.
+pub async fn audit(
+    client: &tokio_postgres::Client,
+    table: &str,
+    action: &str,
+    version: &str,
+    detail: &str,
+) -> Result<(), Error> {
+    let audit = quoted(&format!("{table}_audit"));
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {audit} (
+                at timestamptz NOT NULL DEFAULT now(), by_user text NOT NULL DEFAULT current_user,
+                action text NOT NULL, version text NOT NULL, detail text NOT NULL, sqlgate_version text NOT NULL)"
+        ))
+        .await
+        .map_err(crate::admin::db_err("cannot create the audit table"))?;
+    client
+        .execute(
+            &format!("INSERT INTO {audit} (action, version, detail, sqlgate_version) VALUES ($1, $2, $3, $4)"),
+            &[&action, &version, &detail, &env!("CARGO_PKG_VERSION")],
+        )
+        .await
+        .map_err(crate::admin::db_err("cannot write the audit record"))?;
+    Ok(())
+}
+
 /// The statement that records one migration (its parameters: version, name,
 /// checksum, status, batch, execution_ms, sqlgate_version, git_commit, ci_run_url,
 /// statements_done, error, up_sql); a row of the same file is replaced.

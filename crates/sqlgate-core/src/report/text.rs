@@ -4,7 +4,9 @@
 
 use super::clean;
 use crate::catalog::display_path;
+use crate::model::RuleId;
 use crate::model::{ApplyReport, Check, Invalid, Report, RollbackReport, Severity, StatusLine};
+use crate::rules::database::{CHECKSUM_MISMATCH, FAILED_MIGRATION, MISSING_FILE};
 use anstyle::{AnsiColor, Style};
 
 fn paint(s: &str, style: Style, color: bool) -> String {
@@ -257,24 +259,25 @@ pub fn validate(problems: &[Invalid]) -> String {
                 }
             }
             // Adopted from a tool that kept only a checksum: what it ran is unknown.
-            _ if p.problem.as_str() == "checksum-mismatch" => out.push_str(
+            _ if p.problem == RuleId::of(&CHECKSUM_MISMATCH) => out.push_str(
                 "   = the history has no copy of the SQL that ran (adopted from a tool that kept only its checksum): compare with the file's history (`git log -p -- <file>`)\n",
             ),
             _ => {}
         }
-        let next = match p.problem.as_str() {
-            "checksum-mismatch" => Some(format!(
+        let next = if p.problem == RuleId::of(&CHECKSUM_MISMATCH) {
+            Some(format!(
                 "once the edit is reviewed, accept the file as it is now: `sqlgate repair {}`",
                 clean(&p.version)
-            )),
-            "failed-migration" => Some(format!(
+            ))
+        } else if p.problem == RuleId::of(&FAILED_MIGRATION) {
+            Some(format!(
                 "undo what it did by hand, then clear the record: `sqlgate repair {}`",
                 clean(&p.version)
-            )),
-            "missing-file" => {
-                Some("restore the file (or check out the branch that has it)".to_string())
-            }
-            _ => None,
+            ))
+        } else if p.problem == RuleId::of(&MISSING_FILE) {
+            Some("restore the file (or check out the branch that has it)".to_string())
+        } else {
+            None
         };
         if let Some(next) = next {
             out.push_str(&format!("   = next: {next}\n"));

@@ -29,6 +29,38 @@ struct PgQueryProtobufParseResult {
     error: *mut PgQueryError,
 }
 
+// The layouts above are checked against the C rules for `pg_query.h`'s structs at
+// compile time (field offsets and sizes, on this target), so a field added, removed or
+// reordered here is a build error, not a misread; the test below checks them against
+// the linked library itself (an error's message and position, a tree's content).
+const fn align_up(n: usize, to: usize) -> usize {
+    n.div_ceil(to) * to
+}
+const PTR: usize = std::mem::size_of::<*mut c_char>();
+const INT: usize = std::mem::size_of::<c_int>();
+const SIZE: usize = std::mem::size_of::<usize>();
+const _: () = {
+    use std::mem::{offset_of, size_of};
+    // PgQueryError { char* message, funcname, filename; int lineno, cursorpos; char* context; }
+    assert!(offset_of!(PgQueryError, message) == 0);
+    assert!(offset_of!(PgQueryError, funcname) == PTR);
+    assert!(offset_of!(PgQueryError, filename) == 2 * PTR);
+    assert!(offset_of!(PgQueryError, lineno) == 3 * PTR);
+    assert!(offset_of!(PgQueryError, cursorpos) == 3 * PTR + INT);
+    assert!(offset_of!(PgQueryError, context) == align_up(3 * PTR + 2 * INT, PTR));
+    assert!(size_of::<PgQueryError>() == align_up(3 * PTR + 2 * INT, PTR) + PTR);
+    // PgQueryProtobuf { size_t len; char* data; }
+    assert!(offset_of!(PgQueryProtobuf, len) == 0);
+    assert!(offset_of!(PgQueryProtobuf, data) == align_up(SIZE, PTR));
+    assert!(size_of::<PgQueryProtobuf>() == align_up(SIZE, PTR) + PTR);
+    // PgQueryProtobufParseResult { PgQueryProtobuf parse_tree; char* stderr_buffer; PgQueryError* error; }
+    let tree = size_of::<PgQueryProtobuf>();
+    assert!(offset_of!(PgQueryProtobufParseResult, parse_tree) == 0);
+    assert!(offset_of!(PgQueryProtobufParseResult, stderr_buffer) == align_up(tree, PTR));
+    assert!(offset_of!(PgQueryProtobufParseResult, error) == align_up(tree, PTR) + PTR);
+    assert!(size_of::<PgQueryProtobufParseResult>() == align_up(tree, PTR) + 2 * PTR);
+};
+
 extern "C" {
     fn pg_query_parse_protobuf(input: *const c_char) -> PgQueryProtobufParseResult;
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);

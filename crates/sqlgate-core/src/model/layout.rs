@@ -132,7 +132,8 @@ impl std::str::FromStr for Numbering {
             .into_iter()
             .find(|n| n.as_str() == s)
             .ok_or_else(|| {
-                format!("`{s}` is not a numbering policy (sequential, sparse, timestamp)")
+                let all: Vec<&str> = Numbering::ALL.iter().map(|n| n.as_str()).collect();
+                format!("`{s}` is not a numbering policy ({})", all.join(", "))
             })
     }
 }
@@ -173,6 +174,9 @@ impl OutOfOrder {
         }
     }
 
+    /// Every policy, in documentation order.
+    pub const ALL: [OutOfOrder; 3] = [OutOfOrder::Error, OutOfOrder::Warn, OutOfOrder::Allow];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutOfOrder::Error => "error",
@@ -185,10 +189,13 @@ impl OutOfOrder {
 impl std::str::FromStr for OutOfOrder {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [OutOfOrder::Error, OutOfOrder::Warn, OutOfOrder::Allow]
+        OutOfOrder::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not an out-of-order policy (error, warn, allow)"))
+            .ok_or_else(|| {
+                let all: Vec<&str> = OutOfOrder::ALL.iter().map(|p| p.as_str()).collect();
+                format!("`{s}` is not an out-of-order policy ({})", all.join(", "))
+            })
     }
 }
 

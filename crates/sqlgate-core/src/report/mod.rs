@@ -78,7 +78,10 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("`{s}` is not a format (text, json, markdown, github, sarif)"))
+            .ok_or_else(|| {
+                let all: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+                format!("`{s}` is not a format ({})", all.join(", "))
+            })
     }
 }
 

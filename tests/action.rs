@@ -269,6 +269,112 @@ fn installer_verifies_the_release_checksum() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("cannot have"));
 }
 
+/// A release archive of a stand-in binary that prints its version, and its checksum
+/// file: (name, bytes) pairs for [`serve`].
+fn release(dir: &Path, tag: &str) -> Vec<(String, Vec<u8>)> {
+    let stage = dir.join(format!("stage-{tag}"));
+    std::fs::create_dir_all(&stage).expect("mkdir");
+    std::fs::write(stage.join("sqlgate"), format!("#!/bin/sh\necho 'sqlgate {tag}'\n"))
+        .expect("write");
+    let asset = format!("sqlgate-{tag}-x86_64-unknown-linux-gnu.tar.gz");
+    let archive = dir.join(&asset);
+    let ok = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&stage)
+        .arg("sqlgate")
+        .status()
+        .expect("tar");
+    assert!(ok.success());
+    let bytes = std::fs::read(&archive).expect("archive");
+    let sum = format!("{}  {asset}\n", sha256_hex(&bytes));
+    vec![
+        (format!("download/{tag}/{asset}"), bytes),
+        (format!("download/{tag}/{asset}.sha256"), sum.into_bytes()),
+    ]
+}
+
+#[test]
+fn every_documented_pin_installs_a_verified_release() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for tag in ["v1.2.3", "v1.10.0", "v2.0.0"] {
+        files.extend(release(work.path(), tag));
+    }
+    // The releases API: v1's newest is v1.10.0 (numbers, not text, order it); a
+    // pre-release and a draft of the line are skipped.
+    let listing = serde_json::json!([
+        {"tag_name": "v2.0.0", "draft": false, "prerelease": false},
+        {"tag_name": "v1.11.0-rc.1", "draft": false, "prerelease": true},
+        {"tag_name": "v1.12.0", "draft": true, "prerelease": false},
+        {"tag_name": "v1.10.0", "draft": false, "prerelease": false},
+        {"tag_name": "v1.2.3", "draft": false, "prerelease": false},
+        {"tag_name": "v1.9.9", "draft": false, "prerelease": false}
+    ]);
+    files.push((
+        "repos/sqlgate/sqlgate/releases?per_page=100".into(),
+        listing.to_string().into_bytes(),
+    ));
+    let port = serve(files);
+    // A checkout of the action at a commit: its Cargo.toml records the version.
+    let checkout = work.path().join("action");
+    std::fs::create_dir_all(&checkout).expect("mkdir");
+    std::fs::write(
+        checkout.join("Cargo.toml"),
+        "[workspace.package]\nversion = \"1.2.3\"\n",
+    )
+    .expect("write");
+    let install = |action_ref: &str| {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let output = tmp.path().join("output");
+        let out = installer()
+            .env("GITHUB_ACTION_REF", action_ref)
+            .env("GITHUB_ACTION_PATH", &checkout)
+            .env("GITHUB_ACTION_REPOSITORY", "sqlgate/sqlgate")
+            .env("GITHUB_SERVER_URL", format!("http://127.0.0.1:{port}"))
+            .env("GITHUB_API_URL", format!("http://127.0.0.1:{port}/api/v3"))
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_TEMP", tmp.path())
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .expect("bash runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(0), "@{action_ref}: {stdout}");
+        let path = std::fs::read_to_string(&output).expect("output");
+        let path = path.trim().strip_prefix("path=").expect("path=").to_string();
+        let ran = Command::new(&path).output().expect("the installed binary runs");
+        (String::from_utf8_lossy(&ran.stdout).trim().to_string(), stdout)
+    };
+    let (v, said) = install("v1");
+    assert_eq!(v, "sqlgate v1.10.0", "{said}");
+    assert!(said.contains("v1 resolves to v1.10.0"), "{said}");
+    assert_eq!(install("v1.2").0, "sqlgate v1.2.3");
+    assert_eq!(install("v1.2.3").0, "sqlgate v1.2.3");
+    assert_eq!(install("v2").0, "sqlgate v2.0.0");
+    let (v, said) = install("0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(v, "sqlgate v1.2.3", "a SHA installs the version its checkout records: {said}");
+    assert!(!said.contains("cargo"), "nothing is built: {said}");
+    assert_eq!(install("main").0, "sqlgate v1.2.3");
+
+    // A line with no release says so and installs nothing.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = installer()
+        .env("GITHUB_ACTION_REF", "v3")
+        .env("GITHUB_ACTION_REPOSITORY", "sqlgate/sqlgate")
+        .env("GITHUB_SERVER_URL", format!("http://127.0.0.1:{port}"))
+        .env("GITHUB_API_URL", format!("http://127.0.0.1:{port}/api/v3"))
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TEMP", tmp.path())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("no release of sqlgate/sqlgate matches v3"), "{stdout}");
+}
+
 #[test]
 fn installer_refuses_a_link_in_the_archive() {
     let work = tempfile::tempdir().expect("tempdir");

@@ -68,6 +68,15 @@ pub fn eprint(s: &str) {
     let _ = write(std::io::stderr().lock(), &neutralised(s), "standard error");
 }
 
+/// Colour for output meant for a person: standard output and standard error are
+/// both a terminal, and `NO_COLOR` is not set.
+pub fn color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && !crate::config::env::no_color()
+}
+
 /// Writes one workflow command that sqlgate built (its data already escaped).
 pub fn command(line: &str) {
     let _ = write(

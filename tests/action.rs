@@ -274,8 +274,11 @@ fn installer_verifies_the_release_checksum() {
 fn release(dir: &Path, tag: &str) -> Vec<(String, Vec<u8>)> {
     let stage = dir.join(format!("stage-{tag}"));
     std::fs::create_dir_all(&stage).expect("mkdir");
-    std::fs::write(stage.join("sqlgate"), format!("#!/bin/sh\necho 'sqlgate {tag}'\n"))
-        .expect("write");
+    std::fs::write(
+        stage.join("sqlgate"),
+        format!("#!/bin/sh\necho 'sqlgate {tag}'\n"),
+    )
+    .expect("write");
     let asset = format!("sqlgate-{tag}-x86_64-unknown-linux-gnu.tar.gz");
     let archive = dir.join(&asset);
     let ok = Command::new("tar")
@@ -343,9 +346,18 @@ fn every_documented_pin_installs_a_verified_release() {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert_eq!(out.status.code(), Some(0), "@{action_ref}: {stdout}");
         let path = std::fs::read_to_string(&output).expect("output");
-        let path = path.trim().strip_prefix("path=").expect("path=").to_string();
-        let ran = Command::new(&path).output().expect("the installed binary runs");
-        (String::from_utf8_lossy(&ran.stdout).trim().to_string(), stdout)
+        let path = path
+            .trim()
+            .strip_prefix("path=")
+            .expect("path=")
+            .to_string();
+        let ran = Command::new(&path)
+            .output()
+            .expect("the installed binary runs");
+        (
+            String::from_utf8_lossy(&ran.stdout).trim().to_string(),
+            stdout,
+        )
     };
     let (v, said) = install("v1");
     assert_eq!(v, "sqlgate v1.10.0", "{said}");
@@ -354,7 +366,10 @@ fn every_documented_pin_installs_a_verified_release() {
     assert_eq!(install("v1.2.3").0, "sqlgate v1.2.3");
     assert_eq!(install("v2").0, "sqlgate v2.0.0");
     let (v, said) = install("0123456789abcdef0123456789abcdef01234567");
-    assert_eq!(v, "sqlgate v1.2.3", "a SHA installs the version its checkout records: {said}");
+    assert_eq!(
+        v, "sqlgate v1.2.3",
+        "a SHA installs the version its checkout records: {said}"
+    );
     assert!(!said.contains("cargo"), "nothing is built: {said}");
     assert_eq!(install("main").0, "sqlgate v1.2.3");
 
@@ -372,7 +387,10 @@ fn every_documented_pin_installs_a_verified_release() {
         .expect("bash runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("no release of sqlgate/sqlgate matches v3"), "{stdout}");
+    assert!(
+        stdout.contains("no release of sqlgate/sqlgate matches v3"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -810,3 +810,74 @@ fn a_second_runner_waits_for_the_lock_and_says_who_holds_it() {
     drop(rt);
     assert_eq!(apply(t.path(), &url, &[]).code, 0);
 }
+
+/// Runs `sqlgate <args>` with standard output and error on a pseudo-terminal, as a
+/// person at a terminal would; returns what it printed.
+fn on_terminal(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors into the given integers; no name,
+    // termios or window size is passed.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened by openpty and are owned here.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut cmd = sqlgate(cwd);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CI")
+        .stdout(slave.try_clone().expect("dup"))
+        .stderr(slave);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("sqlgate runs");
+    drop(cmd); // the parent's copies of the terminal's slave side
+    let mut out = Vec::new();
+    let mut file = std::fs::File::from(master);
+    let mut buf = [0u8; 4096];
+    // The master reads EIO once the child (the last holder of the slave) exits.
+    while let Ok(n) = file.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    child.wait().expect("sqlgate ends");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn database_commands_are_coloured_on_a_terminal_only() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path().join("migrations/001_a.sql"), "create table a (id int);");
+    write(t.path().join("migrations/002_b.sql"), "create table b (id int);");
+    let url = fresh_db();
+    assert_eq!(apply(t.path(), &url, &["--to", "1"]).code, 0);
+    let esc = "\u{1b}[";
+    let shown = on_terminal(t.path(), &["status", "--database-url", &url], &[]);
+    assert!(shown.contains(esc), "status on a terminal is coloured: {shown:?}");
+    assert!(shown.contains("001_a") && shown.contains("002_b"), "{shown:?}");
+    let plain = on_terminal(
+        t.path(),
+        &["status", "--database-url", &url],
+        &[("NO_COLOR", "1")],
+    );
+    assert!(!plain.contains(esc), "NO_COLOR: {plain:?}");
+    let piped = sg(t.path(), &["status", "--database-url", &url]);
+    assert!(!piped.stdout.contains(esc), "piped: {:?}", piped.stdout);
+    let applied = on_terminal(t.path(), &["apply", "--database-url", &url], &[]);
+    assert!(applied.contains(esc), "apply on a terminal is coloured: {applied:?}");
+    assert!(applied.contains("applied 1 migration(s)"), "{applied:?}");
+    let valid = on_terminal(t.path(), &["validate", "--database-url", &url], &[]);
+    assert!(valid.contains(esc) && valid.contains("valid:"), "{valid:?}");
+}

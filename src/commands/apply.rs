@@ -154,6 +154,7 @@ pub fn finish(
         Some(&blockers),
         dry_run,
         started.elapsed().as_millis(),
+        app::color(),
     );
     if !rep.blockers.is_empty() && settings.format != Format::Text {
         end.stdout = report::render(&blockers, settings.format, false);

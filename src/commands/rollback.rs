@@ -45,7 +45,7 @@ pub fn run(
         },
     ))?;
     let blockers = findings_report(settings, &cat, rep.blockers.clone());
-    let mut end = text::rollback_end(&rep, &settings.dir_display, Some(&blockers));
+    let mut end = text::rollback_end(&rep, &settings.dir_display, Some(&blockers), app::color());
     if !rep.blockers.is_empty() && settings.format != Format::Text {
         end.stdout = report::render(&blockers, settings.format, false);
     }

@@ -45,14 +45,32 @@ pub fn run(settings: &Settings, url: &str, format: Format, exit_code: bool) -> R
     match format {
         Format::Json => app::print(&json::status(&lines, &blockers))?,
         Format::Text => {
+            let color = app::color();
             app::print(&text::status(
                 &sqlgate_pg::mask(url),
                 &lines,
                 blockers.len(),
+                color,
             ))?;
             if !blockers.is_empty() {
+                let n = blockers.len();
                 let rep = findings_report(settings, &cat, blockers);
-                app::print(&text::render(&rep, false))?;
+                // The problems, and what they mean for a deploy — not a check's
+                // FAILED verdict: `status` reports (exit 0; `--exit-code` for 1).
+                app::print(&text::findings(&rep, color, &|_| None))?;
+                app::print(&format!(
+                    "`sqlgate apply` refuses to run until {} fixed{}\n",
+                    if n == 1 {
+                        "this problem is"
+                    } else {
+                        "these problems are"
+                    },
+                    if exit_code {
+                        ""
+                    } else {
+                        " (status itself exits 0; `--exit-code` makes it 1)"
+                    }
+                ))?;
             }
         }
     }

@@ -12,6 +12,6 @@ pub fn run(settings: &Settings, url: &str) -> Result<i32, Error> {
         &settings.history_table,
         &cat,
     ))?;
-    app::print(&text::validate(&problems))?;
+    app::print(&text::validate(&problems, app::color()))?;
     Ok(i32::from(!problems.is_empty()))
 }

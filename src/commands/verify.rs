@@ -24,6 +24,6 @@ pub fn run(settings: &Settings, url: &str) -> Result<i32, Error> {
             },
         });
     }
-    app::print(&text::verify(&sqlgate_pg::mask(url), &checks))?;
+    app::print(&text::verify(&sqlgate_pg::mask(url), &checks, app::color()))?;
     Ok(i32::from(checks.iter().any(|c| !c.ok)))
 }

@@ -17,6 +17,18 @@ fn paint(s: &str, style: Style, color: bool) -> String {
     }
 }
 
+fn green() -> Style {
+    AnsiColor::Green.on_default().bold()
+}
+
+fn red() -> Style {
+    AnsiColor::Red.on_default().bold()
+}
+
+fn yellow() -> Style {
+    AnsiColor::Yellow.on_default().bold()
+}
+
 fn severity_style(s: Severity) -> Style {
     match s {
         Severity::Error => AnsiColor::Red.on_default().bold(),
@@ -81,13 +93,8 @@ fn snippet(f: &crate::model::Finding, source: &str, color: bool) -> Option<Strin
     Some(format!("{}\n", renderer.render(msg)))
 }
 
-/// [`render`], with each finding's source line shown under it where `source` gives
-/// the text of its file (by the path findings show).
-pub fn render_with_sources(
-    report: &Report,
-    color: bool,
-    source: &dyn Fn(&str) -> Option<String>,
-) -> String {
+/// The findings alone, each with its source line when `source` has the file.
+pub fn findings(report: &Report, color: bool, source: &dyn Fn(&str) -> Option<String>) -> String {
     let dim = Style::new().dimmed();
     let bold = Style::new().bold();
     let mut out = String::new();
@@ -161,6 +168,17 @@ pub fn render_with_sources(
         }
         out.push('\n');
     }
+    out
+}
+
+/// [`render`], with each finding's source line shown under it where `source` gives
+/// the text of its file (by the path findings show).
+pub fn render_with_sources(
+    report: &Report,
+    color: bool,
+    source: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    let mut out = findings(report, color, source);
     let c = report.counts();
     let against = report
         .base
@@ -202,15 +220,21 @@ pub fn render_with_sources(
     out
 }
 
-/// `sqlgate status`: one line per migration, then the totals.
-pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
-    let mut out = format!("MIGRATION STATUS  {}\n", clean(target));
+/// `sqlgate status`: one line per migration, then the totals (`color`: on a terminal).
+pub fn status(target: &str, lines: &[StatusLine], problems: usize, color: bool) -> String {
+    let mut out = format!(
+        "{}  {}\n",
+        paint("MIGRATION STATUS", Style::new().bold(), color),
+        clean(target)
+    );
     for l in lines {
-        let mark = match l.state {
-            s if s.is_in_database() => "[x]",
-            crate::model::State::Pending => "[ ]",
-            _ => "[!]",
+        let (mark, style) = match l.state {
+            s if s.is_in_database() => ("[x]", green()),
+            crate::model::State::Pending => ("[ ]", yellow()),
+            _ => ("[!]", red()),
         };
+        let state = paint(&format!("{:<8}", l.state.as_str()), style, color);
+        let mark = paint(mark, style, color);
         let when = match (&l.applied_at, l.execution_ms, l.batch) {
             (Some(at), Some(ms), Some(b)) if b > 0 => {
                 format!("  {}  {ms} ms  batch {b}", clean(at))
@@ -218,11 +242,7 @@ pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
             (Some(at), Some(ms), _) => format!("  {}  {ms} ms", clean(at)),
             _ => String::new(),
         };
-        out.push_str(&format!(
-            "  {mark} {:<50} {:<8}{when}\n",
-            clean(&l.name),
-            l.state.as_str()
-        ));
+        out.push_str(&format!("  {mark} {:<50} {state}{when}\n", clean(&l.name)));
     }
     let (current, latest) = crate::model::current_and_latest(lines);
     out.push_str(&format!(
@@ -243,12 +263,12 @@ pub fn status(target: &str, lines: &[StatusLine], problems: usize) -> String {
 }
 
 /// `sqlgate validate`: each problem with its diff, then a verdict line.
-pub fn validate(problems: &[Invalid]) -> String {
+pub fn validate(problems: &[Invalid], color: bool) -> String {
     let mut out = String::new();
     for p in problems {
         out.push_str(&format!(
-            "error[{}] {} (version {})\n",
-            p.problem,
+            "{} {} (version {})\n",
+            paint(&format!("error[{}]", p.problem), red(), color),
             clean(&p.name),
             clean(&p.version)
         ));
@@ -284,20 +304,30 @@ pub fn validate(problems: &[Invalid]) -> String {
         }
     }
     out.push_str(&if problems.is_empty() {
-        "valid: every applied migration matches its file\n".to_string()
+        format!(
+            "{} every applied migration matches its file\n",
+            paint("valid:", green(), color)
+        )
     } else {
-        format!("{} problem(s)\n", problems.len())
+        format!(
+            "{}\n",
+            paint(&format!("{} problem(s)", problems.len()), red(), color)
+        )
     });
     out
 }
 
 /// `sqlgate verify`: one line per check.
-pub fn verify(target: &str, checks: &[Check]) -> String {
+pub fn verify(target: &str, checks: &[Check], color: bool) -> String {
     let mut out = format!("sqlgate verify: {}\n", clean(target));
     for c in checks {
         out.push_str(&format!(
-            "  [{}] {}: {}\n",
-            if c.ok { "ok" } else { "!!" },
+            "  {} {}: {}\n",
+            if c.ok {
+                paint("[ok]", green(), color)
+            } else {
+                paint("[!!]", red(), color)
+            },
             c.what,
             clean(&c.detail)
         ));
@@ -324,6 +354,7 @@ pub fn apply_end(
     blockers: Option<&Report>,
     dry_run: bool,
     elapsed_ms: u128,
+    color: bool,
 ) -> ApplyEnd {
     let end = |stdout: String, stderr: String, code: i32| ApplyEnd {
         stdout,
@@ -338,20 +369,20 @@ pub fn apply_end(
                 .any(|f| f.rule == crate::rules::database::EXISTING_SCHEMA.id)
         {
             return end(
-                render(b, false),
+                render(b, color),
                 "sqlgate: nothing applied: the database was migrated by something else. Adopt it first (see the fix above), or pass --allow-existing-schema if its tables really belong to something else.\n".into(),
                 2,
             );
         }
         if rep.refused {
             return end(
-                render(b, false),
+                render(b, color),
                 "sqlgate: nothing applied and the migration lock was not taken: the runner cannot execute these as written. Fix them (or, knowing why, pass `--allow <rule>`).\n".into(),
                 2,
             );
         }
         return end(
-            render(b, false),
+            render(b, color),
             "sqlgate: nothing applied: fix the findings above first\n".into(),
             1,
         );
@@ -379,7 +410,8 @@ pub fn apply_end(
             None => "it was rolled back".to_string(),
         };
         err.push_str(&format!(
-            "sqlgate: FAILED: {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.\n",
+            "sqlgate: {} {} at {}:{}:{}\n  {}\n{} migration(s) applied before it; {what}; {} later migration(s) not run.\n",
+            paint("FAILED:", red(), color),
             clean(&f.migration),
             clean(&display_path(dir, &f.file)),
             f.line,
@@ -396,11 +428,18 @@ pub fn apply_end(
             rep.pending_after
         )
     } else if rep.applied.is_empty() {
-        "up to date: nothing to apply\n".to_string()
+        format!(
+            "{} nothing to apply\n",
+            paint("up to date:", green(), color)
+        )
     } else {
         format!(
-            "applied {} migration(s) in {elapsed_ms} ms\n",
-            rep.applied.len()
+            "{} in {elapsed_ms} ms\n",
+            paint(
+                &format!("applied {} migration(s)", rep.applied.len()),
+                green(),
+                color
+            )
         )
     };
     end(summary, String::new(), 0)
@@ -408,7 +447,12 @@ pub fn apply_end(
 
 /// How a rollback ended: the findings that refused it, the failing down SQL, or what
 /// it did — and, when it did less than asked, why — with its exit code.
-pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) -> ApplyEnd {
+pub fn rollback_end(
+    rep: &RollbackReport,
+    dir: &str,
+    blockers: Option<&Report>,
+    color: bool,
+) -> ApplyEnd {
     let end = |stdout: String, stderr: String, code: i32| ApplyEnd {
         stdout,
         stderr,
@@ -416,7 +460,7 @@ pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) 
     };
     if let Some(b) = blockers.filter(|_| !rep.blockers.is_empty()) {
         return end(
-            render(b, false),
+            render(b, color),
             "sqlgate: nothing was rolled back and the migration lock was not taken: fix the findings above first\n".into(),
             2,
         );
@@ -431,7 +475,8 @@ pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) 
         return end(
             String::new(),
             format!(
-                "sqlgate: FAILED rolling back {} at {}:{}:{}\n  {}\n{} migration(s) rolled back before it; {state}; {} older one(s) not rolled back.\n",
+                "sqlgate: {} {} at {}:{}:{}\n  {}\n{} migration(s) rolled back before it; {state}; {} older one(s) not rolled back.\n",
+                paint("FAILED rolling back", red(), color),
                 clean(&f.migration),
                 clean(&display_path(dir, &f.file)),
                 f.line,
@@ -462,7 +507,14 @@ pub fn rollback_end(rep: &RollbackReport, dir: &str, blockers: Option<&Report>) 
     let summary = if rep.done.is_empty() {
         "nothing to roll back\n".to_string()
     } else {
-        format!("rolled back {} migration(s)\n", rep.done.len())
+        format!(
+            "{}\n",
+            paint(
+                &format!("rolled back {} migration(s)", rep.done.len()),
+                green(),
+                color
+            )
+        )
     };
     end(summary, short, code)
 }

@@ -88,6 +88,9 @@ enum Command {
     Create(CreateArgs),
     /// Print a rule's documentation, or list all rules
     Explain(ExplainArgs),
+    /// Language server for editors (stdio): diagnostics for the migration directory's
+    /// .sql files as you type, judged against the other migrations
+    Lsp,
     /// GitHub Actions entry point: check a pull request, or apply after the merge
     Ci(CiArgs),
 }
@@ -700,6 +703,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
         Command::Ci(args) => ci(config, args),
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
+        Command::Lsp => commands::lsp::run(config),
     }
 }
 

@@ -859,14 +859,26 @@ fn on_terminal(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
 #[test]
 fn database_commands_are_coloured_on_a_terminal_only() {
     let t = tempfile::tempdir().unwrap();
-    write(t.path().join("migrations/001_a.sql"), "create table a (id int);");
-    write(t.path().join("migrations/002_b.sql"), "create table b (id int);");
+    write(
+        t.path().join("migrations/001_a.sql"),
+        "create table a (id int);",
+    );
+    write(
+        t.path().join("migrations/002_b.sql"),
+        "create table b (id int);",
+    );
     let url = fresh_db();
     assert_eq!(apply(t.path(), &url, &["--to", "1"]).code, 0);
     let esc = "\u{1b}[";
     let shown = on_terminal(t.path(), &["status", "--database-url", &url], &[]);
-    assert!(shown.contains(esc), "status on a terminal is coloured: {shown:?}");
-    assert!(shown.contains("001_a") && shown.contains("002_b"), "{shown:?}");
+    assert!(
+        shown.contains(esc),
+        "status on a terminal is coloured: {shown:?}"
+    );
+    assert!(
+        shown.contains("001_a") && shown.contains("002_b"),
+        "{shown:?}"
+    );
     let plain = on_terminal(
         t.path(),
         &["status", "--database-url", &url],
@@ -876,7 +888,10 @@ fn database_commands_are_coloured_on_a_terminal_only() {
     let piped = sg(t.path(), &["status", "--database-url", &url]);
     assert!(!piped.stdout.contains(esc), "piped: {:?}", piped.stdout);
     let applied = on_terminal(t.path(), &["apply", "--database-url", &url], &[]);
-    assert!(applied.contains(esc), "apply on a terminal is coloured: {applied:?}");
+    assert!(
+        applied.contains(esc),
+        "apply on a terminal is coloured: {applied:?}"
+    );
     assert!(applied.contains("applied 1 migration(s)"), "{applied:?}");
     let valid = on_terminal(t.path(), &["validate", "--database-url", &url], &[]);
     assert!(valid.contains(esc) && valid.contains("valid:"), "{valid:?}");

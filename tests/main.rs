@@ -18,6 +18,7 @@ mod formats;
 mod git_base;
 mod histories;
 mod locks;
+mod lsp;
 mod preview;
 mod replay;
 mod sandbox;

@@ -9,6 +9,7 @@ pub mod check;
 pub mod create;
 pub mod explain;
 pub mod fleet;
+pub mod lsp;
 pub mod preview;
 pub mod repair;
 pub mod reset;

@@ -1,0 +1,170 @@
+//! `sqlgate lsp` driven over standard input and output, as an editor would.
+
+use crate::support::*;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+}
+
+impl Client {
+    fn start(cwd: &std::path::Path) -> Client {
+        let mut child = sqlgate(cwd)
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sqlgate lsp starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                if r.read_exact(&mut body).is_err() {
+                    return;
+                }
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            messages,
+        }
+    }
+
+    fn send(&mut self, msg: Value) {
+        let body = msg.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// The next message that `pick` accepts, within 10 s.
+    fn wait(&self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(v) if pick(&v) => return v,
+                Ok(_) => continue,
+                Err(_) => panic!("no {what} within 10 s"),
+            }
+        }
+    }
+
+    fn diagnostics(&self, uri: &str) -> Vec<Value> {
+        let v = self.wait("publishDiagnostics", |v| {
+            v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == uri
+        });
+        v["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn diagnostics_as_you_type_with_the_history_as_context() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    write(
+        root.join("migrations/001_orders.sql"),
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\n",
+    );
+    let mut c = Client::start(&root);
+    let root_uri = format!("file://{}", root.display());
+    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"processId": null, "rootUri": root_uri, "capabilities": {}}}));
+    let init = c.wait("the initialize response", |v| v["id"] == 1);
+    assert_eq!(
+        init["result"]["capabilities"]["textDocumentSync"], 1,
+        "{init}"
+    );
+    c.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+
+    // A new migration, not saved yet: `orders` exists in the history, so the index
+    // blocks writes on line 2.
+    let uri = format!("{root_uri}/migrations/002_index.sql");
+    let bad = "-- speed up totals\nCREATE INDEX orders_total ON orders (total);\n";
+    c.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": bad}}}),
+    );
+    let d = c.diagnostics(&uri);
+    let index = d
+        .iter()
+        .find(|d| d["code"] == "create-index-non-concurrently")
+        .unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!(index["range"]["start"]["line"], 1, "{index}");
+    assert_eq!(index["severity"], 1, "an error: {index}");
+    assert_eq!(index["source"], "sqlgate");
+    assert!(
+        index["message"].as_str().unwrap().contains("why:"),
+        "{index}"
+    );
+
+    // A syntax error is a diagnostic too.
+    c.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"text": "CREATE INDX orders_total ON orders (total);\n"}]}}),
+    );
+    let d = c.diagnostics(&uri);
+    assert!(d.iter().any(|d| d["code"] == "syntax-error"), "{d:?}");
+
+    // Fixed: the diagnostics clear.
+    c.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 3},
+        "contentChanges": [{"text": "CREATE INDEX CONCURRENTLY orders_total ON orders (total);\n"}]}}));
+    let d = c.diagnostics(&uri);
+    assert!(d.is_empty(), "{d:?}");
+
+    // A file outside the migration directory gets nothing.
+    let other = format!("{root_uri}/notes.sql");
+    c.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": other, "languageId": "sql", "version": 1, "text": "DROP TABLE orders;"}}}));
+    assert!(c.diagnostics(&other).is_empty());
+
+    let started = Instant::now();
+    c.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
+    let _ = c.wait("the shutdown response", |v| v["id"] == 2);
+    c.send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+    loop {
+        if let Some(status) = c.child.try_wait().expect("wait") {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "no exit within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -349,3 +349,145 @@ fn ignore_directives_silence_replay_findings() {
     );
     assert_eq!(code, 0, "{v}");
 }
+
+/// The bases on the test server: (name, oid, comment).
+fn bases(admin: &str) -> Vec<String> {
+    pg::query(
+        admin,
+        "SELECT datname || ' ' || oid || ' ' || coalesce(shobj_description(oid, 'pg_database'), '-')
+           FROM pg_database WHERE datname LIKE 'sqlgate\\_base\\_%' ORDER BY oid",
+    )
+}
+
+#[test]
+fn the_shipped_state_is_built_once_and_reused() {
+    let (_t, dir) = repo_with_change();
+    let admin = pg::admin_url();
+    let _serial = pg::replay_lock();
+    let run = |dir: &std::path::Path| {
+        let (code, v) = check_json(dir, &["--base", "main~1", "--scratch", &admin]);
+        let mut got = findings(&v);
+        got.sort();
+        (
+            code,
+            got,
+            v["replay"]["schema_diff"].clone(),
+            v["replay"]["base"].clone(),
+        )
+    };
+    let verdict =
+        |r: &(i32, Vec<(String, String, u64)>, Value, Value)| (r.0, r.1.clone(), r.2.clone());
+    // Other tests may have built this history's base already.
+    for b in bases(&admin) {
+        let name = b.split(' ').next().unwrap_or_default().to_string();
+        pg::query(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
+    let first = run(&dir);
+    assert_eq!(first.3, "built", "{first:?}");
+    let after_first = bases(&admin);
+    let mine: Vec<&String> = after_first
+        .iter()
+        .filter(|b| b.contains("sqlgate-base:v1 "))
+        .collect();
+    assert!(!mine.is_empty(), "a base is kept: {after_first:?}");
+    // The second run clones it: the same verdict, and the base is not rebuilt.
+    let second = run(&dir);
+    assert_eq!(second.3, "reused", "{second:?}");
+    assert_eq!(verdict(&first), verdict(&second));
+    assert_eq!(bases(&admin), after_first, "reused, not rebuilt");
+    assert!(first.1.iter().any(|f| f.0 == "replay-rewrite"), "{first:?}");
+    // Nobody but the administrator may connect to a base, and its objects belong to
+    // a role that cannot log in.
+    let name = mine[mine.len() - 1]
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let acl = pg::query(
+        &admin,
+        &format!("SELECT coalesce(datacl::text, '') FROM pg_database WHERE datname = '{name}'"),
+    );
+    assert!(!acl.iter().any(|a| a.contains("=c/")), "{acl:?}");
+    assert_eq!(
+        pg::query(
+            &admin,
+            "SELECT rolcanlogin::text FROM pg_roles WHERE rolname = 'sqlgate_base_owner'"
+        ),
+        ["false"]
+    );
+    // A base whose comment is not its key is not trusted: dropped and built again.
+    pg::query(&admin, &format!("COMMENT ON DATABASE {name} IS 'forged'"));
+    let third = run(&dir);
+    assert_eq!(third.3, "built", "a forged base is rebuilt: {third:?}");
+    assert_eq!(verdict(&first), verdict(&third));
+    let rebuilt = bases(&admin);
+    let again = rebuilt
+        .iter()
+        .find(|b| b.starts_with(&format!("{name} ")))
+        .expect("rebuilt");
+    assert!(again.contains("sqlgate-base:v1 "), "{again}");
+    assert_ne!(
+        Some(again),
+        after_first
+            .iter()
+            .find(|b| b.starts_with(&format!("{name} ")))
+    );
+    // No run leaves its own database or role behind.
+    assert_eq!(
+        pg::query(
+            &admin,
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'sqlgate_replay_%'"
+        ),
+        ["0"]
+    );
+    assert_eq!(
+        pg::query(
+            &admin,
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'sqlgate_replay_%'"
+        ),
+        ["0"]
+    );
+}
+
+#[test]
+fn an_edited_shipped_migration_gets_a_base_of_its_own() {
+    let (_t, dir) = repo_with_change();
+    let admin = pg::admin_url();
+    let _serial = pg::replay_lock();
+    let (_, before) = check_json(&dir, &["--base", "main~1", "--scratch", &admin]);
+    let kept = bases(&admin);
+    // The pull request edits the shipped file: its history hashes differently.
+    write(
+        dir.join("migrations/001_users.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, n int, evil text);\n\
+         CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n",
+    );
+    let (_, edited) = check_json(&dir, &["--base", "main~1", "--scratch", &admin]);
+    assert!(
+        rules(&edited).contains(&"modified-migration".to_string()),
+        "{edited}"
+    );
+    let now = bases(&admin);
+    for b in &kept {
+        let name = b.split(' ').next().unwrap_or_default();
+        if let Some(same) = now.iter().find(|n| n.starts_with(&format!("{name} "))) {
+            assert_eq!(same, b, "the base of the unedited history is untouched");
+        }
+    }
+    // The unedited history still replays from its own base, with the same verdict.
+    std::process::Command::new("git")
+        .args(["checkout", "--", "migrations/001_users.sql"])
+        .current_dir(&dir)
+        .status()
+        .expect("git");
+    let (_, after) = check_json(&dir, &["--base", "main~1", "--scratch", &admin]);
+    assert_eq!(findings(&before), findings(&after));
+    assert!(
+        bases(&admin).len() <= 3,
+        "at most three bases are kept: {:?}",
+        bases(&admin)
+    );
+}

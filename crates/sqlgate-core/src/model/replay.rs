@@ -29,6 +29,11 @@ pub struct Replay {
     pub steps: Vec<Step>,
     /// Unified diff of the schema before and after the new migrations.
     pub schema_diff: String,
+    /// The shipped migrations' state on a scratch server given by URL: `built` (this
+    /// run applied them and kept the result) or `reused` (a copy of a kept one);
+    /// absent when they were replayed in full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<&'static str>,
 }
 
 /// Lock modes that conflict with ROW EXCLUSIVE (block INSERT/UPDATE/DELETE).

@@ -10,6 +10,8 @@ use crate::connection::{connect, describe, mask, ConnInfo};
 use crate::exec::{self, Observer};
 use crate::guard::{self, Bounds, Guard};
 use crate::scratch::LocalServer;
+
+mod base;
 use sqlgate_core::catalog::{display_path, Catalog, Migration};
 use sqlgate_core::model::replay::BLOCKING_LOCKS;
 use sqlgate_core::model::{Finding, Replay, RuleId, Severity, Step};
@@ -82,10 +84,19 @@ pub fn run(
         Scratch::Url(u) => (None, u.clone(), mask(u)),
     };
     rt.block_on(async {
-        let sandbox = Sandbox::create(&admin, &shown, extensions, bounds).await?;
+        // A scratch server given by URL keeps the shipped history's state between runs.
+        let base = match scratch {
+            Scratch::Url(_) => reusable_base(&admin, &shown, cat, is_new, opts).await?,
+            Scratch::Auto => None,
+        };
+        let template = base.as_ref().map(|(name, _)| name.as_str());
+        let sandbox = Sandbox::create(&admin, &shown, extensions, bounds, template).await?;
         let guard = Guard::start(&admin, &sandbox.db, bounds).await;
         let result = guard
-            .within(bounds, replay_on(&sandbox.url, cat, is_new, vars, dir))
+            .within(
+                bounds,
+                replay_on(&sandbox.url, cat, is_new, vars, dir, base.is_some()),
+            )
             .await;
         let tripped = guard.stop().await;
         sandbox.drop().await;
@@ -118,6 +129,9 @@ pub fn run(
                 findings.push(bound_finding(cat, is_new, dir, why));
             }
         }
+        replay.base = base
+            .as_ref()
+            .map(|(_, built)| if *built { "built" } else { "reused" });
         replay.server = shown.clone();
         Ok((replay, findings))
     })
@@ -239,11 +253,14 @@ async fn create_extensions(
 }
 
 impl Sandbox {
+    /// A fresh database (a clone of `template`, a base of [`base`], when given) and,
+    /// where the URL's role allows, a role of its own.
     async fn create(
         admin_url: &str,
         shown: &str,
         extensions: &[String],
         bounds: &Bounds,
+        template: Option<&str>,
     ) -> Result<Sandbox, Error> {
         let admin = connect(admin_url).await?;
         let failed = |what: &str, e: tokio_postgres::Error| {
@@ -291,9 +308,12 @@ impl Sandbox {
             .as_ref()
             .map(|r| format!(" OWNER {r}"))
             .unwrap_or_default();
+        let from = template
+            .map(|t| format!(" TEMPLATE {}", quote_ident(t)))
+            .unwrap_or_default();
         if let Err(e) = sandbox
             .admin
-            .batch_execute(&format!("CREATE DATABASE {name}{owner}"))
+            .batch_execute(&format!("CREATE DATABASE {name}{owner}{from}"))
             .await
         {
             let err = failed("create the scratch database", e);
@@ -311,7 +331,12 @@ impl Sandbox {
         bounds
             .set_on(&sandbox.admin, &format!("DATABASE {}", quote_ident(&name)))
             .await;
-        if let Err(e) = create_extensions(&info.with_database(&name), extensions, &failed).await {
+        let prepared = match (template, &sandbox.role) {
+            // A base has its extensions; its objects go to this run's role.
+            (Some(_), Some(role)) => base::adopt_clone(admin_url, &name, role).await,
+            _ => create_extensions(&info.with_database(&name), extensions, &failed).await,
+        };
+        if let Err(e) = prepared {
             sandbox.drop().await;
             return Err(e);
         }
@@ -681,17 +706,45 @@ async fn run_migration(
     Ok(Ok(()))
 }
 
+/// The base to clone for this run (built when missing), when the server allows one.
+async fn reusable_base(
+    admin_url: &str,
+    shown: &str,
+    cat: &Catalog,
+    is_new: &dyn Fn(&Migration) -> bool,
+    opts: &ReplayOptions<'_>,
+) -> Result<Option<(String, bool)>, Error> {
+    let admin = connect(admin_url).await?;
+    if !base::usable(&admin).await {
+        return Ok(None);
+    }
+    let version = admin
+        .query_one("SHOW server_version_num", &[])
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, String>(0).ok())
+        .unwrap_or_default();
+    let major = version.get(..version.len().saturating_sub(4)).unwrap_or("");
+    let Some(key) = base::key(cat, is_new, opts.vars, opts.extensions, major) else {
+        return Ok(None);
+    };
+    base::prepare(admin_url, &admin, shown, &key, cat, is_new, opts).await
+}
+
+/// Replays on the sandbox: the shipped migrations unobserved (unless `from_base`: the
+/// sandbox is a clone of their state), then the new ones observed.
 async fn replay_on(
     url: &str,
     cat: &Catalog,
     is_new: &dyn Fn(&Migration) -> bool,
     vars: &BTreeMap<String, String>,
     dir: &str,
+    from_base: bool,
 ) -> Result<(Replay, Vec<Finding>), Error> {
     let c = connect(url).await?;
     let mut replay = Replay::default();
     let mut steps = Vec::new();
-    for m in cat.migrations.iter().filter(|m| !is_new(m)) {
+    for m in cat.migrations.iter().filter(|m| !is_new(m) && !from_base) {
         if let Err(f) = run_migration(&c, m, vars, dir, None, &mut steps).await? {
             return Ok((replay, vec![f]));
         }

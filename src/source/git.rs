@@ -293,6 +293,24 @@ pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
     let entries = ls_tree(&top, &commit, &rel)?;
     let oids: Vec<&str> = entries.iter().map(|(o, ..)| o.as_str()).collect();
     let blobs = cat_blobs(&top, &oids)?;
+    let base_paths = || entries.iter().map(|(_, p, _)| p.clone()).collect();
+    // Where the branch forked; usually the base commit itself (the base has not
+    // moved since), whose tree was just listed.
+    let merge_base_paths = run(
+        git(&top).args(["merge-base", &commit, "HEAD"]),
+        "find the merge base",
+    )
+    .ok()
+    .map(trimmed)
+    .and_then(|mb| {
+        if mb == commit {
+            Some(base_paths())
+        } else {
+            ls_tree(&top, &mb, &rel)
+                .ok()
+                .map(|entries| entries.into_iter().map(|(_, p, _)| p).collect())
+        }
+    });
     let files = entries
         .into_iter()
         .zip(blobs)
@@ -302,14 +320,6 @@ pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
             name_not_utf8,
         })
         .collect();
-    let merge_base_paths = run(
-        git(&top).args(["merge-base", &commit, "HEAD"]),
-        "find the merge base",
-    )
-    .ok()
-    .map(trimmed)
-    .and_then(|mb| ls_tree(&top, &mb, &rel).ok())
-    .map(|entries| entries.into_iter().map(|(_, p, _)| p).collect());
     Ok(BaseTree {
         files,
         merge_base_paths,

@@ -22,22 +22,37 @@ fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<'_> 
     }
 }
 
+/// The static verdict, and — with `--scratch` — the replay running beside it (it waits
+/// on the server while the rules run on this machine), merged into one report.
+fn judge(
+    settings: &Settings,
+    head: &catalog::Catalog,
+    is_new: &(dyn Fn(&Migration) -> bool + Sync),
+    evaluate: impl FnOnce() -> Report,
+) -> Result<Report, Error> {
+    let Some(scratch) = &settings.scratch else {
+        return Ok(evaluate());
+    };
+    std::thread::scope(|s| {
+        let replay =
+            s.spawn(|| sqlgate_pg::replay::run(scratch, head, is_new, &replay_options(settings)));
+        let mut report = evaluate();
+        let (observed, found) = replay
+            .join()
+            .map_err(|_| Error::Io("the scratch replay stopped unexpectedly".into()))??;
+        check::merge_replay(&mut report, observed, found, &app::check_options(settings));
+        Ok(report)
+    })
+}
+
 /// Runs the check on the configured directory; `all` judges every migration.
 pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
     let (files, head) = app::read_catalog(settings)?;
     let opts = app::check_options(settings);
     let Some(reference) = &settings.base else {
-        let mut report = check::evaluate(&head, &files, None, &opts, all);
-        if let Some(scratch) = &settings.scratch {
-            let (observed, found) = sqlgate_pg::replay::run(
-                scratch,
-                &head,
-                &|_: &Migration| true,
-                &replay_options(settings),
-            )?;
-            check::merge_replay(&mut report, observed, found, &opts);
-        }
-        return Ok(report);
+        return judge(settings, &head, &|_: &Migration| true, || {
+            check::evaluate(&head, &files, None, &opts, all)
+        });
     };
     let tree = source::git::load_base(&settings.dir, reference)?;
     // One way of reading both trees: a file the pull request adds must not change how
@@ -64,15 +79,11 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
         catalog: &base_catalog,
         merge_base_paths: tree.merge_base_paths.as_ref(),
     };
-    let mut report = check::evaluate(&head, &files, Some(&base), &opts, all);
-    if let Some(scratch) = &settings.scratch {
-        let shipped = check::shipped_paths(&files, &tree.files);
-        let is_new = |m: &Migration| !shipped.contains(&m.up.path);
-        let (observed, found) =
-            sqlgate_pg::replay::run(scratch, &head, &is_new, &replay_options(settings))?;
-        check::merge_replay(&mut report, observed, found, &opts);
-    }
-    Ok(report)
+    let shipped = check::shipped_paths(&files, &tree.files);
+    let is_new = |m: &Migration| !shipped.contains(&m.up.path);
+    judge(settings, &head, &is_new, || {
+        check::evaluate(&head, &files, Some(&base), &opts, all)
+    })
 }
 
 /// `sqlgate check`: prints (or writes) the report; exit 1 when it fails.

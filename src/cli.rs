@@ -91,6 +91,8 @@ enum Command {
     /// Language server for editors (stdio): diagnostics for the migration directory's
     /// .sql files as you type, judged against the other migrations
     Lsp,
+    /// Table sizes for the size-dependent rules (`check --stats`)
+    Stats(StatsArgs),
     /// GitHub Actions entry point: check a pull request, or apply after the merge
     Ci(CiArgs),
 }
@@ -178,6 +180,10 @@ struct GateArgs {
         hide_env_values = true
     )]
     scratch: Option<String>,
+    /// A size snapshot (`sqlgate stats export`): lock, rewrite and scan findings on
+    /// small tables become info, and every one names its table's size
+    #[arg(long, env = "SQLGATE_STATS", value_name = "FILE")]
+    stats: Option<PathBuf>,
 }
 
 impl GateArgs {
@@ -185,6 +191,7 @@ impl GateArgs {
         o.fail_on = self.fail_on;
         o.require_down = self.require_down;
         o.scratch = self.scratch.clone();
+        o.stats = self.stats.clone();
     }
 }
 
@@ -366,6 +373,29 @@ struct DbOnlyArgs {
     dir: DirArgs,
     #[command(flatten)]
     db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    #[command(subcommand)]
+    action: StatsAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsAction {
+    /// Write a size snapshot of a database (run it against production or a replica,
+    /// with a read-only role): table names, row estimates, sizes and write rates —
+    /// never a row's values, a role or a connection detail
+    Export(StatsExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct StatsExportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Write the snapshot here instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -704,6 +734,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Ci(args) => ci(config, args),
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
         Command::Lsp => commands::lsp::run(config),
+        Command::Stats(args) => match args.action {
+            StatsAction::Export(e) => commands::stats::export(e.db.url()?, e.output.as_deref()),
+        },
     }
 }
 

@@ -23,5 +23,6 @@ mod preview;
 mod replay;
 mod sandbox;
 mod seeds;
+mod sizes;
 mod trusted_apply;
 mod untrusted;

@@ -45,8 +45,41 @@ fn judge(
     })
 }
 
-/// Runs the check on the configured directory; `all` judges every migration.
+/// Runs the check on the configured directory; `all` judges every migration. With a
+/// size snapshot, the size-dependent findings are judged with their tables' sizes.
 pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
+    let mut report = judged(settings, all)?;
+    if let Some(path) = &settings.stats {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read the size snapshot {}: {e}",
+                path.display()
+            ))
+        })?;
+        let snap = sqlgate_core::sizes::parse(&text)
+            .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        if let Some(age) = chrono::DateTime::parse_from_rfc3339(&snap.exported_at)
+            .ok()
+            .map(|t| chrono::Utc::now().signed_duration_since(t))
+            .filter(|age| age.num_days() > 30)
+        {
+            app::eprint(&format!(
+                "sqlgate: warning: the size snapshot {} is {} days old: export it again (`sqlgate stats export`)\n",
+                path.display(),
+                age.num_days()
+            ));
+        }
+        sqlgate_core::sizes::apply(
+            &mut report.findings,
+            &snap,
+            &sqlgate_core::sizes::Thresholds::default(),
+        );
+        report.sort();
+    }
+    Ok(report)
+}
+
+fn judged(settings: &Settings, all: bool) -> Result<Report, Error> {
     let (files, head) = app::read_catalog(settings)?;
     let opts = app::check_options(settings);
     let Some(reference) = &settings.base else {

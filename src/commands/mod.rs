@@ -14,6 +14,7 @@ pub mod preview;
 pub mod repair;
 pub mod reset;
 pub mod rollback;
+pub mod stats;
 pub mod status;
 pub mod validate;
 pub mod verify;

@@ -132,6 +132,8 @@ struct FileConfig {
     protected_environments: Option<Vec<String>>,
     scratch: Option<String>,
     scratch_extensions: Option<Vec<Spanned<String>>>,
+    /// A size snapshot (`sqlgate stats export`), relative to the file's folder.
+    stats: Option<String>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
     #[serde(default)]
@@ -177,6 +179,8 @@ pub struct Overrides {
     pub scratch: Option<String>,
     /// `preview up --template` / `SQLGATE_PREVIEW_TEMPLATE`.
     pub preview_template: Option<String>,
+    /// `--stats FILE` / `SQLGATE_STATS`.
+    pub stats: Option<PathBuf>,
 }
 
 /// The effective settings of a run.
@@ -226,6 +230,8 @@ pub struct Settings {
     pub sandbox: sqlgate_pg::guard::Bounds,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
+    /// A size snapshot for the size-dependent rules (`--stats`, `stats`).
+    pub stats: Option<PathBuf>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -437,6 +443,15 @@ impl Settings {
             sandbox: r.sandbox(&fc.sandbox)?,
             vars: r.vars(&fc.vars, &cli.vars)?,
             rules: r.rules(&fc.rules)?,
+            stats: cli.stats.clone().or_else(|| {
+                // Relative to the configuration file's folder, like `dir`.
+                let f = fc.stats.as_ref()?;
+                let base = path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .filter(|p| !p.as_os_str().is_empty());
+                Some(base.map_or_else(|| PathBuf::from(f), |b| b.join(f)))
+            }),
         })
     }
 }

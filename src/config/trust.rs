@@ -23,6 +23,7 @@ impl Settings {
             self.targets_control_env = None;
             self.targets_url_env_allow.clear();
             self.sandbox = sqlgate_pg::guard::Bounds::default();
+            self.stats = None;
             return warnings;
         };
         let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
@@ -107,6 +108,7 @@ impl Settings {
             )
         };
         keep("sandbox", &mut self.sandbox, base.sandbox, bounds, w);
+        keep("stats", &mut self.stats, base.stats, |v| dbg(v), w);
         warnings
     }
 }

@@ -566,6 +566,7 @@ pub static {name}: Rule = Rule {{
     good: "-- the corrected SQL (run as a test: it must not fire)",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 }};
 {check}"#
     );

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod preview;
 pub mod report;
 pub mod rules;
+pub mod sizes;
 pub mod sql;
 
 pub use error::{Error, Invalid};

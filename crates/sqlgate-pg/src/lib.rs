@@ -18,6 +18,7 @@ pub mod preview;
 pub mod quote;
 pub mod replay;
 pub mod scratch;
+pub mod stats;
 mod tls;
 mod verify;
 

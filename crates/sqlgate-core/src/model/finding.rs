@@ -103,6 +103,10 @@ pub struct Finding {
     /// rewrote nothing: downgraded to info). Absent without a replay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplayVerdict>,
+    /// With a size snapshot (`check --stats`): the table the statement locks,
+    /// rewrites or scans, its size and an estimate of how long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<crate::sizes::TableSize>,
 }
 
 /// See [`Finding::replay`].
@@ -129,6 +133,7 @@ impl Finding {
             statement: None,
             diff: None,
             replay: None,
+            table: None,
         }
     }
 

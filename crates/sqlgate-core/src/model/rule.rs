@@ -30,6 +30,10 @@ pub struct Rule {
     /// What the finding claims about the statement, for the scratch replay to
     /// confirm or disprove.
     pub claim: Claim,
+    /// How bad it is depends on the table's size (a lock, a rewrite or a scan of an
+    /// existing table): with a size snapshot (`check --stats`) a small table makes it
+    /// info and the message gives the table's size.
+    pub sized: bool,
 }
 
 /// What `apply` does with a migration a rule fires on.

@@ -16,4 +16,5 @@ file:    003 checksum 91c0…",
     good: "history and file agree",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

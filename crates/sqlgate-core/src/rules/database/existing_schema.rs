@@ -15,4 +15,5 @@ pub static EXISTING_SCHEMA: Rule = Rule {
     good: "$ sqlgate adopt\nadopted 12 migration(s) from dbmate (public.schema_migrations)",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

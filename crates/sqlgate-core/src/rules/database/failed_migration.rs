@@ -15,4 +15,5 @@ pub static FAILED_MIGRATION: Rule = Rule {
     good: "history: 007_index_orders applied",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

@@ -17,4 +17,5 @@ files:   (no 004)",
 files:   004_add_orders.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

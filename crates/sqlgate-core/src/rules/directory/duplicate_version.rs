@@ -19,6 +19,7 @@ pub static DUPLICATE_VERSION: Rule = Rule {
     good: "migrations/004_add_avatar.sql\nmigrations/005_add_teams.sql",
     apply: Apply::Allowable,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {

@@ -18,6 +18,7 @@ pub static EMPTY_MIGRATION: Rule = Rule {
     good: "-- Migration: 006_add_index\nCREATE INDEX CONCURRENTLY …;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {

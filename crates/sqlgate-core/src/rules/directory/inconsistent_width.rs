@@ -18,6 +18,7 @@ pub static INCONSISTENT_WIDTH: Rule = Rule {
     good: "009_a.sql\n010_b.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {

@@ -15,4 +15,5 @@ pub static INVALID_NAME: Rule = Rule {
     good: "migrations/003_add_users.sql",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };

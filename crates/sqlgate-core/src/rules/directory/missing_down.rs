@@ -18,6 +18,7 @@ pub static MISSING_DOWN: Rule = Rule {
     good: "005_add_avatar.up.sql\n005_add_avatar.down.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {

@@ -15,4 +15,5 @@ pub static MIXED_LAYOUT: Rule = Rule {
     good: "001_a.up.sql\n001_a.down.sql\n002_b.up.sql\n002_b.down.sql",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };

@@ -18,6 +18,7 @@ pub static NOT_UTF8: Rule = Rule {
     good: "INSERT INTO cities VALUES ('München'); -- saved as UTF-8",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 /// Files whose text is not UTF-8 (names that are not are a catalog problem).

@@ -15,4 +15,5 @@ pub static ORPHAN_DOWN: Rule = Rule {
     good: "003_add_index.up.sql\n003_add_index.down.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

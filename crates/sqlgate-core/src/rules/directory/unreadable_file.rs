@@ -15,4 +15,5 @@ pub static UNREADABLE_FILE: Rule = Rule {
     good: "001_a.sql (a regular file)",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };

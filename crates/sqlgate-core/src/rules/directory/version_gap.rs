@@ -19,6 +19,7 @@ pub static VERSION_GAP: Rule = Rule {
     good: "001_users.sql\n002_teams.sql\n003_tasks.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cat: &Catalog, ctx: &DirectoryContext, out: &mut Vec<Finding>) {

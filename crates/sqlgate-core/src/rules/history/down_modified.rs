@@ -18,6 +18,7 @@ pub static DOWN_MODIFIED: Rule = Rule {
     good: "-- DOWN\nDROP TABLE orders;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {

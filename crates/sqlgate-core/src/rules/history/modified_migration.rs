@@ -17,6 +17,7 @@ pub static MODIFIED_MIGRATION: Rule = Rule {
     good: "003_orders.sql unchanged\n009_widen_order_total.sql: ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {

@@ -17,6 +17,7 @@ pub static OUT_OF_ORDER: Rule = Rule {
     good: "base: 20240301000000_b.sql\nnew:  20240302000000_a.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {

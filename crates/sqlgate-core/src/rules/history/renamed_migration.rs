@@ -17,6 +17,7 @@ pub static RENAMED_MIGRATION: Rule = Rule {
     good: "head: 003_orders.sql",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(m: &Matching, how: &Compare, out: &mut Vec<Finding>) {

@@ -15,4 +15,5 @@ pub static REPLAY_ERROR: Rule = Rule {
     good: "ALTER TABLE users ADD COLUMN x int;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

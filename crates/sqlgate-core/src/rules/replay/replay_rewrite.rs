@@ -15,4 +15,5 @@ pub static REPLAY_REWRITE: Rule = Rule {
     good: "CREATE TABLE events_scratch (LIKE events) ... -- or leave the table as it is",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };

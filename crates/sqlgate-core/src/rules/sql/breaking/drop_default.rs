@@ -15,6 +15,7 @@ pub static DROP_DEFAULT: Rule = Rule {
     good: "-- sqlgate:ignore drop-default -- every deployed version sets plan\nALTER TABLE users ALTER COLUMN plan DROP DEFAULT;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

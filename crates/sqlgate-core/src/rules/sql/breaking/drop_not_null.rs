@@ -15,6 +15,7 @@ pub static DROP_NOT_NULL: Rule = Rule {
     good: "-- sqlgate:ignore drop-not-null -- every deployed version handles users without email\nALTER TABLE users ALTER COLUMN email DROP NOT NULL;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

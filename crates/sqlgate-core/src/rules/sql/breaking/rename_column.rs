@@ -15,6 +15,7 @@ pub static RENAME_COLUMN: Rule = Rule {
     good: "ALTER TABLE users ADD COLUMN full_name text;  -- then dual-write, backfill, switch, drop",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static RENAME_ENUM_VALUE: Rule = Rule {
     good: "ALTER TYPE order_status ADD VALUE 'cancelled';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static RENAME_SCHEMA: Rule = Rule {
     good: "CREATE SCHEMA payments;  -- then move objects one at a time",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static DELETE_WITHOUT_WHERE: Rule = Rule {
     good: "DELETE FROM audit_log WHERE created_at < now() - interval '1 year';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

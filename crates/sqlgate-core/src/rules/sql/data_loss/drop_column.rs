@@ -15,6 +15,7 @@ pub static DROP_COLUMN: Rule = Rule {
     good: "-- sqlgate:ignore drop-column -- unused since release 2026.10\nALTER TABLE users DROP COLUMN nickname;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static DROP_DATABASE: Rule = Rule {
     good: "-- (no statement: done by an operator)",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

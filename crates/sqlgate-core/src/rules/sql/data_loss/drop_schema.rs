@@ -15,6 +15,7 @@ pub static DROP_SCHEMA: Rule = Rule {
     good: "DROP VIEW reporting.daily_totals;  -- each object on purpose",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

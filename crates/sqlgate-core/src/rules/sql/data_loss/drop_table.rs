@@ -15,6 +15,7 @@ pub static DROP_TABLE: Rule = Rule {
     good: "-- sqlgate:ignore drop-table -- unused since v42, archived to s3://…\nDROP TABLE legacy_orders;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

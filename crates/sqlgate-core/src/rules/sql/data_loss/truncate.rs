@@ -15,6 +15,7 @@ pub static TRUNCATE: Rule = Rule {
     good: "DELETE FROM sessions WHERE expires_at < now() - interval '30 days';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static UPDATE_WITHOUT_WHERE: Rule = Rule {
     good: "UPDATE users SET locale = 'en' WHERE id BETWEEN 1 AND 10000 AND locale IS NULL;  -- repeated per batch",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ADD_CHECK_VALIDATING: Rule = Rule {
     good: "ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total >= 0) NOT VALID;\n-- next migration:\nALTER TABLE orders VALIDATE CONSTRAINT total_positive;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ADD_COLUMN_GENERATED_STORED: Rule = Rule {
     good: "CREATE INDEX CONCURRENTLY users_email_lower_idx ON users (lower(email));  -- query the expression instead",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

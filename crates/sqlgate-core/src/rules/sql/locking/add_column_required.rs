@@ -15,6 +15,7 @@ pub static ADD_COLUMN_REQUIRED: Rule = Rule {
     good: "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ADD_COLUMN_SERIAL: Rule = Rule {
     good: "ALTER TABLE events ADD COLUMN seq bigint;\nCREATE SEQUENCE events_seq_seq OWNED BY events.seq;\nALTER TABLE events ALTER COLUMN seq SET DEFAULT nextval('events_seq_seq');\n-- backfill in batches",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

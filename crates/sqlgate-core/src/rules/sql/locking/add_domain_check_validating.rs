@@ -15,6 +15,7 @@ pub static ADD_DOMAIN_CHECK_VALIDATING: Rule = Rule {
     good: "ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%') NOT VALID;\n-- next migration:\nALTER DOMAIN email VALIDATE CONSTRAINT email_has_at;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ADD_EXCLUSION_CONSTRAINT: Rule = Rule {
     good: "SET lock_timeout = '5s';\n-- sqlgate:ignore add-exclusion-constraint -- maintenance window, bookings is small\nALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ADD_UNIQUE_CONSTRAINT: Rule = Rule {
     good: "-- sqlgate:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n-- next migration:\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

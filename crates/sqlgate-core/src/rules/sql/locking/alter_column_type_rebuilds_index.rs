@@ -15,6 +15,7 @@ pub static ALTER_COLUMN_TYPE_REBUILDS_INDEX: Rule = Rule {
     good: "DROP INDEX CONCURRENTLY posts_keyword_lower;\nALTER TABLE posts ALTER COLUMN keyword TYPE text;\nCREATE INDEX CONCURRENTLY posts_keyword_lower ON posts (lower(keyword));",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ALTER_COLUMN_TYPE_RECHECKS: Rule = Rule {
     good: "ALTER TABLE users DROP CONSTRAINT users_email_check;\nALTER TABLE users ALTER COLUMN email TYPE text;\nALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email LIKE '%@%') NOT VALID;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static ALTER_ENUM_ADD_VALUE_IN_TRANSACTION: Rule = Rule {
     good: "-- sqlgate:no-transaction\nALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

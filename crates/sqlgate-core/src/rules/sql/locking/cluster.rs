@@ -15,6 +15,7 @@ pub static CLUSTER: Rule = Rule {
     good: "-- pg_repack --table orders --order-by created_at",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static CREATE_INDEX_NON_CONCURRENTLY: Rule = Rule {
     good: "-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_id_idx ON orders (user_id);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

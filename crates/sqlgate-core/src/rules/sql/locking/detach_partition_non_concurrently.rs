@@ -15,6 +15,7 @@ pub static DETACH_PARTITION_NON_CONCURRENTLY: Rule = Rule {
     good: "-- sqlgate:no-transaction\nALTER TABLE measurements DETACH PARTITION measurements_2023 CONCURRENTLY;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

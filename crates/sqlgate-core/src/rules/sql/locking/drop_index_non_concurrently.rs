@@ -15,6 +15,7 @@ pub static DROP_INDEX_NON_CONCURRENTLY: Rule = Rule {
     good: "-- sqlgate:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static LOCK_TABLE: Rule = Rule {
     good: "SET lock_timeout = '5s';\n-- only the statement that needs it",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

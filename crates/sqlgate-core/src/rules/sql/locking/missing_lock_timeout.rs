@@ -15,6 +15,7 @@ pub static MISSING_LOCK_TIMEOUT: Rule = Rule {
     good: "SET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN bio text;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static REFRESH_MATVIEW_NON_CONCURRENTLY: Rule = Rule {
     good: "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

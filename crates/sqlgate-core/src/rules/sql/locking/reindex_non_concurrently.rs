@@ -16,6 +16,7 @@ pub static REINDEX_NON_CONCURRENTLY: Rule = Rule {
     good: "-- sqlgate:no-transaction\nREINDEX INDEX CONCURRENTLY orders_user_id_idx;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static REWRITE_TABLE: Rule = Rule {
     good: "SET lock_timeout = '5s';\n-- sqlgate:ignore rewrite-table -- maintenance window, events is small\nALTER TABLE events SET LOGGED;",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static STATEMENTS_AFTER_ACCESS_EXCLUSIVE: Rule = Rule {
     good: "-- 010\nUPDATE accounts SET plan = 'free' WHERE …;\n-- 011\nALTER TABLE users ADD COLUMN plan text;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static VACUUM_FULL: Rule = Rule {
     good: "-- sqlgate:no-transaction\nVACUUM (ANALYZE) orders;",
     apply: Apply::Runs,
     claim: Claim::Rewrite,
+    sized: true,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

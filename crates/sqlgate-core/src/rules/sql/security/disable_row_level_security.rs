@@ -15,6 +15,7 @@ pub static DISABLE_ROW_LEVEL_SECURITY: Rule = Rule {
     good: "ALTER POLICY documents_tenant ON documents USING (tenant_id = current_setting('app.tenant')::bigint);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

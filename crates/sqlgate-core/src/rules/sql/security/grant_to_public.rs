@@ -15,6 +15,7 @@ pub static GRANT_TO_PUBLIC: Rule = Rule {
     good: "GRANT SELECT ON customers TO reporting;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

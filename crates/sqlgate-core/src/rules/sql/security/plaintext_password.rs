@@ -15,6 +15,7 @@ pub static PLAINTEXT_PASSWORD: Rule = Rule {
     good: "CREATE ROLE app LOGIN PASSWORD :'app_password';",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

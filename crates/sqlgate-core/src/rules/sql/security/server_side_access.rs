@@ -15,6 +15,7 @@ pub static SERVER_SIDE_ACCESS: Rule = Rule {
     good: "COPY staging_import FROM STDIN;  -- data sent by the client, not read on the server",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 /// Functions that reach the server's files or processes, or other servers.

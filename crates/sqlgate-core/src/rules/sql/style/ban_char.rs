@@ -15,6 +15,7 @@ pub static BAN_CHAR: Rule = Rule {
     good: "CREATE TABLE t (country text CHECK (length(country) = 2));",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

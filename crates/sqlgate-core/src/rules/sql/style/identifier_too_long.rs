@@ -15,6 +15,7 @@ pub static IDENTIFIER_TOO_LONG: Rule = Rule {
     good: "CREATE INDEX customer_orders_customer_created_status_idx ON customer_orders (customer_id, created_at, status DESC);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 /// `identifier-too-long`: the parser truncates long names itself, so the tokens of

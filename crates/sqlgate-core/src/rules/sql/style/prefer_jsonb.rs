@@ -15,6 +15,7 @@ pub static PREFER_JSONB: Rule = Rule {
     good: "CREATE TABLE t (payload jsonb);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static PREFER_TEXT: Rule = Rule {
     good: "CREATE TABLE t (name text CHECK (length(name) <= 100));",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

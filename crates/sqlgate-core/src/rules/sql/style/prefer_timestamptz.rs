@@ -15,6 +15,7 @@ pub static PREFER_TIMESTAMPTZ: Rule = Rule {
     good: "CREATE TABLE t (created_at timestamptz);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

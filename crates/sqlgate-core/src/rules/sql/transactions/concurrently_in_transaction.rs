@@ -15,6 +15,7 @@ pub static CONCURRENTLY_IN_TRANSACTION: Rule = Rule {
     good: "ALTER TABLE users ADD COLUMN verified boolean;\n-- next migration:\n-- sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

@@ -15,6 +15,7 @@ pub static DUPLICATE_COLUMN: Rule = Rule {
     good: "UPDATE accounts SET plan = 'pro' WHERE id = 1;",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 /// `duplicate-column`: names assigned or declared twice in one statement.

@@ -15,6 +15,7 @@ pub static MIXED_NO_TRANSACTION: Rule = Rule {
     good: "-- 010: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (a);\n-- 011: sqlgate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS b_idx ON t (b);",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 /// In a no-transaction file: records what a rerun would stop at if a later statement

@@ -15,6 +15,7 @@ pub static NON_TRANSACTIONAL_STATEMENT: Rule = Rule {
     good: "UPDATE orders SET archived = true WHERE created_at < '2020-01-01';\n-- next migration:\n-- sqlgate:no-transaction\nVACUUM ANALYZE orders;",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

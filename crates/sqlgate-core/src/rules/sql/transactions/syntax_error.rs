@@ -16,6 +16,7 @@ pub static SYNTAX_ERROR: Rule = Rule {
     good: "CREATE TABLE users (id bigint);",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub static TRANSACTION_CONTROL: Rule = Rule {
     good: "CREATE TABLE products (id bigint);",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {

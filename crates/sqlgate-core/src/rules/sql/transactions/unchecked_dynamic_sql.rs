@@ -15,6 +15,7 @@ pub static UNCHECKED_DYNAMIC_SQL: Rule = Rule {
     good: "ALTER TABLE orders ADD COLUMN x int NOT NULL DEFAULT 0;",
     apply: Apply::Runs,
     claim: Claim::NotChecked,
+    sized: false,
 };
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub static UNDEFINED_PLACEHOLDER: Rule = Rule {
     good: "CREATE TABLE {{ .Schema }}.users (id bigint);  -- with [vars] \".Schema\" = \"auth\"",
     apply: Apply::Blocks,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 #[cfg(test)]

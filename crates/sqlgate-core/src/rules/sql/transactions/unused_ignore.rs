@@ -15,6 +15,7 @@ pub static UNUSED_IGNORE: Rule = Rule {
     good: "ALTER TABLE users ADD COLUMN bio text;",
     apply: Apply::Runs,
     claim: Claim::Nothing,
+    sized: false,
 };
 
 #[cfg(test)]

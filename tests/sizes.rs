@@ -1,0 +1,171 @@
+//! Size-aware verdicts: `sqlgate stats export` against a real PostgreSQL, and
+//! `check --stats` with the snapshot.
+
+use crate::support::pg::*;
+use crate::support::*;
+use serde_json::Value;
+
+#[test]
+fn verdicts_follow_the_tables_sizes() {
+    let url = fresh_db();
+    query(
+        &url,
+        "CREATE TABLE big AS SELECT g AS id, g % 100 AS a, (g % 7)::text AS note FROM generate_series(1, 2000000) g;
+         CREATE TABLE small (id int PRIMARY KEY, a int, note text);
+         INSERT INTO small SELECT g, g, 'planted-secret-7f3a' FROM generate_series(1, 500) g;
+         CREATE TABLE parent (id int PRIMARY KEY);
+         ANALYZE big; ANALYZE small;",
+    );
+    let t = tempfile::tempdir().unwrap();
+    let snap = t.path().join("sizes.json");
+    let r = sg(
+        t.path(),
+        &[
+            "stats",
+            "export",
+            "--database-url",
+            &url,
+            "--output",
+            snap.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(!text.contains("planted-secret"), "no row values: {text}");
+    assert!(
+        !text.contains("sqlgate:") && !text.contains("127.0.0.1"),
+        "no connection details"
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let big = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "big")
+        .expect("big is in the snapshot")
+        .clone();
+    assert!(big["rows"].as_i64().unwrap() > 1_500_000, "{big}");
+    assert!(big["total_bytes"].as_i64().unwrap() > 50 << 20, "{big}");
+
+    let each = |table: &str| {
+        format!(
+            "CREATE INDEX {table}_a ON {table} (a);\n\
+             ALTER TABLE {table} ALTER COLUMN note SET NOT NULL;\n\
+             ALTER TABLE {table} ALTER COLUMN a TYPE bigint;\n\
+             ALTER TABLE {table} ADD COLUMN r float8 DEFAULT random();\n\
+             ALTER TABLE {table} ADD CONSTRAINT {table}_p FOREIGN KEY (id) REFERENCES parent (id);\n"
+        )
+    };
+    write(t.path().join("migrations/001_small.sql"), each("small"));
+    let json = |args: &[&str]| {
+        let mut all = vec!["check", "--all", "--format", "json"];
+        all.extend_from_slice(args);
+        let r = sg(t.path(), &all);
+        (
+            r.code,
+            serde_json::from_str::<Value>(&r.stdout).unwrap_or(Value::Null),
+            r.stderr,
+        )
+    };
+    // Without sizes: errors. With them: the small table's findings are info.
+    let (code, plain, _) = json(&[]);
+    assert_eq!(code, 1, "{plain}");
+    let (code, sized, err) = json(&["--stats", snap.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "small tables pass with the default fail-on: {sized} {err}"
+    );
+    let rules = [
+        "create-index-non-concurrently",
+        "set-not-null",
+        "alter-column-type",
+        "add-column-volatile-default",
+        "add-foreign-key-validating",
+    ];
+    for rule in rules {
+        let f = sized["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule}: {sized}"));
+        assert_eq!(f["severity"], "info", "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains("small table small"),
+            "{f}"
+        );
+        assert_eq!(f["table"]["name"], "public.small", "{f}");
+    }
+
+    // The big table stays an error, with its size in text, JSON and markdown.
+    write(t.path().join("migrations/002_big.sql"), each("big"));
+    let (code, sized, _) = json(&["--stats", snap.to_str().unwrap()]);
+    assert_eq!(code, 1, "{sized}");
+    for rule in rules {
+        let f = sized["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule && f["file"].as_str().unwrap().ends_with("002_big.sql"))
+            .unwrap_or_else(|| panic!("{rule}: {sized}"));
+        assert_eq!(f["severity"], "error", "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains("big (~2.0 M rows"),
+            "{f}"
+        );
+        assert!(f["table"]["bytes"].as_i64().unwrap() > 50 << 20, "{f}");
+        assert!(f["table"]["estimate"].as_str().is_some(), "{f}");
+    }
+    let text = sg(
+        t.path(),
+        &["check", "--all", "--stats", snap.to_str().unwrap()],
+    );
+    assert!(text.stdout.contains("big (~2.0 M rows"), "{}", text.stdout);
+    let md = sg(
+        t.path(),
+        &[
+            "check",
+            "--all",
+            "--format",
+            "markdown",
+            "--stats",
+            snap.to_str().unwrap(),
+        ],
+    );
+    assert!(md.stdout.contains("~2.0 M rows"), "{}", md.stdout);
+
+    // A table the snapshot does not have keeps its verdict and says so.
+    write(
+        t.path().join("migrations/003_other.sql"),
+        "CREATE INDEX other_a ON other (a);\n",
+    );
+    let (_, sized, _) = json(&["--stats", snap.to_str().unwrap()]);
+    let other = sized["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with("003_other.sql"))
+        .expect("other's finding")
+        .clone();
+    assert_eq!(other["severity"], "error", "{other}");
+    assert!(
+        other["message"]
+            .as_str()
+            .unwrap()
+            .contains("not in the size snapshot"),
+        "{other}"
+    );
+
+    // The configuration key works like the flag.
+    std::fs::remove_file(t.path().join("migrations/002_big.sql")).unwrap();
+    std::fs::remove_file(t.path().join("migrations/003_other.sql")).unwrap();
+    write(t.path().join("sqlgate.toml"), "stats = \"sizes.json\"\n");
+    let (code, v, _) = json(&[]);
+    assert_eq!(code, 0, "{v}");
+
+    // A corrupt snapshot is a usage error.
+    std::fs::write(&snap, "{\"format\": 1, \"tables\": [").unwrap();
+    let r = sg(t.path(), &["check", "--all"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("size snapshot"), "{}", r.stderr);
+}

@@ -163,6 +163,23 @@ fn verdicts_follow_the_tables_sizes() {
     let (code, v, _) = json(&[]);
     assert_eq!(code, 0, "{v}");
 
+    // `[stats]`: the file and the thresholds; with a small table under 10 rows, the
+    // 500-row table is judged as it is today.
+    write(
+        t.path().join("sqlgate.toml"),
+        "[stats]\nfile = \"sizes.json\"\nsmall_table_rows = 10\n",
+    );
+    let (code, v, _) = json(&[]);
+    assert_eq!(code, 1, "{v}");
+    write(
+        t.path().join("sqlgate.toml"),
+        "[stats]\nfile = \"sizes.json\"\nscan_mb_per_s = -1\n",
+    );
+    let r = sg(t.path(), &["check", "--all"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("stats.scan_mb_per_s"), "{}", r.stderr);
+    write(t.path().join("sqlgate.toml"), "stats = \"sizes.json\"\n");
+
     // A corrupt snapshot is a usage error.
     std::fs::write(&snap, "{\"format\": 1, \"tables\": [").unwrap();
     let r = sg(t.path(), &["check", "--all"]);

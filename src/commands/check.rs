@@ -61,7 +61,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
         if let Some(age) = chrono::DateTime::parse_from_rfc3339(&snap.exported_at)
             .ok()
             .map(|t| chrono::Utc::now().signed_duration_since(t))
-            .filter(|age| age.num_days() > 30)
+            .filter(|age| age.to_std().is_ok_and(|a| a > settings.stats_limits.1))
         {
             app::eprint(&format!(
                 "sqlgate: warning: the size snapshot {} is {} days old: export it again (`sqlgate stats export`)\n",
@@ -69,11 +69,7 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
                 age.num_days()
             ));
         }
-        sqlgate_core::sizes::apply(
-            &mut report.findings,
-            &snap,
-            &sqlgate_core::sizes::Thresholds::default(),
-        );
+        sqlgate_core::sizes::apply(&mut report.findings, &snap, &settings.stats_limits.0);
         report.sort();
     }
     Ok(report)

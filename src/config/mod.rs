@@ -132,8 +132,9 @@ struct FileConfig {
     protected_environments: Option<Vec<String>>,
     scratch: Option<String>,
     scratch_extensions: Option<Vec<Spanned<String>>>,
-    /// A size snapshot (`sqlgate stats export`), relative to the file's folder.
-    stats: Option<String>,
+    /// A size snapshot (`sqlgate stats export`), relative to the file's folder, or
+    /// `[stats]` with the file and the thresholds.
+    stats: Option<StatsFile>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
     #[serde(default)]
@@ -144,6 +145,29 @@ struct FileConfig {
     sandbox: SandboxFile,
     /// `[targets.<name>]` tables, and `query` / `control_url_env`.
     targets: Option<toml::Table>,
+}
+
+/// `stats = "FILE"`, or a `[stats]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum StatsFile {
+    Path(String),
+    Table(StatsTable),
+}
+
+/// `[stats]` in sqlgate.toml: the snapshot and what counts as small and large.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsTable {
+    file: Option<String>,
+    small_table_rows: Option<i64>,
+    small_table_size: Option<String>,
+    large_table_rows: Option<i64>,
+    large_table_size: Option<String>,
+    rewrite_mb_per_s: Option<f64>,
+    index_mb_per_s: Option<f64>,
+    scan_mb_per_s: Option<f64>,
+    max_age: Option<String>,
 }
 
 /// `[preview]` in sqlgate.toml.
@@ -232,6 +256,9 @@ pub struct Settings {
     pub rules: rules::Overrides,
     /// A size snapshot for the size-dependent rules (`--stats`, `stats`).
     pub stats: Option<PathBuf>,
+    /// What counts as small and large, the throughputs of estimates, and the age
+    /// after which a snapshot is old (`[stats]`).
+    pub stats_limits: (sqlgate_core::sizes::Thresholds, Duration),
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -445,13 +472,17 @@ impl Settings {
             rules: r.rules(&fc.rules)?,
             stats: cli.stats.clone().or_else(|| {
                 // Relative to the configuration file's folder, like `dir`.
-                let f = fc.stats.as_ref()?;
+                let f = match fc.stats.as_ref()? {
+                    StatsFile::Path(p) => p,
+                    StatsFile::Table(t) => t.file.as_ref()?,
+                };
                 let base = path
                     .as_deref()
                     .and_then(Path::parent)
                     .filter(|p| !p.as_os_str().is_empty());
                 Some(base.map_or_else(|| PathBuf::from(f), |b| b.join(f)))
             }),
+            stats_limits: r.stats_limits(&fc.stats)?,
         })
     }
 }
@@ -667,6 +698,56 @@ impl Resolver<'_> {
             vars.insert(k.to_string(), v.to_string());
         }
         Ok(vars)
+    }
+
+    /// `[stats]`: thresholds and throughputs (defaults in `sizes::Thresholds`), and the
+    /// age after which a snapshot is old (30 days).
+    fn stats_limits(
+        &self,
+        file: &Option<StatsFile>,
+    ) -> Result<(sqlgate_core::sizes::Thresholds, Duration), Error> {
+        let mut t = sqlgate_core::sizes::Thresholds::default();
+        let mut age = Duration::from_secs(30 * 86_400);
+        let Some(StatsFile::Table(s)) = file else {
+            return Ok((t, age));
+        };
+        let bad =
+            |key: &str, m: String| Error::Usage(format!("{}: `stats.{key}`: {m}", self.shown));
+        let size = |key: &str, v: &Option<String>, d: i64| match v {
+            Some(v) => parse_size(v).map(|n| n as i64).map_err(|m| bad(key, m)),
+            None => Ok(d),
+        };
+        t.small_bytes = size("small_table_size", &s.small_table_size, t.small_bytes)?;
+        t.large_bytes = size("large_table_size", &s.large_table_size, t.large_bytes)?;
+        t.small_rows = s.small_table_rows.unwrap_or(t.small_rows);
+        t.large_rows = s.large_table_rows.unwrap_or(t.large_rows);
+        for (key, v, slot) in [
+            (
+                "rewrite_mb_per_s",
+                s.rewrite_mb_per_s,
+                &mut t.rewrite_mb_per_s,
+            ),
+            ("index_mb_per_s", s.index_mb_per_s, &mut t.index_mb_per_s),
+            ("scan_mb_per_s", s.scan_mb_per_s, &mut t.scan_mb_per_s),
+        ] {
+            match v {
+                Some(v) if v.is_finite() && v > 0.0 => *slot = v,
+                Some(v) => return Err(bad(key, format!("{v} is not a positive throughput"))),
+                None => {}
+            }
+        }
+        if t.small_rows < 0 || t.large_rows < t.small_rows || t.large_bytes < t.small_bytes {
+            return Err(bad(
+                "small_table_rows",
+                "the small thresholds must be below the large ones".into(),
+            ));
+        }
+        if let Some(v) = &s.max_age {
+            age = parse_duration(v)
+                .map_err(|m| bad("max_age", m))?
+                .unwrap_or(Duration::MAX);
+        }
+        Ok((t, age))
     }
 
     /// `[rules]`: known ids, each a severity or `off`.

@@ -109,6 +109,13 @@ impl Settings {
         };
         keep("sandbox", &mut self.sandbox, base.sandbox, bounds, w);
         keep("stats", &mut self.stats, base.stats, |v| dbg(v), w);
+        keep(
+            "stats thresholds",
+            &mut self.stats_limits,
+            base.stats_limits,
+            |v| dbg(v),
+            w,
+        );
         warnings
     }
 }

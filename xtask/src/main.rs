@@ -313,34 +313,31 @@ fn registry(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> 
 fn sql_lists(rules: &[RuleFile], out: &mut Vec<(PathBuf, String)>) -> Result<()> {
     let rules_dir = root().join(RULES_DIR);
     let path = rules_dir.join("sql/mod.rs");
-    let mut body = String::from("/// Every SQL rule (statement rules), in documentation order.\npub static RULES: &[&Rule] = &[\n");
-    for r in rules.iter().filter(|r| r.family.sql) {
-        let _ = writeln!(
-            body,
-            "    &{}::{},",
-            r.family.module.trim_start_matches("sql::"),
-            r.name
-        );
-    }
-    body.push_str("];\n\n/// Every SQL rule's statement check, run on each statement in scope.\npub static CHECKS: &[Check] = &[\n");
-    for r in rules.iter().filter(|r| r.family.sql && r.check) {
-        let _ = writeln!(
-            body,
-            "    {}::{}::check,",
-            r.family.module.trim_start_matches("sql::"),
-            r.stem
-        );
-    }
-    body.push_str("];\n\n/// Every SQL rule's check at the end of a migration in scope.\npub static ENDS: &[End] = &[\n");
-    for r in rules.iter().filter(|r| r.family.sql && r.end) {
-        let _ = writeln!(
-            body,
-            "    {}::{}::end,",
-            r.family.module.trim_start_matches("sql::"),
-            r.stem
-        );
-    }
-    body.push_str("];\n");
+    let module = |r: &RuleFile| r.family.module.trim_start_matches("sql::").to_string();
+    let mut body = String::new();
+    let mut list = |doc: &str, decl: &str, pick: &dyn Fn(&RuleFile) -> Option<String>| {
+        let _ = writeln!(body, "/// {doc}\npub static {decl} = &[");
+        for item in rules.iter().filter(|r| r.family.sql).filter_map(pick) {
+            let _ = writeln!(body, "    {item},");
+        }
+        body.push_str("];\n\n");
+    };
+    list(
+        "Every SQL rule (statement rules), in documentation order.",
+        "RULES: &[&Rule]",
+        &|r| Some(format!("&{}::{}", module(r), r.name)),
+    );
+    list(
+        "Every SQL rule's statement check, run on each statement in scope.",
+        "CHECKS: &[Check]",
+        &|r| r.check.then(|| format!("{}::{}::check", module(r), r.stem)),
+    );
+    list(
+        "Every SQL rule's check at the end of a migration in scope.",
+        "ENDS: &[End]",
+        &|r| r.end.then(|| format!("{}::{}::end", module(r), r.stem)),
+    );
+    body.truncate(body.len() - 1);
     out.push((
         path.clone(),
         splice(&path, &read(&path)?, BEGIN, END, &body)?,

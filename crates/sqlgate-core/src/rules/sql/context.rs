@@ -237,6 +237,12 @@ impl Ctx<'_> {
         format!("Run it in a migration of its own whose first line is `-- sqlgate:no-transaction`:\n    {sql};")
     }
 
+    /// The statement's `ALTER TABLE`, when it is one on a table that existed before
+    /// this change.
+    pub fn existing_alter(&self) -> Option<AlterTable<'_>> {
+        alter_table(self.node()).filter(|a| self.existing(&a.table))
+    }
+
     /// The statement's text as written.
     pub fn text(&self) -> &str {
         self.parsed.text(self.stmt)
@@ -249,6 +255,16 @@ pub struct AlterTable<'a> {
     pub table: String,
     pub rv: &'a RangeVar,
     pub cmds: Vec<(&'a AlterTableCmd, AlterTableType, Option<&'a NodeEnum>)>,
+}
+
+impl<'a> AlterTable<'a> {
+    /// The subcommands of one kind.
+    pub fn of_kind(&self, kind: AlterTableType) -> impl Iterator<Item = &'a AlterTableCmd> + '_ {
+        self.cmds
+            .iter()
+            .filter(move |(_, k, _)| *k == kind)
+            .map(|(c, ..)| *c)
+    }
 }
 
 /// The `ALTER TABLE` of a statement, when it is one on a table.

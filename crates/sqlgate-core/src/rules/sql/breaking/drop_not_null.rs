@@ -19,23 +19,21 @@ pub static DROP_NOT_NULL: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
-    for (cmd, kind, _) in &a.cmds {
-        if *kind == AlterTableType::AtDropNotNull {
-            cx.push(
-                out,
-                &DROP_NOT_NULL,
-                a.rv.location,
-                format!(
-                    "DROP NOT NULL on {}.{}: code that expects a value may now read NULL",
-                    names::show(&a.table),
-                    names::ident(&cmd.name)
-                ),
-                None,
-            );
-        }
+    for cmd in a.of_kind(AlterTableType::AtDropNotNull) {
+        cx.push(
+            out,
+            &DROP_NOT_NULL,
+            a.rv.location,
+            format!(
+                "DROP NOT NULL on {}.{}: code that expects a value may now read NULL",
+                names::show(&a.table),
+                names::ident(&cmd.name)
+            ),
+            None,
+        );
     }
 }
 

@@ -19,25 +19,21 @@ pub static DELETE_WITHOUT_WHERE: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let NodeEnum::DeleteStmt(d) = cx.node() else {
+    let Some((rv, key)) =
+        super::every_row(cx).filter(|_| matches!(cx.node(), NodeEnum::DeleteStmt(_)))
+    else {
         return;
     };
-    let Some(rv) = d.relation.as_ref().filter(|_| d.where_clause.is_none()) else {
-        return;
-    };
-    let key = names::range_var(rv);
-    if cx.existing(&key) {
-        cx.push(
-            out,
-            &DELETE_WITHOUT_WHERE,
-            rv.location,
-            format!(
-                "DELETE FROM {} without WHERE deletes every row",
-                names::show(&key)
-            ),
-            None,
-        );
-    }
+    cx.push(
+        out,
+        &DELETE_WITHOUT_WHERE,
+        rv.location,
+        format!(
+            "DELETE FROM {} without WHERE deletes every row",
+            names::show(&key)
+        ),
+        None,
+    );
 }
 
 #[cfg(test)]

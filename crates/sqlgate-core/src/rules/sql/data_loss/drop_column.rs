@@ -19,23 +19,21 @@ pub static DROP_COLUMN: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
-    for (cmd, kind, _) in &a.cmds {
-        if *kind == AlterTableType::AtDropColumn {
-            cx.push(
-                out,
-                &DROP_COLUMN,
-                a.rv.location,
-                format!(
-                    "DROP COLUMN {}.{} deletes the column's data; running code that uses it fails",
-                    names::show(&a.table),
-                    names::ident(&cmd.name)
-                ),
-                None,
-            );
-        }
+    for cmd in a.of_kind(AlterTableType::AtDropColumn) {
+        cx.push(
+            out,
+            &DROP_COLUMN,
+            a.rv.location,
+            format!(
+                "DROP COLUMN {}.{} deletes the column's data; running code that uses it fails",
+                names::show(&a.table),
+                names::ident(&cmd.name)
+            ),
+            None,
+        );
     }
 }
 

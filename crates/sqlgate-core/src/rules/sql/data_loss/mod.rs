@@ -40,3 +40,14 @@ fn dropped(cx: &Ctx, kind: ObjectType) -> Vec<String> {
         })
         .collect()
 }
+
+/// The existing table a `DELETE` or `UPDATE` without `WHERE` touches, with its key.
+fn every_row<'a>(cx: &'a Ctx) -> Option<(&'a RangeVar, String)> {
+    let rv = match cx.node() {
+        NodeEnum::DeleteStmt(d) if d.where_clause.is_none() => d.relation.as_ref(),
+        NodeEnum::UpdateStmt(u) if u.where_clause.is_none() => u.relation.as_ref(),
+        _ => None,
+    }?;
+    let key = names::range_var(rv);
+    cx.existing(&key).then_some((rv, key))
+}

@@ -19,25 +19,21 @@ pub static UPDATE_WITHOUT_WHERE: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let NodeEnum::UpdateStmt(u) = cx.node() else {
+    let Some((rv, key)) =
+        super::every_row(cx).filter(|_| matches!(cx.node(), NodeEnum::UpdateStmt(_)))
+    else {
         return;
     };
-    let Some(rv) = u.relation.as_ref().filter(|_| u.where_clause.is_none()) else {
-        return;
-    };
-    let key = names::range_var(rv);
-    if cx.existing(&key) {
-        cx.push(
-            out,
-            &UPDATE_WITHOUT_WHERE,
-            rv.location,
-            format!(
-                "UPDATE {} without WHERE rewrites every row inside the migration's transaction",
-                names::show(&key)
-            ),
-            None,
-        );
-    }
+    cx.push(
+        out,
+        &UPDATE_WITHOUT_WHERE,
+        rv.location,
+        format!(
+            "UPDATE {} without WHERE rewrites every row inside the migration's transaction",
+            names::show(&key)
+        ),
+        None,
+    );
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub static DETACH_PARTITION_NON_CONCURRENTLY: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
     let t = names::show(&a.table);

@@ -92,7 +92,7 @@ impl NewColumn<'_> {
 
 /// The columns a statement adds to existing tables.
 pub(super) fn added_columns<'a>(cx: &'a Ctx) -> Vec<NewColumn<'a>> {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return Vec::new();
     };
     a.cmds
@@ -169,7 +169,7 @@ impl NewConstraint<'_> {
 
 /// The constraints a statement adds to existing tables, in the order written.
 pub(super) fn added_constraints<'a>(cx: &'a Ctx) -> Vec<NewConstraint<'a>> {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -228,7 +228,7 @@ pub(super) struct TypeChange<'a> {
 
 /// The type changes a statement makes to columns of existing tables.
 pub(super) fn type_changes<'a>(cx: &'a Ctx, state: &MigrationState) -> Vec<TypeChange<'a>> {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return Vec::new();
     };
     let mut out = Vec::new();

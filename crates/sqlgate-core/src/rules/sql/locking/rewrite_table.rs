@@ -54,8 +54,8 @@ pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
                 "ALTER TABLE ALL IN TABLESPACE {} copies every matching table under an ACCESS EXCLUSIVE lock, one after another",
                 names::ident(&m.orig_tablespacename)), None);
         }
-        node => {
-            let Some(a) = alter_table(node).filter(|a| cx.existing(&a.table)) else {
+        _ => {
+            let Some(a) = cx.existing_alter() else {
                 return;
             };
             let t = names::show(&a.table);

@@ -19,14 +19,11 @@ pub static SET_NOT_NULL: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
     let (table, rv, t) = (&a.table, a.rv, names::show(&a.table));
-    for (cmd, kind, _) in &a.cmds {
-        if *kind != AlterTableType::AtSetNotNull {
-            continue;
-        }
+    for cmd in a.of_kind(AlterTableType::AtSetNotNull) {
         let col = names::ident(&cmd.name);
         let checked = cx.schema.has_valid_not_null_check(table, &cmd.name);
         if checked && cx.opts.pg_version >= 12 {

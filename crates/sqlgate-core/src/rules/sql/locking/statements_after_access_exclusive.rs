@@ -27,10 +27,7 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
             .cmds
             .iter()
             .find(|(_, kind, def)| super::takes_access_exclusive(*kind, *def));
-        for (cmd, kind, _) in &a.cmds {
-            if *kind != AlterTableType::AtValidateConstraint {
-                continue;
-            }
+        for cmd in a.of_kind(AlterTableType::AtValidateConstraint) {
             let after_not_valid = state
                 .not_valid
                 .iter()

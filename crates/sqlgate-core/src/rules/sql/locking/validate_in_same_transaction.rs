@@ -22,14 +22,11 @@ pub fn check(cx: &Ctx, state: &mut MigrationState, out: &mut Vec<Finding>) {
     if !cx.in_tx {
         return;
     }
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
     let t = names::show(&a.table);
-    for (cmd, kind, _) in &a.cmds {
-        if *kind != AlterTableType::AtValidateConstraint {
-            continue;
-        }
+    for cmd in a.of_kind(AlterTableType::AtValidateConstraint) {
         let con = names::ident(&cmd.name);
         if let Some((_, _, line, lock)) = state
             .not_valid

@@ -19,22 +19,20 @@ pub static DISABLE_ROW_LEVEL_SECURITY: Rule = Rule {
 };
 
 pub fn check(cx: &Ctx, _: &mut MigrationState, out: &mut Vec<Finding>) {
-    let Some(a) = alter_table(cx.node()).filter(|a| cx.existing(&a.table)) else {
+    let Some(a) = cx.existing_alter() else {
         return;
     };
-    for (_, kind, _) in &a.cmds {
-        if *kind == AlterTableType::AtDisableRowSecurity {
-            cx.push(
-                out,
-                &DISABLE_ROW_LEVEL_SECURITY,
-                a.rv.location,
-                format!(
-                    "row level security is disabled on {}: its policies stop applying",
-                    names::show(&a.table)
-                ),
-                None,
-            );
-        }
+    for _ in a.of_kind(AlterTableType::AtDisableRowSecurity) {
+        cx.push(
+            out,
+            &DISABLE_ROW_LEVEL_SECURITY,
+            a.rv.location,
+            format!(
+                "row level security is disabled on {}: its policies stop applying",
+                names::show(&a.table)
+            ),
+            None,
+        );
     }
 }
 

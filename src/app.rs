@@ -106,6 +106,7 @@ pub fn check_options(settings: &Settings) -> CheckOptions<'_> {
         runner_lock_timeout: settings.lock_timeout.is_some(),
         vars: &settings.vars,
         rules: &settings.rules,
+        policy: &settings.policy,
         out_of_order: settings.out_of_order,
         now: chrono::Utc::now(),
     }

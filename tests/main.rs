@@ -19,6 +19,7 @@ mod git_base;
 mod histories;
 mod locks;
 mod lsp;
+mod policy;
 mod preview;
 mod replay;
 mod sandbox;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 pub mod env;
+mod policy;
 mod trust;
 
 /// The file looked for in the working directory when `--config` is not given.
@@ -143,6 +144,9 @@ struct FileConfig {
     preview: PreviewFile,
     #[serde(default)]
     sandbox: SandboxFile,
+    /// `[policy]`: team policies (nothing runs unless configured).
+    #[serde(default)]
+    policy: policy::PolicyFile,
     /// `[targets.<name>]` tables, and `query` / `control_url_env`.
     targets: Option<toml::Table>,
 }
@@ -254,6 +258,8 @@ pub struct Settings {
     pub sandbox: sqlgate_pg::guard::Bounds,
     pub vars: BTreeMap<String, String>,
     pub rules: rules::Overrides,
+    /// `[policy]`: the team's schema-design policies.
+    pub policy: rules::policy::Policy,
     /// A size snapshot for the size-dependent rules (`--stats`, `stats`).
     pub stats: Option<PathBuf>,
     /// What counts as small and large, the throughputs of estimates, and the age
@@ -470,6 +476,7 @@ impl Settings {
             sandbox: r.sandbox(&fc.sandbox)?,
             vars: r.vars(&fc.vars, &cli.vars)?,
             rules: r.rules(&fc.rules)?,
+            policy: r.policy(&fc.policy)?,
             stats: cli.stats.clone().or_else(|| {
                 // Relative to the configuration file's folder, like `dir`.
                 let f = match fc.stats.as_ref()? {

@@ -77,6 +77,11 @@ const FAMILIES: &[Family] = &[
         sql: true,
     },
     Family {
+        module: "policy",
+        dir: "policy",
+        sql: false,
+    },
+    Family {
         module: "replay",
         dir: "replay",
         sql: false,
@@ -539,11 +544,39 @@ mod tests {{
 }}
 "#
         )
+    } else if fam.module == "policy" {
+        format!(
+            r#"
+pub fn check(cx: &Ctx, out: &mut Vec<Finding>) {{
+    // Add the policy's key to `Policy` (rules/policy/mod.rs) and `[policy]`
+    // (src/config/policy.rs), and return unless it is configured. Judge what the change
+    // created: objects of `cx.design` with a `site`.
+    for t in cx.design.tables.values() {{
+        let Some(site) = &t.site else {{ continue }};
+        let _ = (site, &{name}, out.len());
+    }}
+}}
+
+#[cfg(test)]
+mod tests {{
+    use crate::rules::policy::tests::fired;
+
+    #[test]
+    fn fires_and_its_look_alike_does_not() {{
+        let on = |_: &mut crate::rules::policy::Policy| {{}};
+        assert_eq!(fired("{id}", &[], &["-- the statement that must fire"], on), [(1, 1)]);
+        assert!(fired("{id}", &[], &["-- its look-alike"], on).is_empty());
+    }}
+}}
+"#
+        )
     } else {
         String::new()
     };
     let uses = if fam.sql {
         "use super::prelude::*;\nuse super::CATEGORY;\n"
+    } else if fam.module == "policy" {
+        "use super::{Ctx, CATEGORY};\nuse crate::model::{Apply, Claim, Finding, Rule, Severity};\n"
     } else {
         "use super::CATEGORY;\nuse crate::model::{Apply, Claim, Rule, Severity};\n"
     };

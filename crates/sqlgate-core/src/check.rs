@@ -28,6 +28,8 @@ pub struct CheckOptions<'a> {
     pub runner_lock_timeout: bool,
     pub vars: &'a BTreeMap<String, String>,
     pub rules: &'a Overrides,
+    /// The team's `[policy]` (nothing runs unless configured).
+    pub policy: &'a rules::policy::Policy,
     /// `out_of_order` as configured; `None`: the numbering's default.
     pub out_of_order: Option<crate::model::OutOfOrder>,
     /// The time a fresh timestamped name is suggested for (an out-of-order fix).
@@ -156,6 +158,7 @@ pub fn evaluate(
         pg_version: opts.pg_version,
         runner_lock_timeout: opts.runner_lock_timeout,
         vars: opts.vars,
+        policy: opts.policy,
     };
     let analysis = rules::sql::analyse(head, &in_scope, &change_set, &sql_options);
     findings.extend(analysis.findings);

@@ -71,6 +71,18 @@ pub enum Invalid {
     },
     /// PostgreSQL's PL/pgSQL parser rejected a body (its message).
     Body(String),
+    /// A word that is not one of the `known` ones (`what`: e.g. "object kind").
+    Unknown {
+        what: &'static str,
+        name: String,
+        known: Vec<String>,
+    },
+    /// A value that cannot be read as `what` (a regular expression, a type name).
+    Value {
+        what: &'static str,
+        value: String,
+        why: String,
+    },
 }
 
 impl fmt::Display for Invalid {
@@ -98,6 +110,15 @@ impl fmt::Display for Invalid {
                     write!(f, " Did you mean `{c}`?")?;
                 }
                 f.write_str(" `sqlgate explain` lists all rules.")
+            }
+            Invalid::Unknown { what, name, known } => write!(
+                f,
+                "`{}` is not a known {what} (one of {})",
+                name.escape_debug(),
+                known.join(", ")
+            ),
+            Invalid::Value { what, value, why } => {
+                write!(f, "`{}` is not a valid {what}: {why}", value.escape_debug())
             }
         }
     }

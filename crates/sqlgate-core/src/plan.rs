@@ -355,6 +355,8 @@ pub fn sql_blockers(
         pg_version: opts.pg_version,
         runner_lock_timeout: opts.runner_lock_timeout,
         vars: opts.vars,
+        // Policies are for review; apply's pre-flight never judges them.
+        policy: &Default::default(),
     };
     let mut out = crate::rules::sql::analyse(&subset, &all, &all, &sql_opts).findings;
     let unanalyzable = RuleId::of(&transactions::UNANALYZABLE_STATEMENT);

@@ -7,6 +7,7 @@
 pub mod database;
 pub mod directory;
 pub mod history;
+pub mod policy;
 pub mod registry;
 pub mod replay;
 pub mod sql;

@@ -4,6 +4,7 @@
 //! a new table from an existing one.
 
 pub mod ast;
+pub mod design;
 pub mod dynamic;
 mod ffi;
 pub mod names;

@@ -189,6 +189,16 @@ pub struct Ctx<'a> {
 /// The longest statement text a finding carries.
 const MAX_STATEMENT_CHARS: usize = 2000;
 
+/// A statement's text as a finding carries it (cut after 2,000 characters).
+pub(super) fn statement_text(parsed: &Parsed, stmt: &Statement) -> String {
+    let text = parsed.text(stmt);
+    if text.chars().count() > MAX_STATEMENT_CHARS {
+        text.chars().take(MAX_STATEMENT_CHARS).collect::<String>() + " …"
+    } else {
+        text.to_string()
+    }
+}
+
 impl Ctx<'_> {
     /// The statement's parse tree.
     pub fn node(&self) -> &NodeEnum {
@@ -199,10 +209,7 @@ impl Ctx<'_> {
     /// start), carrying the statement's text.
     pub fn finding(&self, rule: &'static Rule, location: i32, message: String) -> Finding {
         let (line, col) = self.parsed.location(self.stmt, location);
-        let mut text: String = self.parsed.text(self.stmt).to_string();
-        if text.chars().count() > MAX_STATEMENT_CHARS {
-            text = text.chars().take(MAX_STATEMENT_CHARS).collect::<String>() + " …";
-        }
+        let text = statement_text(self.parsed, self.stmt);
         let mut f = Finding::new(rule, self.file.to_string(), message)
             .at(line, col)
             .version(self.m.version.raw());

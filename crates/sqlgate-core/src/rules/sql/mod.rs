@@ -25,6 +25,7 @@ pub use context::{alter_table, AlterTable, Ctx, EndCtx, MigrationState};
 use crate::catalog::{display_path, text, Catalog, Migration};
 use crate::model::{Finding, Rule};
 use crate::sql::ast::nodes;
+use crate::sql::design::{Design, Site};
 use crate::sql::schema::Schema;
 use crate::sql::{self, names, Parsed, ProblemKind, Statement};
 use pg_query::NodeEnum;
@@ -179,6 +180,8 @@ pub struct SqlOptions<'a> {
     /// The runner sets `lock_timeout` (sqlgate apply does, 5s by default).
     pub runner_lock_timeout: bool,
     pub vars: &'a BTreeMap<String, String>,
+    /// The team's `[policy]`: judged at the end, on the design the migrations build.
+    pub policy: &'a crate::rules::policy::Policy,
 }
 
 pub use crate::model::finding::Ignore;
@@ -199,6 +202,7 @@ pub fn analyse(
 ) -> Analysis {
     let mut out = Analysis::default();
     let mut schema = Schema::default();
+    let mut design = opts.policy.is_active().then(Design::default);
     // Parse on worker threads, judge in order: each migration is judged against
     // the schema that the ones before it built.
     //
@@ -229,11 +233,15 @@ pub fn analyse(
             pre,
             in_scope(m),
             change_set(m),
-            &mut schema,
+            (&mut schema, design.as_mut()),
             opts,
             &mut out,
         );
     });
+    if let Some(design) = &design {
+        out.findings
+            .extend(crate::rules::policy::judge(design, opts.policy));
+    }
     out
 }
 
@@ -334,7 +342,7 @@ fn analyse_one(
     pre: Option<Parsed>,
     in_scope: bool,
     change_set: bool,
-    schema: &mut Schema,
+    (schema, mut design): (&mut Schema, Option<&mut Design>),
     opts: &SqlOptions,
     out: &mut Analysis,
 ) {
@@ -354,7 +362,12 @@ fn analyse_one(
         (None, &stand_ins)
     };
     if !in_scope {
-        each_statement(m, pre, vars, &mut |_, stmt| schema.apply(&stmt.node));
+        each_statement(m, pre, vars, &mut |_, stmt| {
+            if let Some(d) = design.as_deref_mut() {
+                d.apply(&stmt.node, None);
+            }
+            schema.apply(&stmt.node)
+        });
         return;
     }
     let file = display_path(opts.display_dir, &m.up.path);
@@ -403,6 +416,19 @@ fn analyse_one(
             0,
         );
         state.after(&stmt.node, m.no_transaction);
+        if let Some(d) = design.as_deref_mut() {
+            let site = |location: i32| {
+                let (line, column) = parsed.location(&stmt, location);
+                Site {
+                    file: file.clone(),
+                    version: m.version.raw().to_string(),
+                    line,
+                    column,
+                    statement: context::statement_text(parsed, &stmt),
+                }
+            };
+            d.apply(&stmt.node, Some(&site));
+        }
         schema.apply(&stmt.node);
     });
     let end = EndCtx { m, file: &file };

@@ -15,6 +15,7 @@ pub struct Case {
     pub runner_timeout: bool,
     pub overrides: Overrides,
     pub vars: BTreeMap<String, String>,
+    pub policy: crate::rules::policy::Policy,
 }
 
 pub fn case(shipped: &[&'static str], new: &[&'static str]) -> Case {
@@ -25,6 +26,7 @@ pub fn case(shipped: &[&'static str], new: &[&'static str]) -> Case {
         runner_timeout: true,
         overrides: Overrides::new(),
         vars: BTreeMap::new(),
+        policy: Default::default(),
     }
 }
 
@@ -55,6 +57,7 @@ impl Case {
             pg_version: self.pg,
             runner_lock_timeout: self.runner_timeout,
             vars: &self.vars,
+            policy: &self.policy,
         };
         let a = analyse(&cat, &is_new, &is_new, &opts);
         apply_ignores(apply_overrides(a.findings, &self.overrides), &a.ignores)

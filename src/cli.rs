@@ -13,6 +13,9 @@ use sqlgate_core::Error;
 use sqlgate_pg::admin::RollbackScope;
 use std::path::PathBuf;
 
+mod preview;
+use preview::{preview, PreviewArgs};
+
 /// A clap parser for one of the core's enums: its names as the possible values.
 fn choice<T>(values: impl IntoIterator<Item = PossibleValue>) -> impl TypedValueParser<Value = T>
 where
@@ -86,6 +89,8 @@ enum Command {
     Verify(DbOnlyArgs),
     /// Write the next migration file in the directory's layout and numbering
     Create(CreateArgs),
+    /// Rewrite the change's migrations into safe equivalents (never shipped ones)
+    Fix(FixArgs),
     /// Print a rule's documentation, or list all rules
     Explain(ExplainArgs),
     /// Language server for editors (stdio): diagnostics for the migration directory's
@@ -516,85 +521,6 @@ struct MergeArgs {
 }
 
 #[derive(Debug, Args)]
-struct PreviewArgs {
-    #[command(subcommand)]
-    action: PreviewAction,
-}
-
-#[derive(Debug, Subcommand)]
-enum PreviewAction {
-    /// Make the preview database exist and match the migrations (create, update or rebuild)
-    Up(PreviewUpArgs),
-    /// Drop the preview database (only one sqlgate marked as a preview)
-    Down(PreviewDownArgs),
-    /// List the preview databases on the server
-    List(PreviewListArgs),
-    /// Drop this project's previews (the `[preview] prefix`) older than a limit, and
-    /// builds killed runs left behind
-    Gc(PreviewGcArgs),
-}
-
-#[derive(Debug, Args)]
-struct PreviewWhich {
-    /// The pull request's number: the preview is `<prefix>_pr_<N>`
-    #[arg(long, value_name = "N")]
-    pr: Option<u64>,
-    /// The preview's database name instead (letters, digits, `_`)
-    #[arg(long, value_name = "NAME", conflicts_with = "pr")]
-    name: Option<String>,
-}
-
-#[derive(Debug, Args)]
-struct PreviewUpArgs {
-    #[command(flatten)]
-    which: PreviewWhich,
-    /// Copy this database (a snapshot sqlgate migrated) instead of starting empty
-    #[arg(long, env = "SQLGATE_PREVIEW_TEMPLATE", value_name = "DB")]
-    template: Option<String>,
-    /// The base branch: the report's schema diff is taken against its migrations
-    #[arg(long, env = "SQLGATE_BASE", value_name = "REF")]
-    base: Option<String>,
-    /// Print the preview's connection string (with its password) as the last line
-    #[arg(long)]
-    print_url: bool,
-    /// How long to wait for another run on the same preview [default: lock_wait]
-    #[arg(long, value_name = "DURATION")]
-    lock_wait: Option<String>,
-    #[command(flatten)]
-    dir: DirArgs,
-    #[command(flatten)]
-    db: DbArgs,
-    #[command(flatten)]
-    preflight: PreflightArgs,
-}
-
-#[derive(Debug, Args)]
-struct PreviewDownArgs {
-    #[command(flatten)]
-    which: PreviewWhich,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-#[derive(Debug, Args)]
-struct PreviewListArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    format: StatusFormat,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-#[derive(Debug, Args)]
-struct PreviewGcArgs {
-    /// Drop previews built longer ago than this, e.g. 7d, 48h
-    #[arg(long, value_name = "DURATION")]
-    older_than: Option<String>,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-#[derive(Debug, Args)]
 struct ResetArgs {
     /// Run also in CI or on an environment marked protected in sqlgate.toml
     #[arg(long)]
@@ -625,6 +551,18 @@ struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
+struct FixArgs {
+    #[command(flatten)]
+    dir: DirArgs,
+    /// The branch the shipped migrations are on (only the others are rewritten)
+    #[arg(long, env = "SQLGATE_BASE", value_name = "REF")]
+    base: Option<String>,
+    /// Print the diff and write nothing (exit 1 when something would change)
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 struct ExplainArgs {
     /// Rule id, e.g. modified-migration
     rule: Option<String>,
@@ -640,6 +578,15 @@ fn overrides(dir: &DirArgs) -> Overrides {
         numbering: dir.numbering,
         vars: dir.vars.clone(),
         ..Overrides::default()
+    }
+}
+
+/// The directory's overrides and `--base`.
+fn based(dir: &DirArgs, base: &Option<String>) -> Overrides {
+    let base = base.clone();
+    Overrides {
+        base,
+        ..overrides(dir)
     }
 }
 
@@ -667,8 +614,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
     let load = |o: &Overrides| Settings::load(config, o);
     match cli.command {
         Command::Check(args) => {
-            let mut o = overrides(&args.dir);
-            o.base = args.base.clone();
+            let mut o = based(&args.dir, &args.base);
             o.format = args.format;
             args.gate.apply_to(&mut o);
             if args.pre_commit {
@@ -716,7 +662,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             args.from.as_deref(),
             args.dry_run,
         ),
-        Command::Preview(args) => preview(config, args.action),
+        Command::Preview(args) => preview(config, args),
         Command::Targets(args) => commands::fleet::targets(
             &load(&Overrides::default())?,
             &args.format,
@@ -731,6 +677,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Reset(args) => reset(config, args, false),
         Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
+        Command::Fix(a) => commands::fix::run(&load(&based(&a.dir, &a.base))?, a.dry_run),
         Command::Ci(args) => ci(config, args),
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
         Command::Lsp => commands::lsp::run(config),
@@ -846,40 +793,4 @@ fn reset(config: Option<&std::path::Path>, args: ResetArgs, refresh: bool) -> Re
             allow: args.preflight.allow,
         },
     )
-}
-
-/// `sqlgate preview …`.
-fn preview(config: Option<&std::path::Path>, action: PreviewAction) -> Result<i32, Error> {
-    use commands::preview as p;
-    match action {
-        PreviewAction::Up(a) => {
-            let mut o = overrides(&a.dir);
-            o.format = a.preflight.format;
-            o.base = a.base.clone();
-            o.preview_template = a.template.clone();
-            p::up(
-                &Settings::load(config, &o)?,
-                a.db.url()?,
-                &p::UpArgs {
-                    pr: a.which.pr,
-                    name: a.which.name,
-                    print_url: a.print_url,
-                    lock_wait: a.lock_wait,
-                    allow: a.preflight.allow,
-                },
-            )
-        }
-        PreviewAction::Down(a) => p::down(
-            &Settings::load(config, &Overrides::default())?,
-            a.db.url()?,
-            a.which.pr,
-            a.which.name.as_deref(),
-        ),
-        PreviewAction::List(a) => p::list(a.db.url()?, matches!(a.format, StatusFormat::Json)),
-        PreviewAction::Gc(a) => p::gc(
-            &Settings::load(config, &Overrides::default())?,
-            a.db.url()?,
-            a.older_than.as_deref(),
-        ),
-    }
 }

@@ -168,3 +168,94 @@ fn diagnostics_as_you_type_with_the_history_as_context() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn code_actions_offer_the_fixes_of_sqlgate_fix() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    write(
+        root.join("migrations/001_orders.sql"),
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric, shop_id bigint);\nCREATE TABLE shops (id bigint PRIMARY KEY);\n",
+    );
+    let mut c = Client::start(&root);
+    let root_uri = format!("file://{}", root.display());
+    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"processId": null, "rootUri": root_uri, "capabilities": {}}}));
+    let init = c.wait("the initialize response", |v| v["id"] == 1);
+    assert_eq!(
+        init["result"]["capabilities"]["codeActionProvider"], true,
+        "{init}"
+    );
+    c.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    let uri = format!("{root_uri}/migrations/002_index.sql");
+    let text = "-- speed up totals\nCREATE INDEX orders_total ON orders (total);\n";
+    c.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": text}}}),
+    );
+    let d = c.diagnostics(&uri);
+    assert!(
+        d.iter()
+            .any(|d| d["code"] == "create-index-non-concurrently"),
+        "{d:?}"
+    );
+
+    let ask = |c: &mut Client, id: u64, line: u64| {
+        c.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 5}},
+            "context": {"diagnostics": []}}}));
+        c.wait("the code actions", |v| v["id"] == id)["result"].clone()
+    };
+    let actions = ask(&mut c, 2, 1);
+    let action = &actions[0];
+    assert_eq!(action["kind"], "quickfix", "{actions}");
+    assert!(action["title"]
+        .as_str()
+        .unwrap()
+        .contains("create-index-non-concurrently"));
+    let edits = action["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(
+        edits.len(),
+        1,
+        "the file becomes a no-transaction one in place: {edits:?}"
+    );
+    assert_eq!(edits[0]["textDocument"]["uri"], uri.as_str());
+    assert_eq!(
+        edits[0]["edits"][0]["newText"],
+        "-- sqlgate:no-transaction\n-- speed up totals\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_total ON orders (total);\n"
+    );
+    // A line without a fixable finding has none.
+    assert_eq!(ask(&mut c, 3, 0), json!([]));
+
+    // A fix that needs a later migration creates it beside the document.
+    let text = "ALTER TABLE orders ADD CONSTRAINT orders_shop_fk FOREIGN KEY (shop_id) REFERENCES shops;\n";
+    c.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}}),
+    );
+    let _ = c.diagnostics(&uri);
+    let actions = ask(&mut c, 4, 0);
+    let ops = actions[0]["edit"]["documentChanges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        ops.iter().any(|o| o["kind"] == "create"
+            && o["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("/migrations/003_index_validate.sql")),
+        "{ops:?}"
+    );
+    assert!(
+        ops.iter().any(|o| o["edits"][0]["newText"]
+            .as_str()
+            .is_some_and(|t| t.contains("VALIDATE CONSTRAINT orders_shop_fk"))),
+        "{ops:?}"
+    );
+    c.send(json!({"jsonrpc": "2.0", "id": 5, "method": "shutdown", "params": null}));
+    let _ = c.wait("the shutdown response", |v| v["id"] == 5);
+    c.send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+    let _ = c.child.wait();
+}

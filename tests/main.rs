@@ -13,6 +13,7 @@ mod ci;
 mod comments;
 mod corpora;
 mod create_cli;
+mod fix;
 mod fleet;
 mod formats;
 mod git_base;

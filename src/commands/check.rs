@@ -4,11 +4,12 @@
 use crate::app;
 use crate::config::Settings;
 use crate::source;
-use sqlgate_core::catalog::{self, CatalogOptions, Migration};
+use sqlgate_core::catalog::{self, CatalogOptions, Migration, SourceFile};
 use sqlgate_core::check::{self, Base};
 use sqlgate_core::model::Report;
 use sqlgate_core::report;
 use sqlgate_core::Error;
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -75,12 +76,44 @@ pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
     Ok(report)
 }
 
-fn judged(settings: &Settings, all: bool) -> Result<Report, Error> {
+/// The directory and, with a base ref, the base branch's copy of it — read with one
+/// layout decision, as the gate reads them.
+pub struct Change {
+    pub files: Vec<SourceFile>,
+    pub head: catalog::Catalog,
+    pub base: Option<(source::git::BaseTree, catalog::Catalog)>,
+    /// Up paths of the migrations that shipped (byte-identical on the base).
+    pub shipped: HashSet<String>,
+}
+
+impl Change {
+    /// True for a migration of this change (every one without a base).
+    pub fn is_new(&self, m: &Migration) -> bool {
+        !self.shipped.contains(&m.up.path)
+    }
+
+    /// The gate's verdict on the change.
+    pub fn evaluate(&self, settings: &Settings, all: bool) -> Report {
+        let opts = app::check_options(settings);
+        let base = self.base.as_ref().map(|(tree, catalog)| Base {
+            name: settings.base.as_deref().unwrap_or_default(),
+            files: &tree.files,
+            catalog,
+            merge_base_paths: tree.merge_base_paths.as_ref(),
+        });
+        check::evaluate(&self.head, &self.files, base.as_ref(), &opts, all)
+    }
+}
+
+/// Reads the configured directory and its base branch (`settings.base`).
+pub fn read_change(settings: &Settings) -> Result<Change, Error> {
     let (files, head) = app::read_catalog(settings)?;
-    let opts = app::check_options(settings);
     let Some(reference) = &settings.base else {
-        return judge(settings, &head, &|_: &Migration| true, || {
-            check::evaluate(&head, &files, None, &opts, all)
+        return Ok(Change {
+            files,
+            head,
+            base: None,
+            shipped: HashSet::new(),
         });
     };
     let tree = source::git::load_base(&settings.dir, reference)?;
@@ -102,16 +135,20 @@ fn judged(settings: &Settings, all: bool) -> Result<Report, Error> {
         ..app::catalog_options(settings)
     };
     let base_catalog = catalog::build(&tree.files, &base_opts);
-    let base = Base {
-        name: reference,
-        files: &tree.files,
-        catalog: &base_catalog,
-        merge_base_paths: tree.merge_base_paths.as_ref(),
-    };
     let shipped = check::shipped_paths(&files, &tree.files);
-    let is_new = |m: &Migration| !shipped.contains(&m.up.path);
-    judge(settings, &head, &is_new, || {
-        check::evaluate(&head, &files, Some(&base), &opts, all)
+    Ok(Change {
+        files,
+        head,
+        base: Some((tree, base_catalog)),
+        shipped,
+    })
+}
+
+fn judged(settings: &Settings, all: bool) -> Result<Report, Error> {
+    let change = read_change(settings)?;
+    let is_new = |m: &Migration| change.is_new(m);
+    judge(settings, &change.head, &is_new, || {
+        change.evaluate(settings, all)
     })
 }
 

@@ -37,6 +37,7 @@ pub fn run(config: Option<&Path>) -> Result<i32, Error> {
     let (conn, io) = Connection::stdio();
     let caps = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
         ..Default::default()
     };
     let caps = serde_json::to_value(caps).map_err(protocol)?;
@@ -69,7 +70,11 @@ pub fn run(config: Option<&Path>) -> Result<i32, Error> {
                 if conn.handle_shutdown(&req).map_err(protocol)? {
                     break;
                 }
-                server.unknown(req)?;
+                if req.method == "textDocument/codeAction" {
+                    server.code_actions(req)?;
+                } else {
+                    server.unknown(req)?;
+                }
             }
             Message::Notification(n) => server.notify(n)?,
             Message::Response(_) => {}
@@ -167,15 +172,29 @@ impl Server<'_> {
     /// The findings for one open document: the directory as on disk, with the
     /// editor's text for the open documents, judged as `check --all` would.
     fn diagnose(&self, uri: &Url) -> Result<Vec<Diagnostic>, Error> {
-        let Some(text) = self.docs.get(uri) else {
+        let Some(j) = self.judge(uri)? else {
             return Ok(Vec::new());
         };
+        Ok(j.report
+            .findings
+            .iter()
+            .filter(|f| f.file == j.shown)
+            .map(|f| diagnostic(f, &j.text))
+            .collect())
+    }
+
+    /// The directory with the editor's open documents, judged; `None` for a document
+    /// that is not a migration of this workspace.
+    fn judge(&self, uri: &Url) -> Result<Option<Judged>, Error> {
+        let Some(text) = self.docs.get(uri) else {
+            return Ok(None);
+        };
         let Ok(path) = uri.to_file_path() else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let settings = Settings::load(self.config.as_deref(), &Overrides::default())?;
         let Some(rel) = relative(&settings.dir, &path) else {
-            return Ok(Vec::new()); // not a migration of this workspace
+            return Ok(None); // not a migration of this workspace
         };
         let mut files = source::fs::read_dir(
             &settings.dir,
@@ -206,12 +225,146 @@ impl Server<'_> {
         let cat = catalog::build(&files, &app::catalog_options(&settings));
         let report = check::evaluate(&cat, &files, None, &app::check_options(&settings), true);
         let shown = catalog::display_path(&settings.dir_display, &rel);
-        Ok(report
-            .findings
-            .iter()
-            .filter(|f| f.file == shown)
-            .map(|f| diagnostic(f, text))
-            .collect())
+        Ok(Some(Judged {
+            text: text.clone(),
+            shown,
+            rel,
+            path,
+            settings,
+            files,
+            cat,
+            report,
+        }))
+    }
+
+    /// `textDocument/codeAction`: for each fixable finding on the requested lines,
+    /// the rewrite `sqlgate fix` would make (the open document is the one being
+    /// written; the other migrations count as shipped).
+    fn code_actions(&self, req: Request) -> Result<(), Error> {
+        let p: lsp_types::CodeActionParams =
+            serde_json::from_value(req.params).map_err(protocol)?;
+        let actions = match self.judge(&p.text_document.uri) {
+            Ok(Some(j)) => j.actions(&p.text_document.uri, p.range),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                show(self.conn, MessageType::ERROR, format!("sqlgate: {e}"));
+                Vec::new()
+            }
+        };
+        let resp = Response::new_ok(req.id, actions);
+        self.conn
+            .sender
+            .send(Message::Response(resp))
+            .map_err(protocol)
+    }
+}
+
+/// An open document judged with its directory.
+struct Judged {
+    text: String,
+    /// The document as findings name it, and relative to the directory.
+    shown: String,
+    rel: String,
+    path: PathBuf,
+    settings: Settings,
+    files: Vec<SourceFile>,
+    cat: catalog::Catalog,
+    report: sqlgate_core::model::Report,
+}
+
+impl Judged {
+    fn actions(&self, uri: &Url, range: Range) -> Vec<lsp_types::CodeActionOrCommand> {
+        use lsp_types::{CodeAction, CodeActionKind, CodeActionOrCommand, WorkspaceEdit};
+        let wanted = |f: &&Finding| {
+            f.file == self.shown
+                && sqlgate_core::fix::has_fix(f.rule.rule())
+                && f.line.saturating_sub(1) >= range.start.line
+                && f.line.saturating_sub(1) <= range.end.line
+        };
+        let mut out = Vec::new();
+        for f in self.report.findings.iter().filter(wanted) {
+            let plan = sqlgate_core::fix::plan(
+                &self.cat,
+                &self.files,
+                &|m| m.up.path == self.rel,
+                std::slice::from_ref(f),
+                &sqlgate_core::fix::Options {
+                    dir: &self.settings.dir_display,
+                    pg_version: self.settings.pg_version,
+                    vars: &self.settings.vars,
+                    lock_timeout: "5s",
+                    now: chrono::Utc::now(),
+                },
+            );
+            if plan.changes.is_empty() {
+                continue;
+            }
+            let Some(edit) = self.workspace_edit(uri, &plan) else {
+                continue;
+            };
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("sqlgate: fix {} (the safe equivalent)", f.rule.as_str()),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic(f, &self.text)]),
+                edit: Some(WorkspaceEdit {
+                    document_changes: Some(edit),
+                    ..Default::default()
+                }),
+                is_preferred: Some(true),
+                ..Default::default()
+            }));
+        }
+        out
+    }
+
+    /// The plan as document changes: the open document rewritten, new migrations
+    /// created beside it.
+    fn workspace_edit(
+        &self,
+        uri: &Url,
+        plan: &sqlgate_core::fix::Plan,
+    ) -> Option<lsp_types::DocumentChanges> {
+        use lsp_types::{
+            CreateFile, DocumentChangeOperation, DocumentChanges, OneOf,
+            OptionalVersionedTextDocumentIdentifier, ResourceOp, TextDocumentEdit, TextEdit,
+        };
+        let dir = self.path.parent()?;
+        let depth = self.rel.matches('/').count();
+        let root = dir.ancestors().nth(depth)?;
+        let mut ops = Vec::new();
+        for c in &plan.changes {
+            let target = if c.path == self.rel {
+                uri.clone()
+            } else {
+                Url::from_file_path(root.join(&c.path)).ok()?
+            };
+            let range = if c.old.is_some() {
+                Range {
+                    start: Position::new(0, 0),
+                    end: Position::new(self.text.lines().count() as u32 + 1, 0),
+                }
+            } else {
+                ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                    CreateFile {
+                        uri: target.clone(),
+                        options: None,
+                        annotation_id: None,
+                    },
+                )));
+                Range::default()
+            };
+            ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier {
+                    uri: target,
+                    version: None,
+                },
+                edits: vec![OneOf::Left(TextEdit {
+                    range,
+                    new_text: c.new.clone(),
+                })],
+            }));
+        }
+        Some(DocumentChanges::Operations(ops))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod check;
 pub mod create;
 pub mod explain;
+pub mod fix;
 pub mod fleet;
 pub mod lsp;
 pub mod preview;

@@ -37,8 +37,14 @@ fn separator(cat: &Catalog) -> char {
     }
 }
 
-fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTime<Utc>) -> String {
-    let max = cat.max_version();
+fn next_version(
+    cat: &Catalog,
+    numbering: Numbering,
+    layout: Layout,
+    now: DateTime<Utc>,
+    after: Option<&catalog::Version>,
+) -> String {
+    let max = after.or(cat.max_version());
     let width = cat.migrations.iter().map(|m| m.version.width()).max();
     match numbering {
         Numbering::Sequential | Numbering::Sparse => {
@@ -92,7 +98,7 @@ fn next_version(cat: &Catalog, numbering: Numbering, layout: Layout, now: DateTi
 /// The up path `m` would have with the next version of the directory (a fresh
 /// timestamp, or the next number): the fix for a migration that is out of order.
 pub fn renamed_path(cat: &Catalog, m: &catalog::Migration, now: DateTime<Utc>) -> String {
-    let next = next_version(cat, cat.numbering, cat.layout, now);
+    let next = next_version(cat, cat.numbering, cat.layout, now, None);
     // The version as written is the name without its description and separator.
     let written = m.name.len().saturating_sub(m.description.len());
     let stem = if cat.layout == Layout::Flyway {
@@ -114,6 +120,28 @@ pub fn plan(
     numbering: Option<Numbering>,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewFile>, String> {
+    plan_inner(cat, name, layout, numbering, now, None).map(|(files, _)| files)
+}
+
+/// Plans a migration that follows `after` (a version planned earlier in the same run),
+/// in the directory's layout and numbering; returns its files and its version.
+pub fn plan_after(
+    cat: &Catalog,
+    name: &str,
+    after: Option<&catalog::Version>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<NewFile>, String), String> {
+    plan_inner(cat, name, None, None, now, after)
+}
+
+fn plan_inner(
+    cat: &Catalog,
+    name: &str,
+    layout: Option<Layout>,
+    numbering: Option<Numbering>,
+    now: DateTime<Utc>,
+    after: Option<&catalog::Version>,
+) -> Result<(Vec<NewFile>, String), String> {
     let wanted = slug(name);
     if wanted.is_empty() {
         return Err(format!(
@@ -136,7 +164,7 @@ pub fn plan(
         cat.layout
     });
     let numbering = numbering.unwrap_or(cat.numbering);
-    let version = next_version(cat, numbering, layout, now);
+    let version = next_version(cat, numbering, layout, now, after);
     // The directory's own style: `005-add-x.sql` → `006-add-usage-indexes.sql`.
     let sep = separator(cat);
     let wanted = if sep == '-' {
@@ -217,7 +245,7 @@ pub fn plan(
     };
     // The result must read back as one new migration.
     debug_assert!(files.iter().all(|f| catalog::is_candidate(&f.path)));
-    Ok(files)
+    Ok((files, version))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod check;
 pub mod create;
 mod error;
+pub mod fix;
 pub mod fleet;
 pub mod model;
 pub mod plan;

@@ -23,6 +23,15 @@ pub fn list() -> String {
     out
 }
 
+/// Whether `sqlgate fix` rewrites the rule's findings, in a sentence.
+fn fix_line(r: &Rule) -> &'static str {
+    if crate::fix::has_fix(r) {
+        "Automatic fix: yes — `sqlgate fix --base <ref>` rewrites the migration (the language server offers it as a code action)."
+    } else {
+        "Automatic fix: none."
+    }
+}
+
 /// One rule's documentation.
 pub fn rule(r: &Rule) -> String {
     let default = if r.on {
@@ -31,12 +40,13 @@ pub fn rule(r: &Rule) -> String {
         format!("off by default; {} when enabled", r.severity.as_str())
     };
     format!(
-        "{} ({default}) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
+        "{} ({default}) — {}\n\n{}\n\nWhy it matters:\n{}\nWhat to do:\n{}\n{}\n\nFires on:\n{}\nDoes not fire on:\n{}\nConfigure in sqlgate.toml:\n    [rules]\n    {} = \"warning\"   # or \"error\", \"info\", \"off\"\nSilence for one file:\n    -- sqlgate:ignore-file {} -- <reason>\n",
         r.id,
         r.category,
         r.summary,
         indent(r.why),
         indent(r.fix),
+        fix_line(r),
         indent(r.bad),
         indent(r.good),
         r.id,
@@ -76,8 +86,14 @@ pub fn markdown() -> String {
             format!("off ({} when enabled)", r.severity.as_str())
         };
         out.push_str(&format!(
-            "\n### `{}` — {default}\n\n{}\n\n**Why it matters.** {}\n\n**What to do.** {}\n\nFires on:\n\n```sql\n{}\n```\n\nDoes not fire on:\n\n```sql\n{}\n```\n",
-            r.id, r.summary, r.why, r.fix, r.bad, r.good
+            "\n### `{}` — {default}\n\n{}\n\n**Why it matters.** {}\n\n**What to do.** {}\n\n{}\n\nFires on:\n\n```sql\n{}\n```\n\nDoes not fire on:\n\n```sql\n{}\n```\n",
+            r.id,
+            r.summary,
+            r.why,
+            r.fix,
+            fix_line(r),
+            r.bad,
+            r.good
         ));
     }
     out

@@ -560,6 +560,15 @@ struct FixArgs {
     /// Print the diff and write nothing (exit 1 when something would change)
     #[arg(long)]
     dry_run: bool,
+    /// Prove each fix: replay the original and the fixed change on a throwaway
+    /// database (`auto` or a server URL) and compare the schemas they build
+    #[arg(
+        long,
+        env = "SQLGATE_SCRATCH",
+        value_name = "auto|URL",
+        hide_env_values = true
+    )]
+    scratch: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -677,7 +686,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Reset(args) => reset(config, args, false),
         Command::Refresh(args) => reset(config, args, true),
         Command::Create(args) => commands::create::run(&load(&overrides(&args.dir))?, &args.name),
-        Command::Fix(a) => commands::fix::run(&load(&based(&a.dir, &a.base))?, a.dry_run),
+        Command::Fix(a) => {
+            let o = Overrides {
+                scratch: a.scratch,
+                ..based(&a.dir, &a.base)
+            };
+            commands::fix::run(&load(&o)?, a.dry_run)
+        }
         Command::Ci(args) => ci(config, args),
         Command::Explain(args) => commands::explain::run(args.rule.as_deref(), args.markdown),
         Command::Lsp => commands::lsp::run(config),

@@ -168,3 +168,34 @@ fn without_a_base_nothing_is_rewritten() {
         "CREATE INDEX i ON users (email);\n"
     );
 }
+
+#[test]
+fn with_a_scratch_server_the_fix_is_proven_on_postgresql() {
+    let _serial = replay_lock();
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().to_path_buf();
+    write(p.join("migrations/001_init.sql"), SHIPPED);
+    git_change(
+        &p,
+        &[(
+            "migrations/002_change.sql",
+            "CREATE TABLE notes (id bigint PRIMARY KEY);\nCREATE INDEX users_email ON users (email);\nALTER TABLE users ADD FOREIGN KEY (org_id) REFERENCES orgs (id);\n",
+        )],
+    );
+    let r = sg(&p, &["fix", "--base", "main~1", "--dry-run"]);
+    assert!(
+        r.stderr.contains("were not checked against a database"),
+        "{}",
+        r.stderr
+    );
+    let admin = admin_url();
+    let r = sg(&p, &["fix", "--base", "main~1", "--scratch", &admin]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("the fixed change builds the same schema as the original"),
+        "{}",
+        r.stderr
+    );
+    assert!(p.join("migrations/003_change_concurrently.sql").exists());
+}

@@ -14,7 +14,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// What the replay needs from the settings.
-fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<'_> {
+pub fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<'_> {
     sqlgate_pg::replay::ReplayOptions {
         vars: &settings.vars,
         dir: &settings.dir_display,

@@ -5,19 +5,13 @@
 use crate::app;
 use crate::commands::check;
 use crate::config::Settings;
-use sqlgate_core::catalog::display_path;
+use sqlgate_core::catalog::{display_path, CatalogOptions, Content, SourceFile};
 use sqlgate_core::fix::{self, Plan};
 use sqlgate_core::rules::history::unified_diff;
 use sqlgate_core::Error;
 
 /// The plan for the configured directory against `settings.base`.
-pub fn plan(settings: &Settings) -> Result<Plan, Error> {
-    if settings.base.is_none() {
-        return Err(Error::Usage(
-            "`sqlgate fix` rewrites only migrations that have not shipped: name the branch they shipped on with `--base <ref>` (e.g. `--base origin/main`) or `base` in sqlgate.toml".into(),
-        ));
-    }
-    let change = check::read_change(settings)?;
+pub fn plan(settings: &Settings, change: &check::Change) -> Result<Plan, Error> {
     let report = change.evaluate(settings, false);
     let timeout = settings
         .lock_timeout
@@ -97,9 +91,97 @@ fn outcomes(plan: &Plan, dry_run: bool) -> String {
     out
 }
 
+/// What replaying both versions showed.
+enum Proof {
+    /// No scratch server was given.
+    NotChecked,
+    Same(String),
+    /// The fixed change builds another schema (the diff), or fails.
+    Different(String),
+    /// The original change does not replay: nothing to compare with.
+    Unknown(String),
+}
+
+/// With `--scratch`: the original change and the fixed one, each replayed on the
+/// shipped state, and the schemas they leave compared.
+fn prove(settings: &Settings, change: &check::Change, plan: &Plan) -> Result<Proof, Error> {
+    let Some(scratch) = &settings.scratch else {
+        return Ok(Proof::NotChecked);
+    };
+    if plan.changes.is_empty() {
+        return Ok(Proof::NotChecked);
+    }
+    let mut files = change.files.clone();
+    for c in &plan.changes {
+        let content = Content::Bytes(c.new.clone().into_bytes());
+        match files.iter_mut().find(|f| f.path == c.path) {
+            Some(f) => f.content = content,
+            None => files.push(SourceFile {
+                path: c.path.clone(),
+                content,
+                name_not_utf8: false,
+            }),
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let opts = CatalogOptions {
+        decision: Some(change.head.decision),
+        ..app::catalog_options(settings)
+    };
+    let fixed = sqlgate_core::catalog::build(&files, &opts);
+    let replay = check::replay_options(settings);
+    let is_new = |m: &sqlgate_core::catalog::Migration| change.is_new(m);
+    let (before, found) = sqlgate_pg::replay::run(scratch, &change.head, &is_new, &replay)?;
+    let first = |f: &[sqlgate_core::model::Finding]| {
+        f.first()
+            .map(|f| format!("{}:{}: {}", f.file, f.line, f.message))
+            .unwrap_or_default()
+    };
+    if !before.completed {
+        return Ok(Proof::Unknown(first(&found)));
+    }
+    let (after, found) = sqlgate_pg::replay::run(scratch, &fixed, &is_new, &replay)?;
+    Ok(if !after.completed {
+        Proof::Different(format!("the fixed change fails: {}", first(&found)))
+    } else if after.schema_after == before.schema_after {
+        Proof::Same(before.server)
+    } else {
+        Proof::Different(unified_diff(
+            &before.schema_after,
+            &after.schema_after,
+            "schema (original)",
+            "schema (fixed)",
+        ))
+    })
+}
+
 /// `sqlgate fix [--dry-run]`: exit 1 with `--dry-run` when something would change.
 pub fn run(settings: &Settings, dry_run: bool) -> Result<i32, Error> {
-    let plan = plan(settings)?;
+    if settings.base.is_none() {
+        return Err(Error::Usage(
+            "`sqlgate fix` rewrites only migrations that have not shipped: name the branch they shipped on with `--base <ref>` (e.g. `--base origin/main`) or `base` in sqlgate.toml".into(),
+        ));
+    }
+    let change = check::read_change(settings)?;
+    let plan = plan(settings, &change)?;
+    match prove(settings, &change, &plan)? {
+        Proof::NotChecked if !plan.changes.is_empty() => app::eprint(
+            "sqlgate: the fixes were not checked against a database: pass --scratch auto (or a server URL) to replay the original and the fixed change and compare the schemas they build\n",
+        ),
+        Proof::NotChecked => {}
+        Proof::Same(server) => app::eprint(&format!(
+            "sqlgate: checked on {server}: the fixed change builds the same schema as the original\n"
+        )),
+        Proof::Unknown(why) => app::eprint(&format!(
+            "sqlgate: not checked: the original change does not replay on the scratch database ({why})\n"
+        )),
+        Proof::Different(diff) => {
+            app::eprint(&format!(
+                "sqlgate: error: the fixed change does not build the same schema as the original; nothing was written:\n{diff}\n"
+            ));
+            return Ok(1);
+        }
+    }
     if dry_run {
         app::print(&diff(settings, &plan))?;
         app::eprint(&outcomes(&plan, true));

@@ -29,6 +29,10 @@ pub struct Replay {
     pub steps: Vec<Step>,
     /// Unified diff of the schema before and after the new migrations.
     pub schema_diff: String,
+    /// The schema after the new migrations, as sorted normalised lines (what `fix
+    /// --scratch` compares; not in reports).
+    #[serde(skip)]
+    pub schema_after: String,
     /// The shipped migrations' state on a scratch server given by URL: `built` (this
     /// run applied them and kept the result) or `reused` (a copy of a kept one);
     /// absent when they were replayed in full.

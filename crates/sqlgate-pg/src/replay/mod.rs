@@ -425,7 +425,7 @@ pub(crate) async fn schema(c: &Client) -> Result<String, Error> {
         SELECT 'CONSTRAINT ' || conrelid::regclass::text || '.' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid) \
         FROM pg_constraint WHERE conrelid <> 0 AND connamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema')) \
         UNION ALL \
-        SELECT 'INDEX ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+        SELECT 'INDEX ' || pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' -- INVALID' END FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
         UNION ALL \
         SELECT CASE c.relkind WHEN 'v' THEN 'VIEW ' ELSE 'MATERIALIZED VIEW ' END || c.oid::regclass::text || ' AS' || E'\\n' || pg_get_viewdef(c.oid) \
@@ -777,6 +777,7 @@ async fn replay_on(
             "schema after",
         );
     }
+    replay.schema_after = schema_after;
     Ok((replay, findings))
 }
 

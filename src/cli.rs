@@ -144,6 +144,9 @@ struct CiArgs {
     /// `check-run` (all of them, needs `checks: write`)
     #[arg(long, env = "SQLGATE_ANNOTATIONS", default_value = "commands", value_parser = ["commands", "check-run"])]
     annotations: String,
+    /// On a pull request, post the fixes as review suggestions (needs `pull-requests: write`)
+    #[arg(long, env = "SQLGATE_SUGGESTIONS", default_value = "false", value_name = "BOOL", action = clap::ArgAction::Set)]
+    suggestions: bool,
     /// In a matrix job: the targets of this job (a matrix entry's `shard`)
     #[arg(long, env = "SQLGATE_SHARD", value_name = "SHARD")]
     shard: Option<String>,
@@ -790,6 +793,7 @@ fn ci(config: Option<&std::path::Path>, args: CiArgs) -> Result<i32, Error> {
             report_dir: args.report_dir,
             merge_reports: args.merge_reports,
             check_run: args.annotations == "check-run",
+            suggestions: args.suggestions,
         },
     )
 }

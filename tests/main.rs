@@ -26,5 +26,6 @@ mod replay;
 mod sandbox;
 mod seeds;
 mod sizes;
+mod suggestions;
 mod trusted_apply;
 mod untrusted;

@@ -79,6 +79,12 @@ impl Run {
         }
         let fork_refused = self.fork_limits(pr);
         let mut rep = commands::check::report(&self.settings, false)?;
+        // One runtime for every GitHub call of the run: the client lives in it.
+        let rt = app::runtime()?;
+        let patch = match pr {
+            Some(pr) if self.opts.suggestions => self.suggestions(&rt, &rep, pr)?,
+            _ => String::new(),
+        };
         for f in &mut rep.findings {
             f.file = self.repo_path(&f.file);
         }
@@ -88,8 +94,6 @@ impl Run {
         ));
         app::print(&report::text::render(&rep, false))?;
         app::command("::endgroup::");
-        // One runtime for every GitHub call of the run: the client lives in it.
-        let rt = app::runtime()?;
         let head = pr
             .map(|p| p.head_sha.clone())
             .or_else(|| self.ctx.sha.clone());
@@ -129,7 +133,14 @@ impl Run {
             full_report_hint: self.full_report_hint(&json_path),
         };
         if let Some(pr) = pr {
-            let body = markdown::render(&rep, &opts);
+            let section = super::suggest::patch_section(&patch, markdown::COMMENT_LIMIT / 2);
+            let body = markdown::render(
+                &rep,
+                &markdown::Options {
+                    max_chars: markdown::COMMENT_LIMIT - section.len(),
+                    ..opts.clone()
+                },
+            ) + &section;
             self.post(&rt, &[pr.number], Kind::Check, &body);
         }
         let summary_opts = markdown::Options {

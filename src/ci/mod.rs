@@ -9,6 +9,7 @@ mod check;
 mod fleet;
 mod preview;
 mod status;
+mod suggest;
 
 use crate::config::{Overrides, Settings};
 use sqlgate_core::model::{Counts, Finding};
@@ -63,6 +64,9 @@ pub struct CiOptions {
     /// Findings of the check as a check run (all of them) instead of workflow
     /// commands (ten per level).
     pub check_run: bool,
+    /// On a pull request, the fixes as a review with suggestion blocks (and a patch
+    /// in the comment for the ones that split a migration).
+    pub suggestions: bool,
 }
 
 /// What the event and mode come down to.
@@ -608,6 +612,7 @@ mod tests {
             report_dir: None,
             merge_reports: None,
             check_run: false,
+            suggestions: false,
         }
     }
 

@@ -1,6 +1,8 @@
 //! A fake GitHub REST API over real HTTP, stateful like the real one for the calls
 //! sqlgate makes: `GET /user`, issue comments (list with `per_page`/`page` and `link`
-//! headers, create, update with PATCH), and `GET /repos/{o}/{r}/commits/{sha}/pulls`.
+//! headers, create, update with PATCH), pull-request reviews and review comments
+//! (post a review with comments, list, update), check runs, and
+//! `GET /repos/{o}/{r}/commits/{sha}/pulls`.
 //! Everything is served under an optional path prefix (GitHub Enterprise Server's
 //! `/api/v3`). Faults (5xx, rate limits, read-only tokens) can be injected, and every
 //! request is recorded for assertions.
@@ -53,9 +55,25 @@ pub struct StoredComment {
     pub body: String,
 }
 
+/// A pull-request review comment (`POST …/pulls/{n}/reviews` creates them).
+#[derive(Debug, Clone)]
+pub struct StoredReviewComment {
+    pub id: u64,
+    pub pull: u64,
+    pub login: String,
+    pub path: String,
+    pub line: u64,
+    pub start_line: Option<u64>,
+    pub commit: String,
+    pub body: String,
+}
+
 #[derive(Default)]
 struct State {
     comments: Vec<StoredComment>,
+    review_comments: Vec<StoredReviewComment>,
+    /// Reviews posted: (pull request, number of comments).
+    reviews: Vec<(u64, usize)>,
     next_id: u64,
     /// `GET /user` answer: `Some(login)` or 403 like the Actions token.
     viewer: Option<String>,
@@ -186,6 +204,19 @@ impl FakeGitHub {
     pub fn fault(&self, f: Fault) {
         self.with(|s| s.faults.push(f));
     }
+    pub fn review_comments(&self, pull: u64) -> Vec<StoredReviewComment> {
+        let s = self.state.lock().unwrap();
+        s.review_comments
+            .iter()
+            .filter(|c| c.pull == pull)
+            .cloned()
+            .collect()
+    }
+
+    pub fn reviews(&self) -> Vec<(u64, usize)> {
+        self.state.lock().unwrap().reviews.clone()
+    }
+
     pub fn comments(&self, issue: u64) -> Vec<StoredComment> {
         self.with(|s| {
             s.comments
@@ -554,6 +585,86 @@ fn respond(s: &mut State, req: &Request, prefix: &str, port: u16) -> Answer {
                     c.requests += 1;
                     (200, vec![], json!({"id": id}).to_string())
                 }
+                None => not_found(),
+            }
+        }
+        ("GET", ["repos", _, _, "pulls", n, "comments"]) => {
+            let n: u64 = n.parse().unwrap_or(0);
+            let page = query_param(&req.target, "page").unwrap_or(1).max(1);
+            let items: Vec<Value> = if page > 1 {
+                Vec::new()
+            } else {
+                s.review_comments
+                    .iter()
+                    .filter(|c| c.pull == n)
+                    .map(|c| json!({"id": c.id, "body": c.body, "path": c.path, "line": c.line, "commit_id": c.commit, "user": {"login": c.login}}))
+                    .collect()
+            };
+            (200, vec![], Value::Array(items).to_string())
+        }
+        ("POST", ["repos", _, _, "pulls", n, "reviews"]) => {
+            if s.read_only {
+                return forbidden();
+            }
+            let n: u64 = n.parse().unwrap_or(0);
+            let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+            let comments = body["comments"].as_array().cloned().unwrap_or_default();
+            let valid = body["commit_id"].as_str().is_some_and(|c| c.len() == 40)
+                && body["event"] == "COMMENT"
+                && comments.iter().all(|c| {
+                    c["path"].as_str().is_some()
+                        && c["line"].as_u64().is_some()
+                        && c["body"].as_str().is_some()
+                        && c["side"] == "RIGHT"
+                        && c["start_line"]
+                            .as_u64()
+                            .is_none_or(|st| Some(st) < c["line"].as_u64())
+                });
+            if !valid {
+                return (
+                    422,
+                    vec![],
+                    json!({"message": "Validation Failed"}).to_string(),
+                );
+            }
+            for c in &comments {
+                s.next_id += 1;
+                let stored = StoredReviewComment {
+                    id: s.next_id,
+                    pull: n,
+                    login: s.author.clone(),
+                    path: c["path"].as_str().unwrap_or_default().to_string(),
+                    line: c["line"].as_u64().unwrap_or(0),
+                    start_line: c["start_line"].as_u64(),
+                    commit: body["commit_id"].as_str().unwrap_or_default().to_string(),
+                    body: c["body"].as_str().unwrap_or_default().to_string(),
+                };
+                s.review_comments.push(stored);
+            }
+            s.reviews.push((n, comments.len()));
+            s.next_id += 1;
+            (
+                200,
+                vec![],
+                json!({"id": s.next_id, "state": "COMMENTED"}).to_string(),
+            )
+        }
+        ("PATCH", ["repos", _, _, "pulls", "comments", id]) => {
+            if s.read_only {
+                return forbidden();
+            }
+            let id: u64 = id.parse().unwrap_or(0);
+            let text = match comment_text(req) {
+                Ok(t) => t,
+                Err(answer) => return answer,
+            };
+            let author = s.author.clone();
+            match s.review_comments.iter_mut().find(|c| c.id == id) {
+                Some(c) if c.login == author => {
+                    c.body = text;
+                    (200, vec![], json!({"id": id, "body": c.body}).to_string())
+                }
+                Some(_) => forbidden(),
                 None => not_found(),
             }
         }

@@ -110,18 +110,18 @@ pub struct Response {
 }
 
 impl Response {
-    fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    fn json(&self, what: &str) -> Result<Value, ApiError> {
+    pub(crate) fn json(&self, what: &str) -> Result<Value, ApiError> {
         serde_json::from_str(&self.body).map_err(|e| ApiError::Network {
             message: format!("the response is not the JSON GitHub sends: {e}"),
             what: what.to_string(),
         })
     }
 
-    fn error(&self, what: &str) -> ApiError {
+    pub(crate) fn error(&self, what: &str) -> ApiError {
         let message = serde_json::from_str::<Value>(&self.body)
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
@@ -276,7 +276,7 @@ impl Api {
     }
 
     /// The full request path for an API route like `/repos/o/r/...`.
-    fn route(&self, route: &str) -> String {
+    pub(crate) fn route(&self, route: &str) -> String {
         format!("{}{route}", self.base_path)
     }
 

@@ -5,6 +5,7 @@
 //! - [`api`]: a small REST client on octocrab with retries, rate-limit waits and paging.
 //! - [`comment`]: the sticky pull-request comment (marker, finding our own, upsert),
 //!   written against the [`comment::CommentApi`] trait that [`api::Api`] implements.
+//! - [`review`]: suggested changes as a review (suggestion blocks), found again by marker.
 //!
 //! `context`, `commands`' formatting and `comment`'s matching are pure; only `api` and
 //! the file writers in `commands` do I/O.
@@ -14,3 +15,4 @@ pub mod checks;
 pub mod commands;
 pub mod comment;
 pub mod context;
+pub mod review;

@@ -8,6 +8,7 @@
 //! and the reason is given. Pure.
 
 pub mod rewrite;
+pub mod suggest;
 
 use crate::catalog::{display_path, Catalog, Content, Layout, Migration, SourceFile};
 use crate::create;

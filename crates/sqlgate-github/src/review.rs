@@ -196,7 +196,11 @@ mod tests {
             login: "bot".into(),
         };
         assert_eq!(
-            sync(&[posted.clone()], std::slice::from_ref(&a), "bot"),
+            sync(
+                std::slice::from_ref(&posted),
+                std::slice::from_ref(&a),
+                "bot"
+            ),
             Plan::default()
         );
         // Someone else's comment with the same text is not ours.
@@ -215,7 +219,11 @@ mod tests {
             "db/002.sql create-index-non-concurrently",
             "CREATE INDEX CONCURRENTLY i ON t (a, b);",
         );
-        let p = sync(&[posted.clone()], std::slice::from_ref(&b), "bot");
+        let p = sync(
+            std::slice::from_ref(&posted),
+            std::slice::from_ref(&b),
+            "bot",
+        );
         assert_eq!(p.create, vec![b]);
         assert_eq!(p.resolve.len(), 1);
         assert!(

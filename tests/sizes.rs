@@ -186,3 +186,95 @@ fn verdicts_follow_the_tables_sizes() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("size snapshot"), "{}", r.stderr);
 }
+
+/// `[stats] replay_rows`: the replay fills the tables the change touches with
+/// generated rows (any column type, a required foreign key, an enum) and measures
+/// the statement on them; a table whose constraints refuse the rows says so.
+#[test]
+fn the_replay_measures_on_sample_rows_scaled_to_the_snapshot() {
+    let _serial = replay_lock();
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().to_path_buf();
+    write(
+        p.join("migrations/001_base.sql"),
+        "CREATE TYPE mood AS ENUM ('ok', 'sad');\n\
+         CREATE TABLE parent (id int PRIMARY KEY);\nINSERT INTO parent VALUES (1);\n\
+         CREATE TABLE big (id bigint PRIMARY KEY, parent_id int NOT NULL REFERENCES parent, code varchar(6) NOT NULL, \
+           at timestamptz NOT NULL, flag boolean NOT NULL, m mood NOT NULL, u uuid NOT NULL, doc jsonb NOT NULL, \
+           amount numeric(10,2) NOT NULL, tags text[] NOT NULL, note text, created timestamptz DEFAULT now());\n\
+         CREATE TABLE strict (id int PRIMARY KEY, code text NOT NULL CHECK (code ~ '^[A-Z]+$'));\n",
+    );
+    let now = chrono::Utc::now().to_rfc3339();
+    write(
+        p.join("sizes.json"),
+        format!(
+            r#"{{"format": 1, "server_version": "15.4", "exported_at": "{now}", "tables": [
+            {{"schema": "public", "name": "big", "rows": 2000000, "total_bytes": 300000000, "table_bytes": 250000000, "index_bytes": 50000000}},
+            {{"schema": "public", "name": "strict", "rows": 900000, "total_bytes": 90000000, "table_bytes": 80000000, "index_bytes": 10000000}}
+        ]}}"#
+        ),
+    );
+    write(
+        p.join("sqlgate.toml"),
+        "[stats]\nfile = \"sizes.json\"\nreplay_rows = 20000\n",
+    );
+    git_change(
+        &p,
+        &[(
+            "migrations/002_index.sql",
+            "CREATE INDEX big_code ON big (code);\nCREATE INDEX strict_code ON strict (code);\n",
+        )],
+    );
+    let admin = admin_url();
+    let (code, v) = check_json(&p, &["--base", "main~1", "--scratch", &admin]);
+    assert_eq!(code, 1, "a 2 M-row table keeps its error: {v:#}");
+    let samples = v["replay"]["samples"].as_array().expect("samples").clone();
+    let big = samples
+        .iter()
+        .find(|s| s["table"] == "public.big")
+        .expect("big filled");
+    assert_eq!(big["rows"], 20000, "{big}");
+    assert_eq!(big["production_rows"], 2000000);
+    assert!(big.get("error").is_none(), "{big}");
+    let strict = samples
+        .iter()
+        .find(|s| s["table"] == "public.strict")
+        .expect("strict tried");
+    assert_eq!(strict["rows"], 0);
+    assert!(
+        strict["error"]
+            .as_str()
+            .unwrap()
+            .contains("check constraint"),
+        "{strict}"
+    );
+
+    let finding = |table: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "create-index-non-concurrently" && f["table"]["name"] == table)
+            .unwrap_or_else(|| panic!("{table}: {v:#}"))
+            .clone()
+    };
+    let b = finding("public.big");
+    let measured = b["table"]["measured"].as_str().expect("measured");
+    assert!(
+        measured.contains("on 20000 generated rows") && measured.contains("~2.0 M rows"),
+        "{measured}"
+    );
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("measured in the replay"),
+        "{b}"
+    );
+    let s = finding("public.strict");
+    assert!(
+        s["message"].as_str().unwrap().contains("could not fill"),
+        "{s}"
+    );
+    assert!(s["table"].get("measured").is_none());
+}

@@ -8,7 +8,9 @@ use sqlgate_core::catalog::{self, CatalogOptions, Migration, SourceFile};
 use sqlgate_core::check::{self, Base};
 use sqlgate_core::model::Report;
 use sqlgate_core::report;
+use sqlgate_core::sizes::{self, Snapshot};
 use sqlgate_core::Error;
+use sqlgate_pg::replay::sample::Fill;
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ pub fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<
         dir: &settings.dir_display,
         extensions: &settings.scratch_extensions,
         bounds: &settings.sandbox,
+        fills: &[],
     }
 }
 
@@ -29,14 +32,30 @@ fn judge(
     settings: &Settings,
     head: &catalog::Catalog,
     is_new: &(dyn Fn(&Migration) -> bool + Sync),
+    snap: Option<&Snapshot>,
     evaluate: impl FnOnce() -> Report,
 ) -> Result<Report, Error> {
     let Some(scratch) = &settings.scratch else {
         return Ok(evaluate());
     };
+    // `[stats] replay_rows`: the tables the change touches get sample rows first.
+    let fills: Vec<Fill> = match (snap, settings.stats_limits.0.replay_rows) {
+        (Some(snap), rows) if rows > 0 => sizes::fills(head, is_new, &settings.vars, snap, rows)
+            .into_iter()
+            .map(|(table, rows, production_rows)| Fill {
+                table,
+                rows,
+                production_rows,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let opts = sqlgate_pg::replay::ReplayOptions {
+        fills: &fills,
+        ..replay_options(settings)
+    };
     std::thread::scope(|s| {
-        let replay =
-            s.spawn(|| sqlgate_pg::replay::run(scratch, head, is_new, &replay_options(settings)));
+        let replay = s.spawn(|| sqlgate_pg::replay::run(scratch, head, is_new, &opts));
         let mut report = evaluate();
         let (observed, found) = replay
             .join()
@@ -49,31 +68,40 @@ fn judge(
 /// Runs the check on the configured directory; `all` judges every migration. With a
 /// size snapshot, the size-dependent findings are judged with their tables' sizes.
 pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
-    let mut report = judged(settings, all)?;
-    if let Some(path) = &settings.stats {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Usage(format!(
-                "cannot read the size snapshot {}: {e}",
-                path.display()
-            ))
-        })?;
-        let snap = sqlgate_core::sizes::parse(&text)
-            .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-        if let Some(age) = chrono::DateTime::parse_from_rfc3339(&snap.exported_at)
-            .ok()
-            .map(|t| chrono::Utc::now().signed_duration_since(t))
-            .filter(|age| age.to_std().is_ok_and(|a| a > settings.stats_limits.1))
-        {
-            app::eprint(&format!(
-                "sqlgate: warning: the size snapshot {} is {} days old: export it again (`sqlgate stats export`)\n",
-                path.display(),
-                age.num_days()
-            ));
-        }
-        sqlgate_core::sizes::apply(&mut report.findings, &snap, &settings.stats_limits.0);
+    let snap = snapshot(settings)?;
+    let mut report = judged(settings, all, snap.as_ref())?;
+    if let Some(snap) = &snap {
+        sizes::apply(&mut report.findings, snap, &settings.stats_limits.0);
+        sizes::measured(&mut report.findings, report.replay.as_ref());
         report.sort();
     }
     Ok(report)
+}
+
+/// The size snapshot, when one is configured (a warning when it is old).
+fn snapshot(settings: &Settings) -> Result<Option<Snapshot>, Error> {
+    let Some(path) = &settings.stats else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read the size snapshot {}: {e}",
+            path.display()
+        ))
+    })?;
+    let snap = sizes::parse(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    if let Some(age) = chrono::DateTime::parse_from_rfc3339(&snap.exported_at)
+        .ok()
+        .map(|t| chrono::Utc::now().signed_duration_since(t))
+        .filter(|age| age.to_std().is_ok_and(|a| a > settings.stats_limits.1))
+    {
+        app::eprint(&format!(
+            "sqlgate: warning: the size snapshot {} is {} days old: export it again (`sqlgate stats export`)\n",
+            path.display(),
+            age.num_days()
+        ));
+    }
+    Ok(Some(snap))
 }
 
 /// The directory and, with a base ref, the base branch's copy of it — read with one
@@ -144,10 +172,10 @@ pub fn read_change(settings: &Settings) -> Result<Change, Error> {
     })
 }
 
-fn judged(settings: &Settings, all: bool) -> Result<Report, Error> {
+fn judged(settings: &Settings, all: bool, snap: Option<&Snapshot>) -> Result<Report, Error> {
     let change = read_change(settings)?;
     let is_new = |m: &Migration| change.is_new(m);
-    judge(settings, &change.head, &is_new, || {
+    judge(settings, &change.head, &is_new, snap, || {
         change.evaluate(settings, all)
     })
 }

@@ -172,6 +172,7 @@ struct StatsTable {
     index_mb_per_s: Option<f64>,
     scan_mb_per_s: Option<f64>,
     max_age: Option<String>,
+    replay_rows: Option<i64>,
 }
 
 /// `[preview]` in sqlgate.toml.
@@ -727,6 +728,16 @@ impl Resolver<'_> {
         t.small_bytes = size("small_table_size", &s.small_table_size, t.small_bytes)?;
         t.large_bytes = size("large_table_size", &s.large_table_size, t.large_bytes)?;
         t.small_rows = s.small_table_rows.unwrap_or(t.small_rows);
+        t.replay_rows = match s.replay_rows {
+            Some(n) if !(0..=100_000_000).contains(&n) => {
+                return Err(bad(
+                    "replay_rows",
+                    format!("{n} is out of range (0 to 100000000)"),
+                ))
+            }
+            Some(n) => n,
+            None => 0,
+        };
         t.large_rows = s.large_table_rows.unwrap_or(t.large_rows);
         for (key, v, slot) in [
             (

@@ -55,6 +55,10 @@ pub struct TableSize {
     /// assumption.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<String>,
+    /// What the scratch replay measured on a sample of the table (`[stats]
+    /// replay_rows`), scaled to the snapshot's size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<String>,
 }
 
 /// What counts as small and large, and the throughputs estimates assume (`[stats]`).
@@ -67,6 +71,9 @@ pub struct Thresholds {
     pub rewrite_mb_per_s: f64,
     pub index_mb_per_s: f64,
     pub scan_mb_per_s: f64,
+    /// `replay_rows`: rows the scratch replay puts in each table the change locks,
+    /// rewrites or scans before it runs (0: none).
+    pub replay_rows: i64,
 }
 
 impl Default for Thresholds {
@@ -79,6 +86,7 @@ impl Default for Thresholds {
             rewrite_mb_per_s: 50.0,
             index_mb_per_s: 50.0,
             scan_mb_per_s: 200.0,
+            replay_rows: 0,
         }
     }
 }
@@ -240,7 +248,90 @@ pub fn apply(findings: &mut [Finding], snap: &Snapshot, t: &Thresholds) {
             rows: s.rows,
             bytes: s.total_bytes,
             estimate,
+            measured: None,
         });
+    }
+}
+
+/// The tables the change's statements lock, rewrite or scan that the snapshot knows,
+/// each with the rows to fill it with (`rows`, at most its production rows) and its
+/// production rows, as `"schema"."table"`.
+pub fn fills(
+    cat: &crate::catalog::Catalog,
+    is_new: &dyn Fn(&crate::catalog::Migration) -> bool,
+    vars: &BTreeMap<String, String>,
+    snap: &Snapshot,
+    rows: i64,
+) -> Vec<(String, i64, i64)> {
+    let mut out: Vec<(String, i64, i64)> = Vec::new();
+    for m in cat.migrations.iter().filter(|m| is_new(m)) {
+        let parsed = sql::parse(&m.up.text, vars, m.up.first_line);
+        for stmt in &parsed.statements {
+            let Some((key, _)) = target(parsed.text(stmt)) else {
+                continue;
+            };
+            let Some(t) = snap
+                .tables
+                .iter()
+                .find(|t| format!("{}.{}", t.schema.to_lowercase(), t.name.to_lowercase()) == key)
+            else {
+                continue;
+            };
+            let quoted = format!(
+                "{}.{}",
+                crate::sql::names::ident(&t.schema),
+                crate::sql::names::ident(&t.name)
+            );
+            if t.rows > 0 && !out.iter().any(|(q, ..)| *q == quoted) {
+                out.push((quoted, rows.min(t.rows), t.rows));
+            }
+        }
+    }
+    out
+}
+
+/// With a replay that filled the tables (`replay_rows`): each sized finding whose
+/// statement the replay timed on a sample says what it measured and what that means
+/// at the snapshot's size.
+pub fn measured(findings: &mut [Finding], replay: Option<&crate::model::Replay>) {
+    let Some(replay) = replay else { return };
+    for f in findings.iter_mut().filter(|f| f.rule.rule().sized) {
+        let Some(table) = f.table.as_mut() else {
+            continue;
+        };
+        let unquoted = |q: &str| q.replace('"', "").to_lowercase();
+        let Some(sample) = replay
+            .samples
+            .iter()
+            .find(|s| unquoted(&s.table) == table.name)
+        else {
+            continue;
+        };
+        if sample.rows <= 0 {
+            let why = sample.error.as_deref().unwrap_or("no rows");
+            f.message.push_str(&format!(
+                " (the replay could not fill {} with sample rows: {why})",
+                names::show(table.name.strip_prefix("public.").unwrap_or(&table.name))
+            ));
+            continue;
+        }
+        let Some(step) = replay
+            .steps
+            .iter()
+            .find(|s| s.file == f.file && s.line <= f.line && f.line <= s.end_line)
+        else {
+            continue;
+        };
+        let scale = sample.production_rows as f64 / sample.rows as f64;
+        let text = format!(
+            "measured in the replay: {:.0} ms on {} generated rows, so {} at {}",
+            step.duration_ms,
+            sample.rows,
+            duration(step.duration_ms / 1000.0 * scale),
+            rows(sample.production_rows)
+        );
+        f.message.push_str(&format!("; {text}"));
+        table.measured = Some(text);
     }
 }
 

@@ -38,6 +38,25 @@ pub struct Replay {
     /// absent when they were replayed in full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<&'static str>,
+    /// With `[stats] replay_rows`: the tables filled with generated rows before the
+    /// change ran, so the steps' durations are measured at a known size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Sample>,
+}
+
+/// A table the replay filled with generated rows (`[stats] replay_rows`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sample {
+    /// `schema.table`.
+    pub table: String,
+    /// Rows inserted (0 when the table's constraints refused them).
+    pub rows: i64,
+    /// The table's rows in the size snapshot.
+    pub production_rows: i64,
+    pub fill_ms: f64,
+    /// Why no rows went in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Lock modes that conflict with ROW EXCLUSIVE (block INSERT/UPDATE/DELETE).

@@ -12,6 +12,7 @@ use crate::guard::{self, Bounds, Guard};
 use crate::scratch::LocalServer;
 
 mod base;
+pub mod sample;
 use sqlgate_core::catalog::{display_path, Catalog, Migration};
 use sqlgate_core::model::replay::BLOCKING_LOCKS;
 use sqlgate_core::model::{Finding, Replay, RuleId, Severity, Step};
@@ -53,6 +54,9 @@ pub struct ReplayOptions<'a> {
     pub extensions: &'a [String],
     /// Bounds on the pull request's SQL.
     pub bounds: &'a Bounds,
+    /// Tables to fill with generated rows before the change runs (`[stats]
+    /// replay_rows`).
+    pub fills: &'a [sample::Fill],
 }
 
 /// Runs the replay. `is_new` tells the migrations of this change from shipped ones.
@@ -95,7 +99,14 @@ pub fn run(
         let result = guard
             .within(
                 bounds,
-                replay_on(&sandbox.url, cat, is_new, vars, dir, base.is_some()),
+                replay_on(
+                    &sandbox.url,
+                    cat,
+                    is_new,
+                    (vars, dir),
+                    base.is_some(),
+                    opts.fills,
+                ),
             )
             .await;
         let tripped = guard.stop().await;
@@ -737,9 +748,9 @@ async fn replay_on(
     url: &str,
     cat: &Catalog,
     is_new: &dyn Fn(&Migration) -> bool,
-    vars: &BTreeMap<String, String>,
-    dir: &str,
+    (vars, dir): (&BTreeMap<String, String>, &str),
     from_base: bool,
+    fills: &[sample::Fill],
 ) -> Result<(Replay, Vec<Finding>), Error> {
     let c = connect(url).await?;
     let mut replay = Replay::default();
@@ -749,6 +760,7 @@ async fn replay_on(
             return Ok((replay, vec![f]));
         }
     }
+    replay.samples = sample::fill(&c, fills).await;
     let mut existing = relations(&c).await?;
     let schema_before = schema(&c).await?;
     let mut findings = Vec::new();

@@ -8,7 +8,8 @@
 #             shipped state reused from the kept base after the first run)
 # Also times the first run, which builds the base. Prints medians with min–max and
 # the ratio. Not a test: run by hand.
-#   bash bench/replay.sh [rounds]
+#   bash bench/replay.sh [rounds]            (--scratch URL)
+#   BENCH_SCRATCH=auto bash bench/replay.sh  (--scratch auto with SQLGATE_SCRATCH_CACHE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-7}
@@ -38,7 +39,14 @@ floor() {
   psql -q "$admin" -c "DROP DATABASE IF EXISTS floor_run" -c "CREATE DATABASE floor_run TEMPLATE floor_base" >/dev/null
   psql -q -v ON_ERROR_STOP=1 "$(url floor_run)" -f "$repo/migrations/$newest/up.sql" >/dev/null
 }
-gate() { (cd "$repo" && "$bin" check --base main --scratch "$admin" --format json --fail-on never); }
+# BENCH_SCRATCH=auto: the gate with `--scratch auto` and a cache directory (a private
+# server restored with the shipped state), against the same floor.
+if [ "${BENCH_SCRATCH:-url}" = auto ]; then
+  export SQLGATE_SCRATCH_CACHE=$work/scratch-cache
+  gate() { (cd "$repo" && "$bin" check --base main --scratch auto --format json --fail-on never); }
+else
+  gate() { (cd "$repo" && "$bin" check --base main --scratch "$admin" --format json --fail-on never); }
+fi
 
 first=$(ms gate)
 f=(); s=()

@@ -491,3 +491,100 @@ fn an_edited_shipped_migration_gets_a_base_of_its_own() {
         bases(&admin)
     );
 }
+
+/// `--scratch auto` with `SQLGATE_SCRATCH_CACHE`: the first run saves the private
+/// server with the shipped state (before any pull-request SQL), later runs of the same
+/// history restore it and replay only the change; another history, or an entry whose
+/// key does not match, is built afresh; nothing the pull request ran is in the cache.
+#[test]
+fn scratch_auto_keeps_the_shipped_state_in_its_cache() {
+    let _serial = pg::replay_lock();
+    let (_t, dir) = repo();
+    write(
+        dir.join("migrations/001_users.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nINSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 1000) g;\n",
+    );
+    commit_all(&dir, "base");
+    write(
+        dir.join("migrations/002_pr.sql"),
+        "CREATE TABLE pr_only (id int);\nALTER TABLE users ADD COLUMN bio text DEFAULT 'x';\n",
+    );
+    commit_all(&dir, "change");
+    let cache = tempfile::tempdir().unwrap();
+    let check = || {
+        let mut c = sqlgate(&dir);
+        c.args([
+            "check",
+            "--base",
+            "main~1",
+            "--scratch",
+            "auto",
+            "--format",
+            "json",
+        ])
+        .env("SQLGATE_SCRATCH_CACHE", cache.path());
+        let r = run(&mut c);
+        let v: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
+        v
+    };
+    let first = check();
+    assert_eq!(first["replay"]["base"], "built", "{first:#}");
+    let entries: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].join("KEY").is_file() && entries[0].join("data/PG_VERSION").is_file());
+
+    let second = check();
+    assert_eq!(second["replay"]["base"], "reused", "{second:#}");
+    assert_eq!(
+        first["findings"], second["findings"],
+        "the same verdict from the cache"
+    );
+    assert_eq!(
+        first["replay"]["steps"].as_array().map(Vec::len),
+        second["replay"]["steps"].as_array().map(Vec::len)
+    );
+
+    // Nothing the pull request ran is in the saved server.
+    let server = sqlgate_pg::scratch::LocalServer::start_from(
+        &Default::default(),
+        Some(&entries[0].join("data")),
+    )
+    .expect("the saved server starts");
+    let dbs = pg::query(
+        &server.url("postgres"),
+        "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1') ORDER BY 1",
+    );
+    assert_eq!(dbs.len(), 1, "only the base: {dbs:?}");
+    assert!(dbs[0].starts_with("sqlgate_base_"), "{dbs:?}");
+    let roles = pg::query(
+        &server.url("postgres"),
+        "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sqlgate_replay%'",
+    );
+    assert!(roles.is_empty(), "no replay role: {roles:?}");
+    drop(server);
+
+    // A key file that does not match is not trusted: rebuilt.
+    std::fs::write(entries[0].join("KEY"), "forged").unwrap();
+    assert_eq!(check()["replay"]["base"], "built");
+    assert_eq!(check()["replay"]["base"], "reused");
+
+    // Another shipped history: an entry of its own.
+    write(
+        dir.join("migrations/001_users.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);\n",
+    );
+    commit_all(&dir, "edit shipped");
+    git(&dir, &["reset", "-q", "--soft", "HEAD~2"]);
+    commit_all(&dir, "base 2");
+    write(
+        dir.join("migrations/002_pr.sql"),
+        "CREATE TABLE pr_only (id int);\n",
+    );
+    commit_all(&dir, "change 2");
+    assert_eq!(check()["replay"]["base"], "built");
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+}

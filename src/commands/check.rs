@@ -23,6 +23,7 @@ pub fn replay_options(settings: &Settings) -> sqlgate_pg::replay::ReplayOptions<
         extensions: &settings.scratch_extensions,
         bounds: &settings.sandbox,
         fills: &[],
+        cache: settings.scratch_cache.as_deref(),
     }
 }
 

@@ -88,6 +88,11 @@ pub fn scratch() -> Option<String> {
     var("SQLGATE_SCRATCH")
 }
 
+/// `SQLGATE_SCRATCH_CACHE`: where `--scratch auto` keeps its server between runs.
+pub fn scratch_cache() -> Option<String> {
+    var("SQLGATE_SCRATCH_CACHE")
+}
+
 /// `SQLGATE_JOBS`: targets applied at once by `ci`'s fleet shard (default 4).
 pub fn jobs() -> usize {
     var("SQLGATE_JOBS")

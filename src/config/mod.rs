@@ -132,6 +132,9 @@ struct FileConfig {
     environment: Option<String>,
     protected_environments: Option<Vec<String>>,
     scratch: Option<String>,
+    /// With `scratch = "auto"`: a directory keeping the private server with the
+    /// shipped state between runs (`SQLGATE_SCRATCH_CACHE`).
+    scratch_cache: Option<String>,
     scratch_extensions: Option<Vec<Spanned<String>>>,
     /// A size snapshot (`sqlgate stats export`), relative to the file's folder, or
     /// `[stats]` with the file and the thresholds.
@@ -253,6 +256,9 @@ pub struct Settings {
     pub targets_url_env_allow: Vec<String>,
     /// Where `check` replays the migrations, if anywhere.
     pub scratch: Option<Scratch>,
+    /// With `auto`: where the private server with the shipped state is kept between
+    /// runs (trusted).
+    pub scratch_cache: Option<PathBuf>,
     /// Extensions created by the scratch server's administrator before a replay.
     pub scratch_extensions: Vec<String>,
     /// Bounds on pull-request SQL in the replay and preview builds (`[sandbox]`).
@@ -473,6 +479,9 @@ impl Settings {
                 .clone()
                 .or(fc.scratch.clone())
                 .and_then(|s| Scratch::parse(&s)),
+            scratch_cache: env::scratch_cache()
+                .or(fc.scratch_cache.clone())
+                .map(|d| relative_to(path.as_deref(), &d)),
             scratch_extensions: r.extensions(&fc.scratch_extensions)?,
             sandbox: r.sandbox(&fc.sandbox)?,
             vars: r.vars(&fc.vars, &cli.vars)?,
@@ -484,15 +493,19 @@ impl Settings {
                     StatsFile::Path(p) => p,
                     StatsFile::Table(t) => t.file.as_ref()?,
                 };
-                let base = path
-                    .as_deref()
-                    .and_then(Path::parent)
-                    .filter(|p| !p.as_os_str().is_empty());
-                Some(base.map_or_else(|| PathBuf::from(f), |b| b.join(f)))
+                Some(relative_to(path.as_deref(), f))
             }),
             stats_limits: r.stats_limits(&fc.stats)?,
         })
     }
+}
+
+/// A path from the configuration file: relative to the file's folder.
+fn relative_to(config: Option<&Path>, f: &str) -> PathBuf {
+    let base = config
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty());
+    base.map_or_else(|| PathBuf::from(f), |b| b.join(f))
 }
 
 /// `dir`: the flag, or the file's (relative to the file's folder), or `migrations`.

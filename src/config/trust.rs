@@ -5,7 +5,7 @@ use super::*;
 
 impl Settings {
     /// For a pull request under `sqlgate ci`: the trusted settings — what the run may
-    /// touch or how far it may go: the replay (`scratch`, `scratch_extensions`),
+    /// touch or how far it may go: the replay (`scratch`, `scratch_cache`, `scratch_extensions`),
     /// previews (`[preview]`: prefix, max, template), fleets (`[targets]`) and the
     /// bounds on pull-request SQL (`[sandbox]`) — come from the workflow (flags and
     /// environment) or from the base branch's configuration file `base_file`, never
@@ -17,6 +17,7 @@ impl Settings {
             // The workflow's own values are wrong: nothing is trusted.
             self.scratch = None;
             self.scratch_extensions.clear();
+            self.scratch_cache = None;
             self.preview_template = None;
             self.targets.clear();
             self.targets_query = None;
@@ -34,6 +35,13 @@ impl Settings {
             Some(Scratch::Url(u)) => format!("\"{}\"", sqlgate_pg::mask(u)),
         };
         keep("scratch", &mut self.scratch, base.scratch, scratch_shown, w);
+        keep(
+            "scratch_cache",
+            &mut self.scratch_cache,
+            base.scratch_cache,
+            |v| dbg(v),
+            w,
+        );
         keep(
             "scratch_extensions",
             &mut self.scratch_extensions,

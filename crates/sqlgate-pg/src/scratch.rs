@@ -27,6 +27,8 @@ pub struct LocalServer {
     bin: PathBuf,
     port: u16,
     run_as: Option<(u32, u32)>,
+    /// The `pg_ctl -o` options it was started with (a restart reuses them).
+    opts: String,
 }
 
 /// Where the server binaries (`initdb`, `pg_ctl`, `postgres`) are: `PATH`,
@@ -105,6 +107,12 @@ impl LocalServer {
 
     /// Starts a server with extra files in its directory and extra settings.
     pub fn start_with(options: &ServerOptions) -> Result<LocalServer, Error> {
+        Self::start_from(options, None)
+    }
+
+    /// Starts a server whose data directory is a copy of `saved` (made by
+    /// [`LocalServer::save`]) instead of a fresh `initdb`.
+    pub fn start_from(options: &ServerOptions, saved: Option<&Path>) -> Result<LocalServer, Error> {
         let bin = find_bin_dir().ok_or_else(|| {
             Error::Unreachable(
                 "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin: install the server (Debian/Ubuntu: apt-get install postgresql)".into(),
@@ -144,23 +152,47 @@ impl LocalServer {
             bin,
             port: 0,
             run_as,
+            opts: String::new(),
         };
         server.watchdog();
-        server.run(
-            "initdb",
-            &[
-                "-D",
-                &server.data.display().to_string(),
-                "-U",
-                "sqlgate",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-                "--no-instructions",
-            ],
-        )?;
+        if let Some(saved) = saved {
+            copy_tree(saved, &server.data)?;
+            // A saved directory's settings are not trusted: the configuration files
+            // are written afresh (no archive or restore command, no preloaded library,
+            // local trust only); the command line sets the rest.
+            for (file, text) in [
+                ("postgresql.conf", ""),
+                ("postgresql.auto.conf", ""),
+                ("pg_ident.conf", ""),
+                (
+                    "pg_hba.conf",
+                    "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+                ),
+            ] {
+                let path = server.data.join(file);
+                std::fs::write(&path, text)
+                    .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+                if let Some((uid, gid)) = run_as {
+                    let _ = std::os::unix::fs::chown(&path, Some(uid), Some(gid));
+                }
+            }
+        } else {
+            server.run(
+                "initdb",
+                &[
+                    "-D",
+                    &server.data.display().to_string(),
+                    "-U",
+                    "sqlgate",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                    "--no-instructions",
+                ],
+            )?;
+        }
         let mut extra = String::new();
         for (name, content) in &options.files {
             let path = server.root.join(name);
@@ -186,22 +218,8 @@ impl LocalServer {
                 server.port,
                 sock.display()
             );
-            let log = server.root.join("server.log").display().to_string();
-            match server.run(
-                "pg_ctl",
-                &[
-                    "-D",
-                    &server.data.display().to_string(),
-                    "-l",
-                    &log,
-                    "-o",
-                    &opts,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ],
-            ) {
+            server.opts = opts;
+            match server.pg_ctl_start() {
                 Ok(()) => return Ok(server),
                 Err(e) => last = e.to_string(),
             }
@@ -209,6 +227,56 @@ impl LocalServer {
         Err(Error::Unreachable(format!(
             "the local PostgreSQL server did not start: {last}"
         )))
+    }
+
+    fn pg_ctl_start(&self) -> Result<(), Error> {
+        let log = self.root.join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.display().to_string(),
+                "-l",
+                &log,
+                "-o",
+                &self.opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
+    }
+
+    /// The server's major version, from its binaries (`postgres --version`).
+    pub fn binaries_major() -> Option<String> {
+        let bin = find_bin_dir()?;
+        let out = Command::new(bin.join("postgres"))
+            .arg("--version")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text.split_whitespace().last()?;
+        Some(version.split('.').next()?.to_string())
+    }
+
+    /// Saves the data directory to `to` (a directory that must not exist): the server
+    /// stops cleanly, its files are copied, and it starts again on the same port.
+    pub fn save(&self, to: &Path) -> Result<(), Error> {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data.display().to_string(),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+        )?;
+        let copied = copy_tree(&self.data, to);
+        self.pg_ctl_start()?;
+        copied
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> Result<(), Error> {
@@ -278,6 +346,27 @@ impl LocalServer {
     /// A connection URL for `database` (superuser `sqlgate`, trust auth).
     pub fn url(&self, database: &str) -> String {
         format!("postgres://sqlgate@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+/// Copies a directory with its modes and owners (`cp -a`): a data directory must stay
+/// the server user's and private.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .output()
+        .map_err(|e| Error::Io(format!("cannot run cp: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Io(format!(
+            "cannot copy {} to {}: {}",
+            from.display(),
+            to.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::guard::{self, Bounds, Guard};
 use crate::scratch::LocalServer;
 
 mod base;
+mod cache;
 pub mod sample;
 use sqlgate_core::catalog::{display_path, Catalog, Migration};
 use sqlgate_core::model::replay::BLOCKING_LOCKS;
@@ -57,6 +58,9 @@ pub struct ReplayOptions<'a> {
     /// Tables to fill with generated rows before the change runs (`[stats]
     /// replay_rows`).
     pub fills: &'a [sample::Fill],
+    /// With `auto`: where private servers with the shipped state are kept between
+    /// runs (`scratch_cache`).
+    pub cache: Option<&'a std::path::Path>,
 }
 
 /// Runs the replay. `is_new` tells the migrations of this change from shipped ones.
@@ -75,9 +79,19 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
-    let (_server, admin, shown) = match scratch {
+    // `auto` with a cache: a saved server that already holds the shipped state.
+    let cached = match (scratch, opts.cache) {
+        (Scratch::Auto, Some(dir)) => cache::key(cat, is_new, opts).map(|k| (dir, k)),
+        _ => None,
+    };
+    let (server, admin, shown) = match scratch {
         Scratch::Auto => {
-            let s = LocalServer::start()?;
+            let saved = cached.as_ref().and_then(|(dir, k)| cache::saved(dir, k));
+            let s = match saved {
+                Some(data) => LocalServer::start_from(&Default::default(), Some(&data))
+                    .or_else(|_| LocalServer::start())?,
+                None => LocalServer::start()?,
+            };
             let url = s.url("postgres");
             (
                 Some(s),
@@ -88,11 +102,19 @@ pub fn run(
         Scratch::Url(u) => (None, u.clone(), mask(u)),
     };
     rt.block_on(async {
-        // A scratch server given by URL keeps the shipped history's state between runs.
+        // A scratch server given by URL keeps the shipped history's state between runs;
+        // so does `auto` with a cache directory (the whole server is saved).
         let base = match scratch {
             Scratch::Url(_) => reusable_base(&admin, &shown, cat, is_new, opts).await?,
+            Scratch::Auto if cached.is_some() => {
+                reusable_base(&admin, &shown, cat, is_new, opts).await?
+            }
             Scratch::Auto => None,
         };
+        // Saved before any pull-request SQL runs: only the base branch's state.
+        if let (Some(s), Some((dir, key)), Some((_, true))) = (&server, &cached, &base) {
+            cache::store(s, dir, key)?;
+        }
         let template = base.as_ref().map(|(name, _)| name.as_str());
         let sandbox = Sandbox::create(&admin, &shown, extensions, bounds, template).await?;
         let guard = Guard::start(&admin, &sandbox.db, bounds).await;

@@ -188,7 +188,7 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
         output.is_none() && std::io::stdout().is_terminal() && !crate::config::env::no_color();
     let rendered = if settings.format == report::Format::Text {
         // Each finding with its source line, as the files are now.
-        let texts = source_texts(settings);
+        let texts = source_texts(settings, &rep);
         report::text::render_with_sources(&rep, color, &|file| texts.get(file).cloned())
     } else {
         report::render(&rep, settings.format, color)
@@ -212,18 +212,28 @@ pub fn run(settings: &Settings, all: bool, output: Option<&PathBuf>) -> Result<i
 }
 
 /// The text of every migration file by the path findings show (for source lines).
-fn source_texts(settings: &Settings) -> std::collections::HashMap<String, String> {
-    let Ok((files, _)) = app::read_catalog(settings) else {
-        return Default::default();
+fn source_texts(settings: &Settings, rep: &Report) -> std::collections::HashMap<String, String> {
+    let mut named: Vec<&str> = rep.findings.iter().map(|f| f.file.as_str()).collect();
+    named.sort();
+    named.dedup();
+    let limits = source::fs::Limits {
+        max_file_size: settings.max_file_size,
     };
-    files
-        .iter()
-        .filter_map(|f| match &f.content {
-            catalog::Content::Bytes(b) => Some((
-                catalog::display_path(&settings.dir_display, &f.path),
-                String::from_utf8_lossy(b).into_owned(),
-            )),
-            _ => None,
+    let prefix = catalog::display_path(&settings.dir_display, "");
+    named
+        .into_iter()
+        .filter_map(|shown| {
+            let rel = if prefix.is_empty() {
+                shown
+            } else {
+                shown.strip_prefix(prefix.as_str())?
+            };
+            match source::fs::read_file(&settings.dir, rel, limits) {
+                catalog::Content::Bytes(b) => {
+                    Some((shown.to_string(), String::from_utf8_lossy(&b).into_owned()))
+                }
+                catalog::Content::Unreadable(_) => None,
+            }
         })
         .collect()
 }

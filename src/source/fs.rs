@@ -48,10 +48,11 @@ pub fn read_dir(dir: &Path, limits: Limits) -> Result<Vec<SourceFile>, Error> {
         })?;
         let (name, not_utf8) = escape_name(entry.file_name().as_bytes());
         let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else {
+        // The listing's own file type (no `stat` on most file systems).
+        let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if meta.is_dir() {
+        if kind.is_dir() {
             if !name.starts_with(|c: char| c.is_ascii_digit()) {
                 continue;
             }
@@ -81,6 +82,15 @@ pub fn read_dir(dir: &Path, limits: Limits) -> Result<Vec<SourceFile>, Error> {
     let mut files = read_all(found, limits);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// One candidate file of `dir` (`rel` with `/`), read as [`read_dir`] would.
+pub fn read_file(dir: &Path, rel: &str, limits: Limits) -> Content {
+    let root = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    match classify(&dir.join(rel), &root) {
+        Entry::Read(path) => read_one(&path, limits),
+        Entry::Refused(why) => Content::Unreadable(why),
+    }
 }
 
 /// Whether a candidate path may be read: a regular file, or a symlink to a regular

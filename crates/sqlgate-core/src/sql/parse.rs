@@ -379,12 +379,23 @@ pub fn parse_in_order(
     vars: &BTreeMap<String, String>,
     mut f: impl FnMut(usize, Option<Parsed>),
 ) {
+    // Only texts with something to parse go to the workers (a pull request's check
+    // skips most shipped migrations: no thread hand-off for each of them).
+    let busy: Vec<usize> = (0..texts.len())
+        .filter(|&i| !texts[i].0.trim().is_empty())
+        .collect();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8)
-        .min(texts.len().max(1));
+        .min(busy.len().max(1));
+    let empty = |i: usize| Some(parse_here("", vars, texts[i].1, &mut Sink::Collect));
+    if busy.is_empty() {
+        (0..texts.len()).for_each(|i| f(i, empty(i)));
+        return;
+    }
     std::thread::scope(|scope| {
+        let busy = &busy;
         let receivers: Vec<_> = (0..workers)
             .map(|w| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Parsed>>(4);
@@ -392,7 +403,7 @@ pub fn parse_in_order(
                     .name("sqlgate-parser".into())
                     .stack_size(PARSER_STACK)
                     .spawn_scoped(scope, move || {
-                        for i in (w..texts.len()).step_by(workers) {
+                        for &i in busy.iter().skip(w).step_by(workers) {
                             let (sql, line) = texts[i];
                             let parsed = (sql.len() <= LARGE_INPUT)
                                 .then(|| parse_here(sql, vars, line, &mut Sink::Collect));
@@ -405,11 +416,17 @@ pub fn parse_in_order(
                 spawned.ok().map(|_| rx)
             })
             .collect();
+        let mut next = 0;
         for i in 0..texts.len() {
-            let got = receivers[i % workers]
+            if busy.get(next) != Some(&i) {
+                f(i, empty(i));
+                continue;
+            }
+            let got = receivers[next % workers]
                 .as_ref()
                 .and_then(|rx| rx.recv().ok())
                 .flatten();
+            next += 1;
             f(i, got);
         }
     });

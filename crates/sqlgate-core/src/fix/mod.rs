@@ -87,12 +87,39 @@ struct Rewritten {
     later: Vec<String>,
 }
 
-/// Layouts whose up SQL is a whole file, so a directive can open it.
-fn whole_file(layout: Layout) -> bool {
-    matches!(
-        layout,
-        Layout::Flat | Layout::Pairs | Layout::Rollback | Layout::Folders | Layout::Flyway
-    )
+/// A file whose up SQL starts at byte `base`, made a no-transaction migration in the
+/// layout's own words: dbmate's `-- migrate:up transaction:false`, goose's
+/// `-- +goose NO TRANSACTION`, otherwise `-- sqlgate:no-transaction` opening the up SQL.
+fn no_transaction(layout: Layout, content: &str, base: usize) -> String {
+    let (before, after) = content.split_at(base);
+    match layout {
+        Layout::Goose => format!("-- +goose NO TRANSACTION\n{content}"),
+        Layout::Markers => {
+            // The marker line just before the up SQL.
+            let trimmed = before.trim_end();
+            let start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+            let first = after.split('\n').next().unwrap_or("");
+            if first.trim().eq_ignore_ascii_case("-- migrate:up") {
+                // The up SQL starts with its marker.
+                format!(
+                    "{before}-- migrate:up transaction:false{}",
+                    &after[first.len()..]
+                )
+            } else if trimmed[start..]
+                .trim()
+                .eq_ignore_ascii_case("-- migrate:up")
+            {
+                format!(
+                    "{}-- migrate:up transaction:false{}{after}",
+                    &before[..start],
+                    &before[trimmed.len()..]
+                )
+            } else {
+                format!("{before}-- sqlgate:no-transaction\n{after}")
+            }
+        }
+        _ => format!("{before}-- sqlgate:no-transaction\n{after}"),
+    }
 }
 
 /// Statements that need no transaction around them (kept when a migration becomes a
@@ -147,18 +174,22 @@ pub fn plan(
         }
     }
     let mut after: Option<crate::catalog::Version> = None;
-    for (m, sql, no_tx) in follow_ups {
+    for (k, (m, sql, no_tx)) in follow_ups.into_iter().enumerate() {
+        // A second apart: timestamped names never collide, in any layout's format.
+        let when = opts.now + chrono::Duration::seconds(k as i64);
         let base = if m.description.is_empty() {
             "fix".to_string()
         } else {
             m.description.clone()
         };
         let name = format!("{base} {}", if no_tx { "concurrently" } else { "validate" });
-        let Ok((new_files, version)) = create::plan_after(cat, &name, after.as_ref(), opts.now)
-        else {
+        let Ok((new_files, version)) = create::plan_after(cat, &name, after.as_ref(), when) else {
             continue;
         };
-        after = cat.version(&version).or(after);
+        after = cat
+            .version(&version)
+            .or_else(|| cat.version(&version.replace('-', "")))
+            .or(after);
         let body = format!("\n{};\n", sql.join(";\n\n"));
         for f in new_files {
             let up = !f.path.ends_with("down.sql") && !f.path.ends_with("_rollback.sql");
@@ -257,7 +288,6 @@ fn rewrite_migration(
         .any(|(_, r)| r.ops.iter().any(|o| matches!(o, Op::NoTx(_))));
     let in_place = m.no_transaction
         || (needs_no_tx
-            && whole_file(cat.layout)
             && statements
                 .iter()
                 .enumerate()
@@ -297,16 +327,16 @@ fn rewrite_migration(
     for (s, e, with) in edits {
         text.replace_range(s..e, &with);
     }
-    if in_place && !m.no_transaction {
-        text = format!("-- sqlgate:no-transaction\n{text}");
-    }
     out.text = text;
-    let new_content = format!(
+    let mut new_content = format!(
         "{}{}{}",
         &content[..base],
         out.text,
         &content[base + m.up.text.len()..]
     );
+    if in_place && !m.no_transaction {
+        new_content = no_transaction(cat.layout, &new_content, base);
+    }
     outcomes.extend(done);
     Ok(Some((
         FileChange {

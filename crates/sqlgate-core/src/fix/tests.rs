@@ -215,3 +215,38 @@ fn a_later_use_of_a_moved_index_keeps_the_statement_as_it_is() {
         .as_deref()
         .is_some_and(|w| w.contains("users_e"))));
 }
+
+#[test]
+fn each_layout_gets_its_own_no_transaction_words_and_distinct_new_versions() {
+    // dbmate: the up marker says it.
+    let f = fixture(
+        &[("20240101000000_init.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n\n-- migrate:down\nDROP TABLE users;\n")],
+        &[("20240102000000_idx.sql", "-- migrate:up\nCREATE INDEX users_email ON users (email);\n\n-- migrate:down\nDROP INDEX users_email;\n")],
+    );
+    let p = f.plan(true);
+    assert_eq!(
+        content(&p, "20240102000000_idx.sql"),
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n\n-- migrate:down\nDROP INDEX users_email;\n"
+    );
+    // diesel folders: two new migrations a second apart, in diesel's own format.
+    let f = fixture(
+        &[("2024-01-01-000000_init/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")],
+        &[("2024-01-02-000000_idx/up.sql", "CREATE TABLE t (id int);\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n")],
+    );
+    let p = f.plan(true);
+    let created: Vec<&str> = p
+        .changes
+        .iter()
+        .filter(|c| c.old.is_none())
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "2026-12-07-090000_idx_concurrently/up.sql",
+            "2026-12-07-090000_idx_concurrently/down.sql",
+            "2026-12-07-090001_idx_validate/up.sql",
+            "2026-12-07-090001_idx_validate/down.sql"
+        ]
+    );
+}

@@ -104,9 +104,16 @@ impl Run {
             Some(login) => Identity::Login(login),
             None => Identity::ActionsBot,
         };
-        let existing = rt
-            .block_on(api.list_review_comments(&repo, pr.number))
-            .map_err(|e| e.to_string())?;
+        // Without the listing, nothing of ours is known: post, never resolve.
+        let existing = match rt.block_on(api.list_review_comments(&repo, pr.number)) {
+            Ok(list) => list,
+            Err(e) => {
+                app::eprint(&format!(
+                    "sqlgate: the pull request's review comments could not be listed ({e}); suggestions already posted cannot be recognised\n"
+                ));
+                Vec::new()
+            }
+        };
         let plan = review::sync(&existing, wanted, me.login());
         if !plan.create.is_empty() {
             let summary = format!(

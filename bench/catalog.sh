@@ -2,7 +2,7 @@
 # Benchmark: `sqlgate check` on 10,000 generated migrations, without and with a --base
 # of 10,000 shipped migrations, next to the floor for the same bytes in the same run:
 #   no base:   sha256sum of every migration file
-#   --base:    git ls-tree + git cat-file --batch | sha256sum (base side)
+#   --base:    git ls-tree + git cat-file --batch --buffer | sha256sum (base side)
 #              + sha256sum of every working-tree file (head side)
 # Prints best-of-N wall times and the ratio sqlgate / floor. Not a test: run by hand.
 #   bash bench/catalog.sh [runs]
@@ -44,7 +44,7 @@ best() { # best wall time in ms of "$@" over $runs runs
 }
 floor_all() { find migrations -name '*.sql' -print0 | xargs -0 sha256sum >/dev/null; }
 floor_base() {
-  git ls-tree -r main -- migrations | awk '{print $3}' | git cat-file --batch | sha256sum >/dev/null
+  git ls-tree -r main -- migrations | awk '{print $3}' | git cat-file --batch --buffer | sha256sum >/dev/null
   find migrations -name '*.sql' -print0 | xargs -0 sha256sum >/dev/null
 }
 peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

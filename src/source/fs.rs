@@ -68,15 +68,22 @@ pub fn read_dir(dir: &Path, limits: Limits) -> Result<Vec<SourceFile>, Error> {
                 let (child_name, child_not_utf8) = escape_name(child.file_name().as_bytes());
                 let rel = format!("{name}/{child_name}");
                 if is_candidate(&rel) {
-                    found.push((
-                        rel,
-                        not_utf8 || child_not_utf8,
-                        classify(&child.path(), &root),
-                    ));
+                    let entry = match child.file_type() {
+                        Ok(k) if k.is_file() => Entry::Read(child.path()),
+                        _ => classify(&child.path(), &root),
+                    };
+                    found.push((rel, not_utf8 || child_not_utf8, entry));
                 }
             }
         } else if is_candidate(&name) {
-            found.push((name, not_utf8, classify(&path, &root)));
+            // A regular file as listed needs no second look (read_one checks what it
+            // opened); links and the rest are classified.
+            let entry = if kind.is_file() {
+                Entry::Read(path)
+            } else {
+                classify(&path, &root)
+            };
+            found.push((name, not_utf8, entry));
         }
     }
     let mut files = read_all(found, limits);

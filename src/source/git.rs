@@ -209,7 +209,7 @@ fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, Strin
 /// Reads many blobs in one `git cat-file --batch` process.
 fn cat_blobs(top: &Path, oids: &[&str]) -> Result<Vec<Vec<u8>>, Error> {
     let mut child = git(top)
-        .args(["cat-file", "--batch"])
+        .args(["cat-file", "--batch", "--buffer"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -79,6 +79,17 @@ impl Client {
         }
     }
 
+    /// `initialize` with `root` as the workspace, then `initialized`; the server's
+    /// answer to `initialize` and the root's URI.
+    fn initialize(&mut self, root: &std::path::Path) -> (Value, String) {
+        let root_uri = format!("file://{}", root.display());
+        self.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"processId": null, "rootUri": root_uri, "capabilities": {}}}));
+        let init = self.wait("the initialize response", |v| v["id"] == 1);
+        self.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+        (init, root_uri)
+    }
+
     fn diagnostics(&self, uri: &str) -> Vec<Value> {
         let v = self.wait("publishDiagnostics", |v| {
             v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == uri
@@ -99,15 +110,11 @@ fn diagnostics_as_you_type_with_the_history_as_context() {
         "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\n",
     );
     let mut c = Client::start(&root);
-    let root_uri = format!("file://{}", root.display());
-    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"processId": null, "rootUri": root_uri, "capabilities": {}}}));
-    let init = c.wait("the initialize response", |v| v["id"] == 1);
+    let (init, root_uri) = c.initialize(&root);
     assert_eq!(
         init["result"]["capabilities"]["textDocumentSync"], 1,
         "{init}"
     );
-    c.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
 
     // A new migration, not saved yet: `orders` exists in the history, so the index
     // blocks writes on line 2.
@@ -178,15 +185,11 @@ fn code_actions_offer_the_fixes_of_sqlgate_fix() {
         "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric, shop_id bigint);\nCREATE TABLE shops (id bigint PRIMARY KEY);\n",
     );
     let mut c = Client::start(&root);
-    let root_uri = format!("file://{}", root.display());
-    c.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"processId": null, "rootUri": root_uri, "capabilities": {}}}));
-    let init = c.wait("the initialize response", |v| v["id"] == 1);
+    let (init, root_uri) = c.initialize(&root);
     assert_eq!(
         init["result"]["capabilities"]["codeActionProvider"], true,
         "{init}"
     );
-    c.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
     let uri = format!("{root_uri}/migrations/002_index.sql");
     let text = "-- speed up totals\nCREATE INDEX orders_total ON orders (total);\n";
     c.send(

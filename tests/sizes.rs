@@ -5,6 +5,24 @@ use crate::support::pg::*;
 use crate::support::*;
 use serde_json::Value;
 
+/// `sqlgate stats export` of `url` into `dir/sizes.json`; its path.
+fn export(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let snap = dir.join("sizes.json");
+    let r = sg(
+        dir,
+        &[
+            "stats",
+            "export",
+            "--database-url",
+            url,
+            "--output",
+            snap.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    snap
+}
+
 #[test]
 fn verdicts_follow_the_tables_sizes() {
     let url = fresh_db();
@@ -17,19 +35,7 @@ fn verdicts_follow_the_tables_sizes() {
          ANALYZE big; ANALYZE small;",
     );
     let t = tempfile::tempdir().unwrap();
-    let snap = t.path().join("sizes.json");
-    let r = sg(
-        t.path(),
-        &[
-            "stats",
-            "export",
-            "--database-url",
-            &url,
-            "--output",
-            snap.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let snap = export(t.path(), &url);
     let text = std::fs::read_to_string(&snap).unwrap();
     assert!(!text.contains("planted-secret"), "no row values: {text}");
     assert!(
@@ -356,19 +362,7 @@ fn lemmy_errors_fall_to_the_large_tables_with_a_seeded_snapshot() {
     for s in &samples {
         assert!(s.error.is_none(), "{s:?}");
     }
-    let snap = dir.join("sizes.json");
-    let r = sg(
-        &dir,
-        &[
-            "stats",
-            "export",
-            "--database-url",
-            &url,
-            "--output",
-            snap.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let snap = export(&dir, &url);
     // The thresholds scaled down ten times with the rows (seeding a million rows takes
     // a minute); bench notes give the run at the default thresholds.
     write(

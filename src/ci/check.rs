@@ -78,11 +78,11 @@ impl Run {
             self.settings.base = base;
         }
         let fork_refused = self.fork_limits(pr);
-        let mut rep = commands::check::report(&self.settings, false)?;
+        let (mut rep, change) = commands::check::report_of(&self.settings, false)?;
         // One runtime for every GitHub call of the run: the client lives in it.
         let rt = app::runtime()?;
         let patch = match pr {
-            Some(pr) if self.opts.suggestions => self.suggestions(&rt, &rep, pr)?,
+            Some(pr) if self.opts.suggestions => self.suggestions(&rt, &rep, &change, pr)?,
             _ => String::new(),
         };
         for f in &mut rep.findings {

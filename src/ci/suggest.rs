@@ -18,14 +18,14 @@ use sqlgate_github::review;
 impl Run {
     /// Posts the inline suggestions as a review and returns the patch for the
     /// comment (empty when there is none). `rep` names files as the directory shows
-    /// them (before they are made repository paths).
+    /// them (before they are made repository paths); `change` is what it judged.
     pub(super) fn suggestions(
         &mut self,
         rt: &tokio::runtime::Runtime,
         rep: &Report,
+        change: &check::Change,
         pr: &PullRequest,
     ) -> Result<String, Error> {
-        let change = check::read_change(&self.settings)?;
         let (dir, vars) = (
             self.settings.dir_display.clone(),
             self.settings.vars.clone(),

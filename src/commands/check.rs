@@ -69,14 +69,21 @@ fn judge(
 /// Runs the check on the configured directory; `all` judges every migration. With a
 /// size snapshot, the size-dependent findings are judged with their tables' sizes.
 pub fn report(settings: &Settings, all: bool) -> Result<Report, Error> {
+    report_of(settings, all).map(|(report, _)| report)
+}
+
+/// [`report`], with the directory and base it judged (for what works on them next:
+/// `ci`'s suggested fixes).
+pub fn report_of(settings: &Settings, all: bool) -> Result<(Report, Change), Error> {
     let snap = snapshot(settings)?;
-    let mut report = judged(settings, all, snap.as_ref())?;
+    let change = read_change(settings)?;
+    let mut report = judged(settings, &change, all, snap.as_ref())?;
     if let Some(snap) = &snap {
         sizes::apply(&mut report.findings, snap, &settings.stats_limits.0);
         sizes::measured(&mut report.findings, report.replay.as_ref());
         report.sort();
     }
-    Ok(report)
+    Ok((report, change))
 }
 
 /// The size snapshot, when one is configured (a warning when it is old).
@@ -173,8 +180,12 @@ pub fn read_change(settings: &Settings) -> Result<Change, Error> {
     })
 }
 
-fn judged(settings: &Settings, all: bool, snap: Option<&Snapshot>) -> Result<Report, Error> {
-    let change = read_change(settings)?;
+fn judged(
+    settings: &Settings,
+    change: &Change,
+    all: bool,
+    snap: Option<&Snapshot>,
+) -> Result<Report, Error> {
     let is_new = |m: &Migration| change.is_new(m);
     judge(settings, &change.head, &is_new, snap, || {
         change.evaluate(settings, all)

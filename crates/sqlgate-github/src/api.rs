@@ -110,18 +110,18 @@ pub struct Response {
 }
 
 impl Response {
-    pub(crate) fn ok(&self) -> bool {
+    fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    pub(crate) fn json(&self, what: &str) -> Result<Value, ApiError> {
+    fn json(&self, what: &str) -> Result<Value, ApiError> {
         serde_json::from_str(&self.body).map_err(|e| ApiError::Network {
             message: format!("the response is not the JSON GitHub sends: {e}"),
             what: what.to_string(),
         })
     }
 
-    pub(crate) fn error(&self, what: &str) -> ApiError {
+    fn error(&self, what: &str) -> ApiError {
         let message = serde_json::from_str::<Value>(&self.body)
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
@@ -276,7 +276,7 @@ impl Api {
     }
 
     /// The full request path for an API route like `/repos/o/r/...`.
-    pub(crate) fn route(&self, route: &str) -> String {
+    fn route(&self, route: &str) -> String {
         format!("{}{route}", self.base_path)
     }
 
@@ -576,11 +576,23 @@ impl Api {
         id: u64,
         payload: &Value,
     ) -> Result<(), ApiError> {
-        let path = self.route(&format!("/repos/{repo}/check-runs/{id}"));
-        let what = format!("PATCH {path}");
-        let res = self.send("PATCH", &path, Some(payload), true).await?;
+        let route = format!("/repos/{repo}/check-runs/{id}");
+        self.send_ok("PATCH", &route, Some(payload), true).await
+    }
+
+    /// Sends `body` with `method` to `route` (below the API's base path); any answer
+    /// but a success is the error, named by the method and path.
+    pub(crate) async fn send_ok(
+        &self,
+        method: &str,
+        route: &str,
+        body: Option<&Value>,
+        retry_transient: bool,
+    ) -> Result<(), ApiError> {
+        let path = self.route(route);
+        let res = self.send(method, &path, body, retry_transient).await?;
         if !res.ok() {
-            return Err(res.error(&what));
+            return Err(res.error(&format!("{method} {path}")));
         }
         Ok(())
     }

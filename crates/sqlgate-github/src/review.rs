@@ -126,8 +126,6 @@ impl Api {
         summary: &str,
         comments: &[Wanted],
     ) -> Result<(), ApiError> {
-        let path = self.route(&format!("/repos/{repo}/pulls/{number}/reviews"));
-        let what = format!("POST {path}");
         let comments: Vec<Value> = comments
             .iter()
             .map(|w| {
@@ -142,11 +140,8 @@ impl Api {
             .collect();
         let payload =
             json!({"commit_id": commit, "event": "COMMENT", "body": summary, "comments": comments});
-        let res = self.send("POST", &path, Some(&payload), false).await?;
-        if !res.ok() {
-            return Err(res.error(&what));
-        }
-        Ok(())
+        let route = format!("/repos/{repo}/pulls/{number}/reviews");
+        self.send_ok("POST", &route, Some(&payload), false).await
     }
 
     /// Replaces a review comment's body (`PATCH /repos/{repo}/pulls/comments/{id}`).
@@ -156,15 +151,9 @@ impl Api {
         id: u64,
         body: &str,
     ) -> Result<(), ApiError> {
-        let path = self.route(&format!("/repos/{repo}/pulls/comments/{id}"));
-        let what = format!("PATCH {path}");
-        let res = self
-            .send("PATCH", &path, Some(&json!({ "body": body })), true)
-            .await?;
-        if !res.ok() {
-            return Err(res.error(&what));
-        }
-        Ok(())
+        let route = format!("/repos/{repo}/pulls/comments/{id}");
+        self.send_ok("PATCH", &route, Some(&json!({ "body": body })), true)
+            .await
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::model::Rule;
 use crate::rules::sql::locking;
+use crate::rules::sql::locking::add_column_volatile_default::NEVER_NULL;
 use crate::sql::ast::{contype, deparse, deparse_expr, nodes};
 use crate::sql::design::generated_name;
 use crate::sql::names;
@@ -336,20 +337,6 @@ fn unique_using_index(node: &NodeEnum) -> Result<Rewrite, String> {
         moved: vec![name],
     })
 }
-
-/// Volatile functions that never return NULL: a backfill of `col IS NULL` rows ends.
-const NEVER_NULL: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-];
 
 fn volatile_default(node: &NodeEnum) -> Result<Rewrite, String> {
     let (table, cmd) = single_command(node)?;

@@ -112,8 +112,9 @@ const NON_VOLATILE: &[&str] = &[
     "version",
 ];
 
-/// Functions PostgreSQL declares volatile that defaults commonly call.
-const VOLATILE: &[&str] = &[
+/// Volatile functions defaults commonly call that never return NULL (`sqlgate fix`'s
+/// batched backfill of `col IS NULL` rows ends with them).
+pub(crate) const NEVER_NULL: &[&str] = &[
     "random",
     "gen_random_uuid",
     "uuid_generate_v1",
@@ -124,6 +125,11 @@ const VOLATILE: &[&str] = &[
     "clock_timestamp",
     "timeofday",
     "nextval",
+];
+
+/// Functions PostgreSQL declares volatile that defaults commonly call (besides
+/// [`NEVER_NULL`]).
+const VOLATILE: &[&str] = &[
     "setval",
     "random_normal",
     "txid_current",
@@ -172,7 +178,7 @@ fn volatile_call(cx: &Ctx, node: &NodeEnum, depth: usize) -> Option<(String, boo
                     return Some((format!("{name} with {} argument(s)", f.args.len()), false));
                 }
             }
-            if VOLATILE.contains(&name.as_str()) {
+            if VOLATILE.contains(&name.as_str()) || NEVER_NULL.contains(&name.as_str()) {
                 return Some((name, true));
             }
             match cx.schema.functions.get(&name).map(String::as_str) {

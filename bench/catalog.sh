@@ -4,7 +4,8 @@
 #   no base:   sha256sum of every migration file
 #   --base:    git ls-tree + git cat-file --batch --buffer | sha256sum (base side)
 #              + sha256sum of every working-tree file (head side)
-# Prints best-of-N wall times and the ratio sqlgate / floor. Not a test: run by hand.
+# The two alternated round by round; prints medians with min-max and the ratio
+# sqlgate / floor. Not a test: run by hand.
 #   bash bench/catalog.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,14 +35,7 @@ git add -A && git commit -q -m shipped
 git checkout -q -b feature
 printf 'CREATE TABLE extra (id bigint);\n' > "migrations/$(printf '%05d' $((n + 1)))_extra.sql"
 
-best() { # best wall time in ms of "$@" over $runs runs
-  local best_ms=999999999 s e ms
-  for _ in $(seq "$runs"); do
-    s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N)
-    ms=$(( (e - s) / 1000000 )); (( ms < best_ms )) && best_ms=$ms
-  done
-  echo "$best_ms"
-}
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 floor_all() { find migrations -name '*.sql' -print0 | xargs -0 sha256sum >/dev/null; }
 floor_base() {
   git ls-tree -r main -- migrations | awk '{print $3}' | git cat-file --batch --buffer | sha256sum >/dev/null
@@ -49,16 +43,24 @@ floor_base() {
 }
 peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
-sg_all=$(best "$bin" check --all --fail-on never)
-fl_all=$(best floor_all)
-sg_base=$(best "$bin" check --base main --fail-on never)
-fl_base=$(best floor_base)
-ratio() { python3 -c "print(f'{$1/max($2,1):.2f}')"; }
-
-echo "sqlgate check, $n migrations, best of $runs runs"
-printf '%-34s %8s %8s %7s\n' case "sqlgate" floor ratio
-printf '%-34s %6sms %6sms %7s\n' "check --all (no base)" "$sg_all" "$fl_all" "$(ratio "$sg_all" "$fl_all")"
-printf '%-34s %6sms %6sms %7s\n' "check --base main ($n shipped)" "$sg_base" "$fl_base" "$(ratio "$sg_base" "$fl_base")"
+# sqlgate and its floor alternated round by round; medians with min-max.
+sa=(); fa=(); sb=(); fb=()
+for _ in $(seq "$runs"); do
+  sa+=("$(ms "$bin" check --all --fail-on never)"); fa+=("$(ms floor_all)")
+  sb+=("$(ms "$bin" check --base main --fail-on never)"); fb+=("$(ms floor_base)")
+done
+python3 - "$n" "$runs" "${sa[*]}" "${fa[*]}" "${sb[*]}" "${fb[*]}" <<'PY'
+import statistics, sys
+n, runs = sys.argv[1], sys.argv[2]
+rows = [sys.argv[i].split() for i in range(3, 7)]
+sa, fa, sb, fb = ([int(x) for x in r] for r in rows)
+print(f"sqlgate check, {n} migrations, {runs} rounds alternated: median (min-max)")
+def line(name, s, f):
+    ms, mf = statistics.median(s), statistics.median(f)
+    print(f"{name:<34} {ms:6.0f} ms ({min(s)}-{max(s)})  floor {mf:5.0f} ms ({min(f)}-{max(f)})  ratio {ms / max(mf, 1):.2f} ({min(s) / max(max(f), 1):.2f}-{max(s) / max(min(f), 1):.2f})")
+line("check --all (no base)", sa, fa)
+line(f"check --base main ({n} shipped)", sb, fb)
+PY
 if [ -x /usr/bin/time ]; then
   echo "peak memory: check --all $(peak_kb "$bin" check --all --fail-on never) KB, check --base $(peak_kb "$bin" check --base main --fail-on never) KB"
 fi

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-7}
 corpus=$PWD/../shared/corpora/lemmy
 [ -d "$corpus" ] || { echo "bench/replay.sh: $corpus is missing" >&2; exit 2; }
-BENCH_PG_OPTS='-c fsync=on -c synchronous_commit=on -c full_page_writes=on' . bench/server.sh
+. bench/server.sh
 
 repo=$work/repo
 mkdir -p "$repo/migrations"

@@ -194,6 +194,49 @@ fn a_failing_migration_stops_the_run_cleanly() {
     );
 }
 
+/// Every migration of a run but the last commits without waiting for its WAL flush;
+/// the last commits as the session does (its flush covers the earlier ones), and the
+/// setting never leaks past a migration's transaction.
+#[test]
+fn only_the_last_migration_of_a_run_waits_for_the_flush() {
+    let t = tempfile::tempdir().unwrap();
+    let seen = |n: &str| {
+        format!("insert into seen values ('{n}', current_setting('synchronous_commit'));")
+    };
+    migrations(
+        t.path(),
+        &[
+            (
+                "001_a.sql",
+                &format!("create table seen (m text, sync text);\n{}", seen("1")),
+            ),
+            ("002_b.sql", &seen("2")),
+            ("003_c.sql", &seen("3")),
+        ],
+    );
+    let url = fresh_db();
+    // The test server commits asynchronously; this database waits, as servers ship.
+    query(
+        &url,
+        "do $$ begin execute format('alter database %I set synchronous_commit = on', current_database()); end $$",
+    );
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        query(&url, "select string_agg(m || '=' || sync, ',' order by m) from seen"),
+        ["1=off,2=off,3=on"]
+    );
+    // One pending migration: the run's last, so it waits as the session does.
+    write(t.path().join("migrations/004_d.sql"), &seen("4"));
+    let r = apply(t.path(), &url, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(query(&url, "select sync from seen where m = '4'"), ["on"]);
+    assert_eq!(
+        query(&url, "select count(*) from sqlgate_migrations where status = 'applied'"),
+        ["4"]
+    );
+}
+
 #[test]
 fn an_edited_applied_migration_is_refused() {
     let t = tempfile::tempdir().unwrap();

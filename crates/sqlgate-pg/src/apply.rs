@@ -261,12 +261,55 @@ impl Recorder {
 
 /// A migration's up SQL as the runner sends it: a file's own `BEGIN; … COMMIT;`
 /// becomes the runner's transaction.
-fn parse(m: &Migration, opts: &ApplyOptions) -> sqlgate_core::sql::Parsed {
-    let mut parsed = sql::parse(&m.up.text, &opts.vars, m.up.first_line);
-    if !m.no_transaction {
+fn parse_up(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    first_line: u32,
+    no_transaction: bool,
+) -> Parsed {
+    let mut parsed = sql::parse(text, vars, first_line);
+    if !no_transaction {
         parsed.unwrap_own_transaction();
     }
     parsed
+}
+
+/// The migrations about to run, parsed ahead on the blocking pool: the client
+/// parses the next migration while the server runs the current one, so parsing
+/// costs no wall time after the first. Dropping it stops the parsing.
+struct Ahead {
+    parsed: tokio::sync::mpsc::Receiver<Parsed>,
+}
+
+impl Ahead {
+    fn start(pending: &[&Migration], vars: &BTreeMap<String, String>) -> Ahead {
+        let work: Vec<(String, u32, bool)> = pending
+            .iter()
+            .map(|m| (m.up.text.clone(), m.up.first_line, m.no_transaction))
+            .collect();
+        let vars = vars.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        tokio::task::spawn_blocking(move || {
+            for (text, first_line, no_transaction) in work {
+                if tx
+                    .blocking_send(parse_up(&text, &vars, first_line, no_transaction))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Ahead { parsed: rx }
+    }
+
+    /// The next migration's parse, or (should the parsing task be gone) `m` parsed
+    /// here.
+    async fn next(&mut self, m: &Migration, opts: &ApplyOptions) -> Parsed {
+        match self.parsed.recv().await {
+            Some(parsed) => parsed,
+            None => parse_up(&m.up.text, &opts.vars, m.up.first_line, m.no_transaction),
+        }
+    }
 }
 
 /// Pending migrations older than what the database already has: applied, and said.
@@ -365,26 +408,33 @@ async fn apply_locked(
         }
         return apply_all_or_nothing(client, &pending, &recorder, opts, progress, report).await;
     }
+    let mut ahead = (!opts.dry_run).then(|| Ahead::start(&pending, &opts.vars));
     for (i, m) in pending.iter().enumerate() {
         if interrupted.load(Ordering::SeqCst) {
+            if i > 0 {
+                flush(client, progress).await;
+            }
             report.interrupted = true;
             report.pending_after = total - i;
             return Ok(report);
         }
-        if opts.dry_run {
+        let Some(ahead) = ahead.as_mut() else {
             say_dry_run(m, dir, opts, progress);
             continue;
-        }
+        };
         let started = Instant::now();
         progress.started(i, total, &m.name);
-        let parsed = parse(m, opts);
+        let parsed = ahead.next(m, opts).await;
         let outcome = if opts.observe {
             let file = display_path(dir, &m.up.path);
             run_observed(client, m, &parsed, opts, &recorder, file, &mut report.steps).await
         } else if m.no_transaction {
             run_without_transaction(client, m, &parsed, opts).await
         } else {
-            run_in_transaction(client, m, &parsed, opts, &recorder, progress).await
+            // Every migration but the run's last commits without waiting for its WAL
+            // flush; the last one's flush (or `flush` after a failure) covers them.
+            let last = i + 1 == total;
+            run_in_transaction(client, m, &parsed, opts, &recorder, progress, last).await
         };
         let ms = started.elapsed().as_millis() as u64;
         progress.ended();
@@ -407,6 +457,9 @@ async fn apply_locked(
                 });
             }
             Err(failure) => {
+                if i > 0 {
+                    flush(client, progress).await;
+                }
                 report.interrupted = interrupted.load(Ordering::SeqCst);
                 // A no-transaction migration that ran part of its statements is
                 // recorded as failed; one that ran nothing is not recorded at all.
@@ -431,6 +484,43 @@ async fn apply_locked(
     }
     report.pending_after = if opts.dry_run { total } else { 0 };
     Ok(report)
+}
+
+/// `BEGIN` and a migration's settings. Without `wait_for_flush` the migration commits
+/// with `synchronous_commit = off`: the commit does not wait for its WAL to reach the
+/// disk. A server crash may then lose it — with its history row, which is in the same
+/// transaction, so a later run applies it again: never half-applied, never recorded
+/// without its effects. The run's last migration commits as the session would (its
+/// flush covers every earlier commit), and a run that stops early calls [`flush`], so
+/// nothing the run reports as applied can be lost once the lock is released.
+fn begin_sql(opts: &ApplyOptions, wait_for_flush: bool) -> String {
+    format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{}",
+        pg_duration(opts.lock_timeout),
+        pg_duration(opts.statement_timeout),
+        if wait_for_flush {
+            ""
+        } else {
+            "; SET LOCAL synchronous_commit = off"
+        }
+    )
+}
+
+/// Waits until every commit of this session so far is on disk: a transaction with an
+/// id, committed as the session commits, waits for the WAL up to its commit record,
+/// which follows every earlier asynchronous commit. Said, not fatal, when it fails:
+/// the server's WAL writer flushes within a fraction of a second anyway, and only a
+/// server crash in that window could lose a commit.
+async fn flush(client: &Client, progress: &mut dyn Progress) {
+    if let Err(e) = client
+        .batch_execute("BEGIN; SELECT txid_current(); COMMIT")
+        .await
+    {
+        progress.say(format!(
+            "  could not wait for the migrations applied so far to reach the disk: {}",
+            describe(&e)
+        ));
+    }
 }
 
 /// A failure of migration `m` at the position of a failing statement.
@@ -468,21 +558,18 @@ async fn apply_all_or_nothing(
     progress: &mut dyn Progress,
     mut report: ApplyReport,
 ) -> Result<ApplyReport, Error> {
-    let begin = format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
-        pg_duration(opts.lock_timeout),
-        pg_duration(opts.statement_timeout)
-    );
+    let begin = begin_sql(opts, true);
     client
         .batch_execute(&begin)
         .await
         .map_err(|e| Error::Unreachable(describe(&e)))?;
     let mut done = Vec::new();
+    let mut ahead = Ahead::start(pending, &opts.vars);
     for m in pending {
         let started = Instant::now();
         // No-transaction migrations were refused before: each file's own BEGIN/COMMIT
         // is unwrapped.
-        let parsed = parse(m, opts);
+        let parsed = ahead.next(m, opts).await;
         let step = match exec::run_in_transaction(client, &parsed).await {
             Err(e) => Err(failure(m, &e)),
             Ok(()) => {
@@ -583,6 +670,7 @@ async fn record(
 
 /// One transaction: the statements and the history row, in one round trip; retried
 /// when a lock could not be had within lock_timeout.
+#[allow(clippy::too_many_arguments)]
 async fn run_in_transaction(
     client: &Client,
     m: &Migration,
@@ -590,12 +678,9 @@ async fn run_in_transaction(
     opts: &ApplyOptions,
     recorder: &Recorder,
     progress: &mut dyn Progress,
+    wait_for_flush: bool,
 ) -> Result<(), Failure> {
-    let begin = format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
-        pg_duration(opts.lock_timeout),
-        pg_duration(opts.statement_timeout)
-    );
+    let begin = begin_sql(opts, wait_for_flush);
     let mut attempt = 0;
     loop {
         let started = Instant::now();
@@ -656,11 +741,7 @@ async fn run_observed(
         statements_done: None,
     };
     let existing = crate::replay::relations(client).await.map_err(around)?;
-    let begin = format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
-        pg_duration(opts.lock_timeout),
-        pg_duration(opts.statement_timeout)
-    );
+    let begin = begin_sql(opts, true);
     if let Err(e) = client.batch_execute(&begin).await {
         return Err(failure_around(m, parsed, &e));
     }

@@ -223,16 +223,22 @@ fn only_the_last_migration_of_a_run_waits_for_the_flush() {
     let r = apply(t.path(), &url, &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(
-        query(&url, "select string_agg(m || '=' || sync, ',' order by m) from seen"),
+        query(
+            &url,
+            "select string_agg(m || '=' || sync, ',' order by m) from seen"
+        ),
         ["1=off,2=off,3=on"]
     );
     // One pending migration: the run's last, so it waits as the session does.
-    write(t.path().join("migrations/004_d.sql"), &seen("4"));
+    write(t.path().join("migrations/004_d.sql"), seen("4"));
     let r = apply(t.path(), &url, &[]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(query(&url, "select sync from seen where m = '4'"), ["on"]);
     assert_eq!(
-        query(&url, "select count(*) from sqlgate_migrations where status = 'applied'"),
+        query(
+            &url,
+            "select count(*) from sqlgate_migrations where status = 'applied'"
+        ),
         ["4"]
     );
 }

@@ -107,6 +107,76 @@ fn three_databases_and_fifty_schemas_apply_once_and_concurrently() {
     assert!(r.stdout.contains("0 behind"), "{}", r.stdout);
 }
 
+/// Schema targets on one server share sessions: each target's migrations run with
+/// its own schema first on `search_path`, and nothing a migration leaves in the
+/// session (a setting, a temporary table, a role) reaches the next target. A
+/// directory whose SQL says RESET (which would undo the schema's `SET`) gets a
+/// session per target.
+#[test]
+fn schema_targets_share_sessions_and_nothing_leaks_between_them() {
+    let t = tempfile::tempdir().expect("tempdir");
+    migrations(
+        t.path(),
+        &[(
+            "001_seen.sql",
+            "CREATE TABLE seen AS SELECT pg_backend_pid() AS pid, current_schemas(false)::text AS path,
+                current_setting('work_mem') AS work_mem, to_regclass('pg_temp.scratch') IS NULL AS clean;
+             SET work_mem = '7MB';
+             CREATE TEMP TABLE scratch (id int);\n",
+        )],
+    );
+    let control = fresh_db();
+    query(
+        &control,
+        "CREATE TABLE tenants AS SELECT 'tenant_' || i AS schema FROM generate_series(1, 4) i",
+    );
+    write(
+        t.path().join("sqlgate.toml"),
+        "[targets]\nquery = \"SELECT schema FROM tenants ORDER BY schema\"\ncontrol_url_env = \"FLEET_CONTROL_URL\"\n",
+    );
+    let apply = |dir: &std::path::Path| {
+        let mut c = sqlgate(dir);
+        c.args(["apply", "--all-targets", "--jobs", "1"]);
+        c.env("FLEET_CONTROL_URL", &control);
+        run(&mut c)
+    };
+    let r = apply(t.path());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let seen = |schema: &str| {
+        query(
+            &control,
+            &format!(
+                "SELECT pid || ' ' || path || ' ' || work_mem || ' ' || clean FROM {schema}.seen"
+            ),
+        )
+        .join("")
+    };
+    let rows: Vec<String> = (1..=4).map(|i| seen(&format!("tenant_{i}"))).collect();
+    let pids: std::collections::HashSet<&str> =
+        rows.iter().filter_map(|r| r.split(' ').next()).collect();
+    assert_eq!(pids.len(), 1, "one session for the four targets: {rows:?}");
+    for (i, row) in rows.iter().enumerate() {
+        assert!(
+            row.ends_with(&format!(" {{tenant_{},public}} 4MB true", i + 1)),
+            "{row}"
+        );
+    }
+    // The same with RESET in a migration: a session per target.
+    migrations(
+        t.path(),
+        &[(
+            "002_reset.sql",
+            "RESET work_mem;\nCREATE TABLE after AS SELECT pg_backend_pid() AS pid;\n",
+        )],
+    );
+    let r = apply(t.path());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let pids: std::collections::HashSet<String> = (1..=4)
+        .map(|i| query(&control, &format!("SELECT pid::text FROM tenant_{i}.after")).join(""))
+        .collect();
+    assert_eq!(pids.len(), 4, "{pids:?}");
+}
+
 #[test]
 fn a_failing_target_with_and_without_fail_fast_then_a_rerun() {
     let f = fleet(6);

@@ -91,6 +91,7 @@ pub fn sql_preflight<'a>(
         check: app::check_options(settings),
         allow,
         down,
+        memo: Default::default(),
     }
 }
 

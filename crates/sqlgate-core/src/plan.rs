@@ -284,20 +284,33 @@ pub struct Preflight<'a> {
     pub allow: &'a [String],
     /// Judging down SQL (rollback) rather than up SQL.
     pub down: bool,
+    /// Verdicts already given, by the chosen migrations' paths: a fleet judges the
+    /// same pending migrations for every target once.
+    pub memo: Memo,
 }
+
+/// [`Preflight::blockers`]' verdicts, shared by its clones.
+pub type Memo = std::sync::Arc<std::sync::Mutex<HashMap<Vec<String>, Vec<Finding>>>>;
 
 impl Preflight<'_> {
     /// What stops the run: the chosen migrations' SQL that the runner cannot execute.
     pub fn blockers(&self, chosen: &[&Migration]) -> Vec<Finding> {
-        let names: std::collections::HashSet<&str> =
-            chosen.iter().map(|m| m.up.path.as_str()).collect();
-        sql_blockers(
+        let key: Vec<String> = chosen.iter().map(|m| m.up.path.clone()).collect();
+        if let Some(known) = self.memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return known;
+        }
+        let names: std::collections::HashSet<&str> = key.iter().map(String::as_str).collect();
+        let found = sql_blockers(
             self.cat,
             &|m: &Migration| names.contains(m.up.path.as_str()),
             self.down,
             &self.check,
             self.allow,
-        )
+        );
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.insert(key, found.clone());
+        }
+        found
     }
 }
 

@@ -11,7 +11,7 @@ use sqlgate_core::catalog::{display_path, Catalog, Migration};
 use sqlgate_core::model::{Applied, ApplyReport, Failure, Finding, OutOfOrder, StatusLine};
 use sqlgate_core::plan::plan;
 use sqlgate_core::rules::history::OUT_OF_ORDER;
-use sqlgate_core::sql::{self, Parsed};
+use sqlgate_core::sql::Parsed;
 use sqlgate_core::Error;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +45,13 @@ pub struct ApplyOptions {
     /// Run statement by statement and record each one's duration, locks and
     /// rewrites (`ApplyReport::steps`), as the scratch replay does: for previews.
     pub observe: bool,
+    /// Parses kept for the next run of the same files (a fleet applies them to every
+    /// target): by file path, with these options' `vars`.
+    pub parsed: Option<ParseCache>,
 }
+
+use crate::ahead::Ahead;
+pub use crate::ahead::ParseCache;
 
 /// Where `apply` reports what it is doing.
 pub trait Progress {
@@ -149,8 +155,22 @@ pub async fn apply(
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, Error> {
     let client = connect(url).await?;
-    let rows = if history::exists(&client, table).await? {
-        history::read(&client, table).await?
+    apply_on(&client, table, cat, dir, opts, preflight, progress).await
+}
+
+/// [`apply`] on an open connection (a fleet's next schema target on the same server).
+/// The session's state is the caller's; the migration lock is released at the end.
+pub async fn apply_on(
+    client: &Client,
+    table: &str,
+    cat: &Catalog,
+    dir: &str,
+    opts: &ApplyOptions,
+    preflight: Preflight<'_>,
+    progress: &mut dyn Progress,
+) -> Result<ApplyReport, Error> {
+    let rows = if history::exists(client, table).await? {
+        history::read(client, table).await?
     } else {
         Vec::new()
     };
@@ -160,29 +180,29 @@ pub async fn apply(
     let mut rows = rows;
     if rows.is_empty()
         && !opts.allow_existing_schema
-        && crate::adopt::unrecognised(&client, table, dir)
+        && crate::adopt::unrecognised(client, table, dir)
             .await?
             .is_some()
     {
         // Judged again under the lock: a concurrent first run of sqlgate itself
         // (tables made, history being written) is not "something else".
         let key = history::lock_key(table);
-        lock::lock(&client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
+        lock::lock(client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
         let again = async {
-            let rows = if history::exists(&client, table).await? {
-                history::read(&client, table).await?
+            let rows = if history::exists(client, table).await? {
+                history::read(client, table).await?
             } else {
                 Vec::new()
             };
             let found = if rows.is_empty() {
-                crate::adopt::unrecognised(&client, table, dir).await?
+                crate::adopt::unrecognised(client, table, dir).await?
             } else {
                 None
             };
             Ok::<_, Error>((rows, found))
         }
         .await;
-        lock::unlock(&client, key).await;
+        lock::unlock(client, key).await;
         let (now, found) = again?;
         if let Some(found) = found {
             return Ok(ApplyReport {
@@ -226,10 +246,10 @@ pub async fn apply(
             let _ = cancel.cancel_query(tokio_postgres::NoTls).await;
         })
     };
-    lock::lock(&client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
-    let result = apply_locked(&client, table, cat, dir, opts, &interrupted, progress).await;
+    lock::lock(client, key, opts.lock_wait, &mut |l| progress.say(l)).await?;
+    let result = apply_locked(client, table, cat, dir, opts, &interrupted, progress).await;
     watcher.abort();
-    lock::unlock(&client, key).await;
+    lock::unlock(client, key).await;
     result
 }
 
@@ -256,59 +276,6 @@ impl Recorder {
             })?,
             batch: rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1,
         })
-    }
-}
-
-/// A migration's up SQL as the runner sends it: a file's own `BEGIN; … COMMIT;`
-/// becomes the runner's transaction.
-fn parse_up(
-    text: &str,
-    vars: &BTreeMap<String, String>,
-    first_line: u32,
-    no_transaction: bool,
-) -> Parsed {
-    let mut parsed = sql::parse(text, vars, first_line);
-    if !no_transaction {
-        parsed.unwrap_own_transaction();
-    }
-    parsed
-}
-
-/// The migrations about to run, parsed ahead on the blocking pool: the client
-/// parses the next migration while the server runs the current one, so parsing
-/// costs no wall time after the first. Dropping it stops the parsing.
-struct Ahead {
-    parsed: tokio::sync::mpsc::Receiver<Parsed>,
-}
-
-impl Ahead {
-    fn start(pending: &[&Migration], vars: &BTreeMap<String, String>) -> Ahead {
-        let work: Vec<(String, u32, bool)> = pending
-            .iter()
-            .map(|m| (m.up.text.clone(), m.up.first_line, m.no_transaction))
-            .collect();
-        let vars = vars.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(2);
-        tokio::task::spawn_blocking(move || {
-            for (text, first_line, no_transaction) in work {
-                if tx
-                    .blocking_send(parse_up(&text, &vars, first_line, no_transaction))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        });
-        Ahead { parsed: rx }
-    }
-
-    /// The next migration's parse, or (should the parsing task be gone) `m` parsed
-    /// here.
-    async fn next(&mut self, m: &Migration, opts: &ApplyOptions) -> Parsed {
-        match self.parsed.recv().await {
-            Some(parsed) => parsed,
-            None => parse_up(&m.up.text, &opts.vars, m.up.first_line, m.no_transaction),
-        }
     }
 }
 
@@ -400,15 +367,10 @@ async fn apply_locked(
     let recorder = Recorder::prepare(client, table, &rows).await?;
     let total = pending.len();
     if opts.single_transaction && !opts.dry_run && !pending.is_empty() {
-        if let Some(m) = pending.iter().find(|m| m.no_transaction) {
-            return Err(Error::Usage(format!(
-                "--single-transaction cannot include {}, which must run outside a transaction; apply up to the version before it first (--to)",
-                m.name
-            )));
-        }
+        single_transaction_allows(&pending)?;
         return apply_all_or_nothing(client, &pending, &recorder, opts, progress, report).await;
     }
-    let mut ahead = (!opts.dry_run).then(|| Ahead::start(&pending, &opts.vars));
+    let mut ahead = (!opts.dry_run).then(|| Ahead::start(&pending, opts));
     for (i, m) in pending.iter().enumerate() {
         if interrupted.load(Ordering::SeqCst) {
             if i > 0 {
@@ -425,17 +387,15 @@ async fn apply_locked(
         let started = Instant::now();
         progress.started(i, total, &m.name);
         let parsed = ahead.next(m, opts).await;
-        let outcome = if opts.observe {
-            let file = display_path(dir, &m.up.path);
-            run_observed(client, m, &parsed, opts, &recorder, file, &mut report.steps).await
-        } else if m.no_transaction {
-            run_without_transaction(client, m, &parsed, opts).await
-        } else {
+        let run = Run {
+            client,
+            recorder: &recorder,
+            opts,
             // Every migration but the run's last commits without waiting for its WAL
             // flush; the last one's flush (or `flush` after a failure) covers them.
-            let last = i + 1 == total;
-            run_in_transaction(client, m, &parsed, opts, &recorder, progress, last).await
+            last: i + 1 == total,
         };
+        let outcome = run.one(m, &parsed, dir, &mut report.steps, progress).await;
         let ms = started.elapsed().as_millis() as u64;
         progress.ended();
         match outcome {
@@ -484,6 +444,48 @@ async fn apply_locked(
     }
     report.pending_after = if opts.dry_run { total } else { 0 };
     Ok(report)
+}
+
+/// `--single-transaction` cannot hold a migration that must run outside one.
+fn single_transaction_allows(pending: &[&Migration]) -> Result<(), Error> {
+    match pending.iter().find(|m| m.no_transaction) {
+        Some(m) => Err(Error::Usage(format!(
+            "--single-transaction cannot include {}, which must run outside a transaction; apply up to the version before it first (--to)",
+            m.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// How one migration of a run is run.
+struct Run<'a> {
+    client: &'a Client,
+    recorder: &'a Recorder,
+    opts: &'a ApplyOptions,
+    /// The run's last migration (see [`begin_sql`]).
+    last: bool,
+}
+
+impl Run<'_> {
+    /// Runs `m`: observed (previews), without a transaction, or in one.
+    async fn one(
+        &self,
+        m: &Migration,
+        parsed: &Parsed,
+        dir: &str,
+        steps: &mut Vec<sqlgate_core::model::Step>,
+        progress: &mut dyn Progress,
+    ) -> Result<(), Failure> {
+        let (client, opts, recorder) = (self.client, self.opts, self.recorder);
+        if opts.observe {
+            let file = display_path(dir, &m.up.path);
+            run_observed(client, m, parsed, opts, recorder, file, steps).await
+        } else if m.no_transaction {
+            run_without_transaction(client, m, parsed, opts).await
+        } else {
+            run_in_transaction(client, m, parsed, opts, recorder, progress, self.last).await
+        }
+    }
 }
 
 /// `BEGIN` and a migration's settings. Without `wait_for_flush` the migration commits
@@ -564,7 +566,7 @@ async fn apply_all_or_nothing(
         .await
         .map_err(|e| Error::Unreachable(describe(&e)))?;
     let mut done = Vec::new();
-    let mut ahead = Ahead::start(pending, &opts.vars);
+    let mut ahead = Ahead::start(pending, opts);
     for m in pending {
         let started = Instant::now();
         // No-transaction migrations were refused before: each file's own BEGIN/COMMIT

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod adopt;
+mod ahead;
 pub mod apply;
 pub mod connection;
 pub mod conninfo;

@@ -134,6 +134,34 @@ fn created_updated_rebuilt_and_dropped() {
     );
 }
 
+/// An update reads the schema before, runs the migrations and reads it after on one
+/// session: what a migration leaves in it (here a `search_path`) does not change how
+/// the schema reads, so the diff shows only what the migration made.
+#[test]
+fn an_update_diffs_only_what_its_migrations_made() {
+    let p = prefix();
+    let t = project(&p);
+    let r = preview(t.path(), &["up", "--pr", "8"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    write(
+        t.path().join("migrations/003_side.sql"),
+        "CREATE SCHEMA side;\nSET search_path = side;\nCREATE TABLE notes (id int);\n",
+    );
+    let r = preview(t.path(), &["up", "--pr", "8", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let diff = v["schema_diff"].as_str().unwrap_or_default();
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(changed, ["+TABLE side.notes", "+  id integer"], "{diff}");
+}
+
 #[test]
 fn a_database_without_the_marker_is_never_touched() {
     let p = prefix();

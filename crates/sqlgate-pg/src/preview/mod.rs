@@ -269,9 +269,11 @@ async fn observed_apply(
         allow_existing_schema: true,
         ..opts.apply.clone()
     };
-    let before = schema_of(url).await?;
-    let rep = apply::apply(
-        url,
+    // One session for the schema before, the migrations and the schema after.
+    let c = connect(url).await?;
+    let before = crate::replay::schema(&c).await?;
+    let rep = apply::apply_on(
+        &c,
         opts.history_table,
         cat,
         opts.dir,
@@ -280,7 +282,12 @@ async fn observed_apply(
         progress,
     )
     .await?;
-    let after = schema_of(url).await?;
+    // What the migrations left in the session (a search_path, a role) must not
+    // change how the schema reads; a session that cannot be reset is replaced.
+    let after = match c.batch_execute("DISCARD ALL").await {
+        Ok(()) => crate::replay::schema(&c).await?,
+        Err(_) => crate::replay::schema(&connect(url).await?).await?,
+    };
     let diff = if before == after {
         String::new()
     } else {
@@ -350,11 +357,6 @@ async fn migrate(
     report.interrupted = rest.interrupted;
     report.pending_after = rest.pending_after;
     Ok((report, diff))
-}
-
-async fn schema_of(url: &str) -> Result<String, Error> {
-    let c = connect(url).await?;
-    crate::replay::schema(&c).await
 }
 
 fn fill(report: &mut PreviewReport, applied: ApplyReport, diff: String) {
@@ -443,7 +445,7 @@ async fn check_limit(admin: &Client, reg: &str, name: &str, max: usize) -> Resul
     // This project's previews (`<prefix>_pr_*`): other projects may share
     // the server and its registry.
     let project = name.rsplit_once("_pr_").map(|(p, _)| format!("{p}_pr_"));
-    let live: Vec<String> = list_on(admin, reg)
+    let live: Vec<String> = list_on(admin, reg, false)
         .await?
         .into_iter()
         .filter(|l| !l.marker.building)
@@ -821,7 +823,7 @@ pub async fn gc(
     let admin = connect(admin_url).await?;
     let reg = registry(&admin).await?;
     // With a prefix, only this project's previews (others may share the server).
-    let all: Vec<Listed> = list_on(&admin, &reg)
+    let all: Vec<Listed> = list_on(&admin, &reg, false)
         .await?
         .into_iter()
         .filter(|l| prefix.is_none_or(|p| l.marker.name.starts_with(&format!("{p}_pr_"))))

@@ -107,14 +107,21 @@ pub(super) async fn find(c: &Client, reg: &str, db: &str) -> Result<Option<Optio
 pub async fn list(admin_url: &str) -> Result<Vec<Listed>, Error> {
     let c = connect(admin_url).await?;
     let reg = registry(&c).await?;
-    list_on(&c, &reg).await
+    list_on(&c, &reg, true).await
 }
 
-pub(super) async fn list_on(c: &Client, reg: &str) -> Result<Vec<Listed>, Error> {
+/// The registered previews whose database exists; with `sizes`, each database's size
+/// (which walks its files: only the listing shows it).
+pub(super) async fn list_on(c: &Client, reg: &str, sizes: bool) -> Result<Vec<Listed>, Error> {
+    let size = if sizes {
+        "pg_database_size(d.oid)"
+    } else {
+        "0::bigint"
+    };
     let rows = c
         .query(
             &format!(
-                "SELECT r.database, r.record, pg_database_size(d.oid)
+                "SELECT r.database, r.record, {size}
                    FROM {reg} r JOIN pg_database d ON d.datname = r.database ORDER BY 1"
             ),
             &[],
@@ -171,7 +178,7 @@ pub(super) async fn drop_leftover_builds(
     name: &str,
     version: i32,
 ) -> Result<(), Error> {
-    for l in list_on(c, reg).await? {
+    for l in list_on(c, reg, false).await? {
         if l.marker.building && l.marker.name == name && l.database != name {
             drop_db(c, reg, &l.database, version).await?;
         }

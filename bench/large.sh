@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: time and peak memory of `sqlgate check --all` on one 20 MB migration,
 # written on a single line and on many lines, and the same SQL split into two files
-# (the findings must be the same). Targets: under 10 s and 500 MB each.
+# (the findings must be the same). Targets: under 10 s and 300 MB each.
 #   bash bench/large.sh [MB]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,10 +16,11 @@ mod source;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc's defaults keep freed pages for 10 ms and commit its arenas up front:
-/// for a lint of a few hundred files that doubled the peak memory (70 MB against
-/// 28 MB) for a few percent of speed. Freed pages go back at once and arenas are
-/// committed as used; `MIMALLOC_PURGE_DELAY` / `MIMALLOC_ARENA_EAGER_COMMIT` in the
-/// environment still win (these are defaults).
+/// for a lint of a few hundred files that more than doubled the peak memory (70 MB
+/// against 28 MB) for a few percent of speed. Freed pages go back after 2 ms (at once
+/// costs a 20 MB file a third more time) and arenas are committed as used;
+/// `MIMALLOC_PURGE_DELAY` / `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still
+/// win (these are defaults).
 fn tune_allocator() {
     // mimalloc's option numbers (`mi_option_t`, the same in its v2 and v3).
     const ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
@@ -31,7 +32,7 @@ fn tune_allocator() {
     // records the value an option takes when first read.
     unsafe {
         mi_option_set_default(ARENA_EAGER_COMMIT, 0);
-        mi_option_set_default(PURGE_DELAY, 0);
+        mi_option_set_default(PURGE_DELAY, 2);
     }
 }
 

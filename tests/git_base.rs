@@ -38,6 +38,47 @@ fn new_migration_on_top_is_clean() {
     assert_eq!(v["base"], "main");
 }
 
+/// Unchanged shipped files are taken from the working tree when git's object id says
+/// they are the same bytes: in a SHA-256 repository too (64-digit ids), and a file
+/// whose checkout git rewrites (`eol=crlf`) still compares with git's own bytes.
+#[test]
+fn base_bytes_are_git_s_in_sha256_repositories_and_through_checkout_filters() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let p = t.path().to_path_buf();
+    git(&p, &["init", "-q", "-b", "main", "--object-format=sha256"]);
+    write(
+        p.join(".gitattributes"),
+        "migrations/003_*.sql text eol=crlf\n",
+    );
+    write(
+        p.join("migrations/001_a.sql"),
+        "create table a (id bigint primary key);\n",
+    );
+    write(
+        p.join("migrations/002_b.sql"),
+        "create table b (id bigint primary key);\n",
+    );
+    write(
+        p.join("migrations/003_c.sql"),
+        "create table c (id bigint primary key);\n",
+    );
+    commit_all(&p, "shipped");
+    // Checked out again, 003 has CRLF line ends on disk and LF in git.
+    std::fs::remove_file(p.join("migrations/003_c.sql")).expect("remove");
+    git(&p, &["checkout", "-q", "--", "migrations/003_c.sql"]);
+    git(&p, &["checkout", "-q", "-b", "feature"]);
+    let (code, v) = check_base(&p, "main");
+    assert_eq!(code, 0, "{v}");
+    assert!(rules(&v).is_empty(), "{v}");
+    write(
+        p.join("migrations/002_b.sql"),
+        "create table b (id bigint primary key, x int);\n",
+    );
+    let (code, v) = check_base(&p, "main");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(rules(&v), ["modified-migration"], "{v}");
+}
+
 #[test]
 fn edited_shipped_migration_carries_a_diff() {
     let (_t, p) = shipped();

@@ -152,7 +152,7 @@ pub fn read_change(settings: &Settings) -> Result<Change, Error> {
             shipped: HashSet::new(),
         });
     };
-    let tree = source::git::load_base(&settings.dir, reference)?;
+    let tree = source::git::load_base(&settings.dir, reference, &files)?;
     // One way of reading both trees: a file the pull request adds must not change how
     // the files it leaves alone are read (docs/layouts.md).
     let decision = catalog::decide(&[&files, &tree.files], settings.layout);

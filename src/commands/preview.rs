@@ -46,7 +46,7 @@ pub fn run_up(settings: &Settings, server: &str, args: &UpArgs) -> Result<Option
     // The base branch's migrations, for the schema diff.
     let shipped: Option<HashSet<String>> = match &settings.base {
         Some(reference) => {
-            let tree = source::git::load_base(&settings.dir, reference)?;
+            let tree = source::git::load_base(&settings.dir, reference, &files)?;
             Some(check::shipped_paths(&files, &tree.files))
         }
         None => None,

@@ -206,6 +206,69 @@ fn ls_tree(top: &Path, commit: &str, rel_dir: &str) -> Result<Vec<(String, Strin
     Ok(entries)
 }
 
+/// The bytes of each entry `(oid, path, _)`: the working file's where its object id
+/// matches, the rest from `git cat-file`.
+fn base_blobs(
+    top: &Path,
+    entries: &[(String, String, bool)],
+    working: &[SourceFile],
+) -> Result<Vec<Vec<u8>>, Error> {
+    let by_path: std::collections::HashMap<&str, &[u8]> = working
+        .iter()
+        .filter(|f| !f.name_not_utf8)
+        .filter_map(|f| match &f.content {
+            Content::Bytes(b) => Some((f.path.as_str(), b.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let mut known: Vec<Option<Vec<u8>>> = entries
+        .iter()
+        .map(|(oid, path, not_utf8)| {
+            let bytes = by_path.get(path.as_str()).filter(|_| !not_utf8)?;
+            (blob_id(bytes, oid.len()).as_deref() == Some(oid.as_str())).then(|| bytes.to_vec())
+        })
+        .collect();
+    let missing: Vec<&str> = entries
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .map(|((oid, ..), _)| oid.as_str())
+        .collect();
+    let mut fetched = if missing.is_empty() {
+        Vec::new()
+    } else {
+        cat_blobs(top, &missing)?
+    }
+    .into_iter();
+    for slot in known.iter_mut().filter(|k| k.is_none()) {
+        *slot = fetched.next();
+    }
+    Ok(known.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// Git's object id of a blob with these bytes, in lower-case hex: SHA-1 for a
+/// 40-digit id, SHA-256 for a 64-digit one (`None` for anything else).
+fn blob_id(bytes: &[u8], hex_digits: usize) -> Option<String> {
+    use sha2::Digest;
+    let header = format!("blob {}\0", bytes.len());
+    let digest: Vec<u8> = match hex_digits {
+        40 => {
+            let mut h = sha1::Sha1::new();
+            h.update(header.as_bytes());
+            h.update(bytes);
+            h.finalize().to_vec()
+        }
+        64 => {
+            let mut h = sha2::Sha256::new();
+            h.update(header.as_bytes());
+            h.update(bytes);
+            h.finalize().to_vec()
+        }
+        _ => return None,
+    };
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Reads many blobs in one `git cat-file --batch` process.
 fn cat_blobs(top: &Path, oids: &[&str]) -> Result<Vec<Vec<u8>>, Error> {
     let mut child = git(top)
@@ -287,12 +350,17 @@ pub fn head(dir: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&out).trim().to_string()).filter(|s| !s.is_empty())
 }
 
-pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
+/// `working` is the working tree's reading of the same directory: a base file whose
+/// object id is the id of the working file at the same path has that file's bytes,
+/// so only the blobs that differ are read from git (a pull request changes a few
+/// files of thousands). Ids are git's own (SHA-1, or SHA-256 in a SHA-256
+/// repository); a file that git filters on checkout (line endings, LFS) simply has
+/// another id and is read from git.
+pub fn load_base(dir: &Path, reference: &str, working: &[SourceFile]) -> Result<BaseTree, Error> {
     let (top, rel) = locate(dir)?;
     let commit = resolve_or_fetch(&top, reference)?;
     let entries = ls_tree(&top, &commit, &rel)?;
-    let oids: Vec<&str> = entries.iter().map(|(o, ..)| o.as_str()).collect();
-    let blobs = cat_blobs(&top, &oids)?;
+    let blobs = base_blobs(&top, &entries, working)?;
     let base_paths = || entries.iter().map(|(_, p, _)| p.clone()).collect();
     // Where the branch forked; usually the base commit itself (the base has not
     // moved since), whose tree was just listed.
@@ -324,4 +392,42 @@ pub fn load_base(dir: &Path, reference: &str) -> Result<BaseTree, Error> {
         files,
         merge_base_paths,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The object ids `blob_id` computes are git's (`git hash-object`), SHA-1 and
+    /// SHA-256: a wrong one would quietly read every base file from git.
+    #[test]
+    fn blob_ids_are_git_s() {
+        for (format, digits) in [("sha1", 40), ("sha256", 64)] {
+            let t = tempfile::tempdir().expect("tempdir");
+            let init = std::process::Command::new("git")
+                .args(["init", "-q", &format!("--object-format={format}")])
+                .arg(t.path())
+                .status()
+                .expect("git init");
+            assert!(init.success());
+            for bytes in [
+                &b""[..],
+                b"create table t (id int);\n",
+                b"a\r\nb\r\n\xef\xbb\xbf",
+            ] {
+                let file = t.path().join("f");
+                std::fs::write(&file, bytes).expect("write");
+                let out = std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(t.path())
+                    .args(["hash-object", "f"])
+                    .output()
+                    .expect("git hash-object");
+                let want = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                assert_eq!(
+                    super::blob_id(bytes, digits).as_deref(),
+                    Some(want.as_str())
+                );
+            }
+        }
+        assert_eq!(super::blob_id(b"x", 12), None);
+    }
 }

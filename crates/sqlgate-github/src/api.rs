@@ -663,6 +663,15 @@ impl Api {
     }
 }
 
+/// The login of whoever wrote a comment or review comment (`user.login`), or empty.
+pub(crate) fn author(v: &Value) -> String {
+    v.get("user")
+        .and_then(|u| u.get("login"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn comment(v: &Value) -> Option<Comment> {
     Some(Comment {
         id: v.get("id")?.as_u64()?,
@@ -671,12 +680,7 @@ fn comment(v: &Value) -> Option<Comment> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
-        login: v
-            .get("user")
-            .and_then(|u| u.get("login"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        login: author(v),
         html_url: v
             .get("html_url")
             .and_then(Value::as_str)

@@ -105,12 +105,7 @@ impl Api {
                 Some(ReviewComment {
                     id: v.get("id")?.as_u64()?,
                     body: v.get("body")?.as_str()?.to_string(),
-                    login: v
-                        .get("user")
-                        .and_then(|u| u.get("login"))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
+                    login: crate::api::author(v),
                 })
             })
             .collect())
